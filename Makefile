@@ -1,0 +1,37 @@
+# Two set-up commands on a fresh clone: `make demo` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export OMP_NUM_THREADS ?= 1
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: install demo test lint bench clean
+
+install: $(STAMP)
+
+# Reinstalls only when the project's metadata changes; torch is pinned in the same command so pip takes the
+# local CPU wheel instead of a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev,llm,train,serve]'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/acecoder execute data/samples/acecode_sample.jsonl runs/demo/executed.jsonl
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/execution.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,121 @@
+"""Read and write rows as JSONL, JSONL.gz or Parquet, chosen by the file's extension."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from acecoder.data.schema import DataError
+
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz", ".ndjson")
+
+
+def file_format(path: str | os.PathLike) -> str:
+    """``"jsonl"``, ``"jsonl.gz"`` or ``"parquet"`` from the file name."""
+    name = str(path).lower()
+    if name.endswith((".jsonl.gz", ".json.gz", ".ndjson.gz")):
+        return "jsonl.gz"
+    if name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    raise DataError("unknown file type: expected .jsonl, .jsonl.gz or .parquet", path=str(path))
+
+
+def _open_text(path: Path, mode: str) -> IO[str]:
+    if file_format(path) == "jsonl.gz":
+        return io.TextIOWrapper(gzip.open(path, mode + "b"), encoding="utf-8")
+    return open(path, mode, encoding="utf-8")
+
+
+def iter_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(row_number, row)``: the 1-based line for JSONL, the 1-based row for Parquet."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError("no such file", path=str(path))
+    if file_format(path) == "parquet":
+        yield from _iter_parquet(path)
+        return
+    with _open_text(path, "r") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataError(f"invalid JSON ({e.msg} at column {e.colno})", path=str(path), row=number) from None
+            if not isinstance(row, dict):
+                raise DataError(f"expected a JSON object, got {type(row).__name__}", path=str(path), row=number)
+            yield number, row
+
+
+def _iter_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    import pyarrow.parquet as pq
+
+    number = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+        for row in batch.to_pylist():
+            number += 1
+            yield number, row
+
+
+def read_rows(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """All rows of a file."""
+    return [row for _, row in iter_rows(path)]
+
+
+class RowWriter:
+    """Write rows to a file atomically: rows go to a temporary file renamed into place on a clean close."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.format = file_format(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self._rows: list[dict[str, Any]] = []
+        self._file: IO[str] | None = None if self.format == "parquet" else _open_text(self._tmp, "w")
+        self.count = 0
+
+    def write(self, row: dict[str, Any]) -> None:
+        self.count += 1
+        if self._file is None:
+            self._rows.append(row)
+        else:
+            self._file.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.Table.from_pylist(self._rows), self._tmp)
+        os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> RowWriter:
+        return self
+
+    def __exit__(self, exc_type, *_: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_rows(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> int:
+    """Write all rows; return how many."""
+    with RowWriter(path) as writer:
+        for row in rows:
+            writer.write(row)
+    return writer.count
