@@ -17,3 +17,8 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a clear error (no traceback) and return the exit to raise."""
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(code)
+
+
+@app.callback()
+def _root() -> None:
+    """acecoder: synthesize tests, execute programs, build preference pairs, train and evaluate."""

@@ -27,8 +27,8 @@ def file_format(path: str | os.PathLike) -> str:
     raise DataError("unknown file type: expected .jsonl, .jsonl.gz or .parquet", path=str(path))
 
 
-def _open_text(path: Path, mode: str) -> IO[str]:
-    if file_format(path) == "jsonl.gz":
+def _open_text(path: Path, mode: str, fmt: str | None = None) -> IO[str]:
+    if (fmt or file_format(path)) == "jsonl.gz":
         return io.TextIOWrapper(gzip.open(path, mode + "b"), encoding="utf-8")
     return open(path, mode, encoding="utf-8")
 
@@ -48,9 +48,13 @@ def iter_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as e:
-                raise DataError(f"invalid JSON ({e.msg} at column {e.colno})", path=str(path), row=number) from None
+                raise DataError(
+                    f"invalid JSON ({e.msg} at column {e.colno})", path=str(path), row=number
+                ) from None
             if not isinstance(row, dict):
-                raise DataError(f"expected a JSON object, got {type(row).__name__}", path=str(path), row=number)
+                raise DataError(
+                    f"expected a JSON object, got {type(row).__name__}", path=str(path), row=number
+                )
             yield number, row
 
 
@@ -78,7 +82,7 @@ class RowWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         self._rows: list[dict[str, Any]] = []
-        self._file: IO[str] | None = None if self.format == "parquet" else _open_text(self._tmp, "w")
+        self._file: IO[str] | None = None if self.format == "parquet" else _open_text(self._tmp, "w", self.format)
         self.count = 0
 
     def write(self, row: dict[str, Any]) -> None:
@@ -119,3 +123,17 @@ def write_rows(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> int:
         for row in rows:
             writer.write(row)
     return writer.count
+
+
+def count_rows(path: str | os.PathLike) -> int | None:
+    """Rows in a file, cheaply (for progress bars); None when it would need a full decode."""
+    path = Path(path)
+    fmt = file_format(path)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    if fmt == "jsonl":
+        with open(path, "rb") as f:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+    return None

@@ -31,7 +31,9 @@ class AceCodeRow(TypedDict, total=False):
 class DataError(ValueError):
     """Bad input, located by file, row (line for JSONL) and field."""
 
-    def __init__(self, message: str, *, path: str | None = None, row: int | None = None, field: str | None = None):
+    def __init__(
+        self, message: str, *, path: str | None = None, row: int | None = None, field: str | None = None
+    ):
         self.path, self.row, self.field, self.reason = path, row, field, message
         where = [p for p in (path, f"row {row}" if row is not None else None) if p]
         if field:
@@ -73,7 +75,9 @@ def _check_inferences(row: dict, loc: dict, need_completion: bool) -> None:
             raise DataError(f"expected a string, got {got}", field=f"{field}.completion", **loc)
         rate = inf.get("pass_rate")
         if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float))):
-            raise DataError(f"expected a number or null, got {_type_name(rate)}", field=f"{field}.pass_rate", **loc)
+            raise DataError(
+                f"expected a number or null, got {_type_name(rate)}", field=f"{field}.pass_rate", **loc
+            )
 
 
 def validate_acecode_row(

@@ -39,9 +39,9 @@ class Checkpoint:
         self.output.parent.mkdir(parents=True, exist_ok=True)
         if resume and self.path.exists() and self._read_header() == run_fingerprint:
             self.done = self._truncate_torn_tail()
-            self._file = open(self.path, "a", encoding="utf-8")
+            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open to append)
         else:
-            self._file = open(self.path, "w", encoding="utf-8")
+            self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 (kept open to append)
             self._file.write(json.dumps({_HEADER_KEY: run_fingerprint}) + "\n")
             self._file.flush()
 

@@ -1,0 +1,347 @@
+"""The execution engine: a pool of pre-started sandbox fork servers, one per worker, fed from one job stream.
+
+Every stage that runs code (test filtering, pass rates, evaluation, RL rewards) goes through
+:class:`ExecutionEngine`, so they all share one semantics. A Ray backend can implement :class:`Executor`
+by running one engine per node.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from acecoder.execution.limits import Limits
+
+SERVER_FILE = Path(__file__).with_name("sandbox_server.py")
+_HEADER = struct.Struct(">I")
+_RETRIES = 2  # fresh servers a job may kill before it is reported as an infrastructure error
+_PASSED_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One program to run against its tests (each test is Python source run in the program's namespace)."""
+
+    program: str
+    tests: Sequence[str]
+    limits: Limits | None = None
+
+
+@dataclass
+class JobResult:
+    """Verdicts of one program: ``test_results[i]`` is 1 when test i passed, else 0 with ``errors[i]`` saying why."""
+
+    test_results: list[int]
+    errors: list[str | None]
+    setup_error: str | None = None
+    """Why the program itself failed before any test ran (syntax error, exception, exit, timeout), if it did."""
+    infra_error: str | None = None
+    """The engine, not the program, failed: the verdicts are not to be trusted as the program's."""
+    output: str = ""
+    wall_time: float = 0.0
+    restarts: int = 0
+
+    @property
+    def pass_rate(self) -> float | None:
+        return sum(self.test_results) / len(self.test_results) if self.test_results else None
+
+    @property
+    def passed_all(self) -> bool:
+        return bool(self.test_results) and all(self.test_results)
+
+
+class Executor(Protocol):
+    """What runs jobs: the local engine today, a Ray pool of engines for clusters."""
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]: ...
+
+    def close(self) -> None: ...
+
+
+class SandboxError(RuntimeError):
+    """A sandbox server could not start or keeps dying."""
+
+
+class _Server:
+    """Handle on one sandbox fork server process."""
+
+    def __init__(self, config: dict[str, Any], interpreter: str):
+        self.config, self.interpreter = config, interpreter
+        self.process: subprocess.Popen | None = None
+        self.info: dict[str, Any] = {}
+
+    def start(self) -> None:
+        env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
+        env.update(
+            PYTHONHASHSEED="0",
+            PYTHONDONTWRITEBYTECODE="1",
+            PYTHONIOENCODING="utf-8",
+            OMP_NUM_THREADS="1",
+            OPENBLAS_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+        )
+        env.setdefault("LANG", "C.UTF-8")
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
+        self.process = subprocess.Popen(
+            [self.interpreter, "-s", "-B", str(SERVER_FILE), json.dumps(self.config)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            env=env,
+            start_new_session=True,
+        )
+
+    def wait_ready(self) -> dict[str, Any]:
+        try:
+            self.info = self.recv()
+        except EOFError:
+            self.log.seek(0)
+            detail = self.log.read().decode(errors="replace").strip().splitlines()[-5:]
+            raise SandboxError(
+                f"sandbox server failed to start with {self.interpreter}: " + " | ".join(detail)
+            ) from None
+        return self.info
+
+    def send(self, message: dict[str, Any]) -> None:
+        data = json.dumps(message).encode()
+        self.process.stdin.write(_HEADER.pack(len(data)) + data)
+        self.process.stdin.flush()
+
+    def recv(self) -> dict[str, Any]:
+        stream = self.process.stdout
+        header = stream.read(_HEADER.size)
+        if len(header) < _HEADER.size:
+            raise EOFError
+        (size,) = _HEADER.unpack(header)
+        data = stream.read(size)
+        if len(data) < size:
+            raise EOFError
+        return json.loads(data)
+
+    def request(self, message: dict[str, Any]) -> dict[str, Any]:
+        self.send(message)
+        return self.recv()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+        self.log.close()
+        self.process = None
+
+    def restart(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.stop()
+        self.start()
+        self.wait_ready()
+
+
+class ExecutionEngine:
+    """Runs programs against tests in isolated, resource-limited processes, in parallel.
+
+    Use as a context manager; :meth:`run` takes any iterable of :class:`Job` and yields one
+    :class:`JobResult` per job, in input order, while keeping every worker busy.
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        limits: Limits | None = None,
+        *,
+        interpreter: str | None = None,
+        isolation: str = "auto",
+        preload: Sequence[str] = (),
+        uid_base: int = 64000,
+        scratch_mb: int = 256,
+    ):
+        if isolation not in ("auto", "namespaces", "none"):
+            raise ValueError(f"isolation must be auto, namespaces or none, got {isolation!r}")
+        self.workers = workers or os.cpu_count() or 1
+        self.limits = limits or Limits()
+        self.interpreter = interpreter or sys.executable
+        self._servers = [
+            _Server(
+                {
+                    "uid": uid_base + i,
+                    "isolation": isolation,
+                    "preload": list(preload),
+                    "scratch_mb": scratch_mb,
+                },
+                self.interpreter,
+            )
+            for i in range(self.workers)
+        ]
+        self._jobs: queue.Queue = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self.isolation: dict[str, Any] = {}
+        self._started = False
+
+    # ------------------------------------------------------------------------------------------ lifecycle
+    def start(self) -> ExecutionEngine:
+        if self._started:
+            return self
+        for server in self._servers:
+            server.start()
+        try:
+            infos = [server.wait_ready() for server in self._servers]
+        except BaseException:
+            for server in self._servers:
+                server.stop()
+            raise
+        self.isolation = infos[0].get("isolation", {})
+        for message in dict.fromkeys(w for info in infos for w in info.get("warnings", [])):
+            warnings.warn(f"sandbox: {message}", RuntimeWarning, stacklevel=2)
+        self._threads = [
+            threading.Thread(target=self._serve, args=(server,), daemon=True, name=f"acecoder-sandbox-{i}")
+            for i, server in enumerate(self._servers)
+        ]
+        for thread in self._threads:
+            thread.start()
+        self._started = True
+        return self
+
+    def close(self) -> None:
+        if not self._started:
+            return
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+        for server in self._servers:
+            server.stop()
+        self._started = False
+
+    def __enter__(self) -> ExecutionEngine:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------------------------- running
+    def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]:
+        """Yield one result per job, in input order."""
+        self.start()
+        results: queue.Queue = queue.Queue()
+        window = self.workers * 16
+        pending: dict[int, JobResult] = {}
+        submitted = emitted = 0
+        source = iter(jobs)
+        exhausted = False
+        while True:
+            while not exhausted and submitted - emitted < window:
+                job = next(source, None)
+                if job is None:
+                    exhausted = True
+                    break
+                self._jobs.put((results, submitted, job))
+                submitted += 1
+            if emitted == submitted:
+                return
+            index, result = results.get()
+            pending[index] = result
+            while emitted in pending:
+                yield pending.pop(emitted)
+                emitted += 1
+
+    def run_one(self, program: str, tests: Sequence[str], limits: Limits | None = None) -> JobResult:
+        return next(iter(self.run([Job(program, tests, limits)])))
+
+    def _serve(self, server: _Server) -> None:
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            results, index, job = item
+            try:
+                result = self._execute(server, job)
+            except Exception as e:  # never lose a job: report it as an infrastructure failure
+                result = _infra_result(job, f"{type(e).__name__}: {e}")
+            results.put((index, result))
+
+    def _execute(self, server: _Server, job: Job) -> JobResult:
+        if not job.tests:
+            return JobResult([], [])
+        message = {
+            "program": job.program,
+            "tests": list(job.tests),
+            "limits": (job.limits or self.limits).to_wire(),
+        }
+        for attempt in range(_RETRIES + 1):
+            try:
+                reply = server.request(message)
+                break
+            except (EOFError, BrokenPipeError, OSError):
+                # The server died under this job (e.g. a program signalled it): start a fresh one and retry.
+                server.restart()
+                if attempt == _RETRIES:
+                    return _infra_result(job, "sandbox server died while running this program")
+        if reply.get("infra"):
+            return _infra_result(job, reply["infra"])
+        return JobResult(
+            test_results=reply["results"],
+            errors=reply["errors"],
+            setup_error=reply.get("setup"),
+            output=reply.get("output", ""),
+            wall_time=reply.get("wall", 0.0),
+            restarts=reply.get("restarts", 0),
+        )
+
+
+def _infra_result(job: Job, reason: str) -> JobResult:
+    n = len(job.tests)
+    return JobResult([0] * n, ["infra"] * n, infra_error=reason)
+
+
+@dataclass
+class ExecutionSummary:
+    """Counts over many results, for progress displays and end-of-run summaries."""
+
+    programs: int = 0
+    tests: int = 0
+    passed: int = 0
+    all_passed: int = 0
+    timeouts: int = 0
+    infra_errors: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    setup_errors: dict[str, int] = field(default_factory=dict)
+
+    def add(self, result: JobResult) -> None:
+        self.programs += 1
+        self.tests += len(result.test_results)
+        self.passed += sum(result.test_results)
+        self.all_passed += result.passed_all
+        if result.infra_error:
+            self.infra_errors += 1
+        if result.setup_error:
+            self.setup_errors[result.setup_error] = self.setup_errors.get(result.setup_error, 0) + 1
+        for error in result.errors:
+            if error is None:
+                continue
+            kind = error.split(":", 1)[0] if error.startswith(("setup:", "test:")) else error
+            self.errors[kind] = self.errors.get(kind, 0) + 1
+            self.timeouts += error == "timeout"
+
+    @property
+    def pass_rate(self) -> float:
+        return self.passed / self.tests if self.tests else 0.0
