@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import queue
+import select
 import struct
 import subprocess
 import sys
@@ -118,20 +118,23 @@ class _Server:
         self.process.stdin.write(_HEADER.pack(len(data)) + data)
         self.process.stdin.flush()
 
-    def recv(self) -> dict[str, Any]:
-        stream = self.process.stdout
-        header = stream.read(_HEADER.size)
-        if len(header) < _HEADER.size:
-            raise EOFError
-        (size,) = _HEADER.unpack(header)
-        data = stream.read(size)
-        if len(data) < size:
-            raise EOFError
-        return json.loads(data)
+    def fileno(self) -> int:
+        return self.process.stdout.fileno()
 
-    def request(self, message: dict[str, Any]) -> dict[str, Any]:
-        self.send(message)
-        return self.recv()
+    def _read_exact(self, size: int) -> bytes:
+        chunks, fd = [], self.fileno()
+        while size:
+            chunk = os.read(fd, size)
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def recv(self) -> dict[str, Any]:
+        """One whole message (blocking; called once the pipe is readable)."""
+        (size,) = _HEADER.unpack(self._read_exact(_HEADER.size))
+        return json.loads(self._read_exact(size))
 
     def stop(self) -> None:
         if self.process is None:
@@ -192,8 +195,7 @@ class ExecutionEngine:
             )
             for i in range(self.workers)
         ]
-        self._jobs: queue.Queue = queue.Queue()
-        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
         self.isolation: dict[str, Any] = {}
         self._started = False
 
@@ -212,22 +214,12 @@ class ExecutionEngine:
         self.isolation = infos[0].get("isolation", {})
         for message in dict.fromkeys(w for info in infos for w in info.get("warnings", [])):
             warnings.warn(f"sandbox: {message}", RuntimeWarning, stacklevel=2)
-        self._threads = [
-            threading.Thread(target=self._serve, args=(server,), daemon=True, name=f"acecoder-sandbox-{i}")
-            for i, server in enumerate(self._servers)
-        ]
-        for thread in self._threads:
-            thread.start()
         self._started = True
         return self
 
     def close(self) -> None:
         if not self._started:
             return
-        for _ in self._threads:
-            self._jobs.put(None)
-        for thread in self._threads:
-            thread.join()
         for server in self._servers:
             server.stop()
         self._started = False
@@ -240,72 +232,95 @@ class ExecutionEngine:
 
     # ------------------------------------------------------------------------------------------- running
     def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]:
-        """Yield one result per job, in input order."""
-        self.start()
-        results: queue.Queue = queue.Queue()
-        window = self.workers * 16
-        pending: dict[int, JobResult] = {}
-        submitted = emitted = 0
-        source = iter(jobs)
-        exhausted = False
-        while True:
-            while not exhausted and submitted - emitted < window:
-                job = next(source, None)
-                if job is None:
-                    exhausted = True
-                    break
-                self._jobs.put((results, submitted, job))
-                submitted += 1
-            if emitted == submitted:
-                return
-            index, result = results.get()
-            pending[index] = result
-            while emitted in pending:
-                yield pending.pop(emitted)
-                emitted += 1
+        """Yield one result per job, in input order, keeping every server busy (one caller at a time)."""
+        with self._lock:
+            self.start()
+            yield from self._dispatch(iter(jobs))
 
     def run_one(self, program: str, tests: Sequence[str], limits: Limits | None = None) -> JobResult:
         return next(iter(self.run([Job(program, tests, limits)])))
 
-    def _serve(self, server: _Server) -> None:
-        while True:
-            item = self._jobs.get()
-            if item is None:
-                return
-            results, index, job = item
-            try:
-                result = self._execute(server, job)
-            except Exception as e:  # never lose a job: report it as an infrastructure failure
-                result = _infra_result(job, f"{type(e).__name__}: {e}")
-            results.put((index, result))
+    def _dispatch(self, source: Iterator[Job]) -> Iterator[JobResult]:
+        """Send jobs to idle servers and collect replies with one poll loop in the caller's thread."""
+        idle = list(self._servers)
+        busy: dict[int, tuple[_Server, int, Job, dict[str, Any], int]] = {}
+        done: dict[int, JobResult] = {}
+        poller = select.poll()
+        for server in self._servers:
+            poller.register(server.fileno(), select.POLLIN)
+        submitted = emitted = 0
+        exhausted = False
+        try:
+            while True:
+                while idle and not exhausted and len(done) < self.workers * 64:
+                    job = next(source, None)
+                    if job is None:
+                        exhausted = True
+                        break
+                    if job.tests:
+                        message = {
+                            "program": job.program,
+                            "tests": list(job.tests),
+                            "limits": (job.limits or self.limits).to_wire(),
+                        }
+                        server = idle.pop()
+                        self._send(server, message, poller)
+                        busy[server.fileno()] = (server, submitted, job, message, 0)
+                    else:
+                        done[submitted] = JobResult([], [])
+                    submitted += 1
+                while emitted in done:
+                    yield done.pop(emitted)
+                    emitted += 1
+                if not busy:
+                    if exhausted:
+                        return
+                    continue
+                for fd, _ in poller.poll():
+                    server, index, job, message, attempt = busy.pop(fd)
+                    try:
+                        done[index] = _result(job, server.recv())
+                        idle.append(server)
+                    except (EOFError, OSError):
+                        # The server died under this job (e.g. a program signalled it): restart and retry.
+                        self._restart(server, poller)
+                        if attempt < _RETRIES:
+                            self._send(server, message, poller)
+                            busy[server.fileno()] = (server, index, job, message, attempt + 1)
+                        else:
+                            done[index] = _infra_result(job, "sandbox server died while running this program")
+                            idle.append(server)
+        finally:
+            for server, *_ in busy.values():  # abandoned mid-job: a stale reply would follow, so replace it
+                self._restart(server, None)
 
-    def _execute(self, server: _Server, job: Job) -> JobResult:
-        if not job.tests:
-            return JobResult([], [])
-        message = {
-            "program": job.program,
-            "tests": list(job.tests),
-            "limits": (job.limits or self.limits).to_wire(),
-        }
-        for attempt in range(_RETRIES + 1):
-            try:
-                reply = server.request(message)
-                break
-            except (EOFError, BrokenPipeError, OSError):
-                # The server died under this job (e.g. a program signalled it): start a fresh one and retry.
-                server.restart()
-                if attempt == _RETRIES:
-                    return _infra_result(job, "sandbox server died while running this program")
-        if reply.get("infra"):
-            return _infra_result(job, reply["infra"])
-        return JobResult(
-            test_results=reply["results"],
-            errors=reply["errors"],
-            setup_error=reply.get("setup"),
-            output=reply.get("output", ""),
-            wall_time=reply.get("wall", 0.0),
-            restarts=reply.get("restarts", 0),
-        )
+    def _send(self, server: _Server, message: dict[str, Any], poller: select.poll) -> None:
+        try:
+            server.send(message)
+        except OSError:
+            self._restart(server, poller)
+            server.send(message)
+
+    @staticmethod
+    def _restart(server: _Server, poller: select.poll | None) -> None:
+        if poller is not None:
+            poller.unregister(server.fileno())
+        server.restart()
+        if poller is not None:
+            poller.register(server.fileno(), select.POLLIN)
+
+
+def _result(job: Job, reply: dict[str, Any]) -> JobResult:
+    if reply.get("infra"):
+        return _infra_result(job, reply["infra"])
+    return JobResult(
+        test_results=reply["results"],
+        errors=reply["errors"],
+        setup_error=reply.get("setup"),
+        output=reply.get("output", ""),
+        wall_time=reply.get("wall", 0.0),
+        restarts=reply.get("restarts", 0),
+    )
 
 
 def _infra_result(job: Job, reason: str) -> JobResult:

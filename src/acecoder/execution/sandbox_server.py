@@ -15,6 +15,7 @@ import ast
 import builtins
 import ctypes
 import errno
+import gc
 import json
 import mmap
 import os
@@ -37,6 +38,7 @@ _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_RAISE = 47, 2
 _CAP_DAC_READ_SEARCH = 2
 _CAPABILITY_VERSION_3 = 0x20080522
 _CLONE_NEWNS, _CLONE_NEWNET, _CLONE_NEWIPC, _CLONE_NEWUTS = 0x20000, 0x40000000, 0x08000000, 0x04000000
+_CLONE_NEWPID, _CLONE_NEWUSER = 0x20000000, 0x10000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = (
     1,
     2,
@@ -114,11 +116,24 @@ def _mount_points():
     return points
 
 
+def _write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def _enter_namespaces(scratch_mb, warnings):
-    """Unshare network, mount, IPC and UTS namespaces; make every mount read-only; private tmpfs scratch."""
-    flags = _CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS
-    if not _syscall_ok(_libc.unshare(flags), "unshare(net, mount, ipc, uts)", warnings):
+    """Unshare the network, mount, IPC, UTS and PID namespaces (inside a user namespace when not root); make
+    every mount read-only and mount private tmpfs scratch. The next fork becomes the PID namespace's init."""
+    uid, gid = os.getuid(), os.getgid()
+    flags = _CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS | _CLONE_NEWPID
+    if uid != 0:
+        flags |= _CLONE_NEWUSER
+    if not _syscall_ok(_libc.unshare(flags), "unshare(user, net, mount, ipc, uts, pid)", warnings):
         return None
+    if uid != 0:
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", "0 %d 1" % uid)
+        _write("/proc/self/gid_map", "0 %d 1" % gid)
     if not _mount(None, "/", None, _MS_REC | _MS_PRIVATE, None, warnings):
         return None
     for point in _mount_points():
@@ -128,7 +143,28 @@ def _enter_namespaces(scratch_mb, warnings):
         if os.path.isdir(root):
             opts = "size=%dm,mode=1777" % scratch_mb
             _mount("tmpfs", root, "tmpfs", _MS_NOSUID | _MS_NODEV, opts, warnings)
-    return {"network": "none", "filesystem": "read-only, private tmpfs scratch"}
+    return {"network": "none", "filesystem": "read-only, private tmpfs scratch", "pid_namespace": True}
+
+
+def _start_namespace_init():
+    """Fork the PID namespace's init: it reaps orphans, and its death (it dies with the server) kills every
+    process left in the namespace. Programs in the namespace cannot see or signal the server."""
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        os.closerange(0, 1 << 16)
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGCHLD])
+        while True:
+            try:
+                while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                    pass
+            except ChildProcessError:
+                pass
+            signal.sigtimedwait([signal.SIGCHLD], 5.0)
+    finally:
+        os._exit(0)
 
 
 # ------------------------------------------------------------------------------------------ equality guard
@@ -239,7 +275,7 @@ def _on_timeout(signum, frame):
     raise _Timeout()
 
 
-def _set_limits(limits, drop_to):
+def _set_limits(limits, capped_uid):
     mem = limits["memory_mb"] * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     cpu = int(limits["cpu_budget"]) + 2
@@ -248,9 +284,9 @@ def _set_limits(limits, drop_to):
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits["max_files"], limits["max_files"]))
-    if drop_to is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits["max_processes"], limits["max_processes"]))
-        _drop_privileges(drop_to)
+    if capped_uid:  # the uid is this worker's own, so its process count is the program's (plus the server)
+        nproc = limits["max_processes"] + 1
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
 
 class _CapHeader(ctypes.Structure):
@@ -265,6 +301,13 @@ class _CapData(ctypes.Structure):
     ]
 
 
+_KEEP_CAPS = 1 << _CAP_DAC_READ_SEARCH
+# Built before any fork: creating ctypes objects in each child costs more than all its other set-up together.
+_CAP_HEADER = _CapHeader(_CAPABILITY_VERSION_3, 0)
+_CAP_DATA = (_CapData * 2)(_CapData(_KEEP_CAPS, _KEEP_CAPS, _KEEP_CAPS), _CapData(0, 0, 0))
+_CAP_ARGS = (ctypes.byref(_CAP_HEADER), _CAP_DATA)
+
+
 def _drop_privileges(uid):
     """Become an unprivileged uid that keeps only CAP_DAC_READ_SEARCH: it may read the interpreter and its
     libraries wherever they are installed (e.g. under a private /root), but write nothing it does not own
@@ -273,9 +316,7 @@ def _drop_privileges(uid):
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)
-    keep = 1 << _CAP_DAC_READ_SEARCH
-    data = (_CapData * 2)(_CapData(keep, keep, keep), _CapData(0, 0, 0))
-    if _libc.capset(ctypes.byref(_CapHeader(_CAPABILITY_VERSION_3, 0)), data) != 0:
+    if _libc.capset(*_CAP_ARGS) != 0:
         raise OSError(ctypes.get_errno(), "capset: " + os.strerror(ctypes.get_errno()))
     _libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_RAISE, _CAP_DAC_READ_SEARCH, 0, 0)
 
@@ -322,18 +363,16 @@ class _Board:
         return self.mem[offset + 1 : offset + self.SLOT].rstrip(b"\0").decode("ascii", "replace")
 
 
-def _child(program, tests, start, limits, scratch, drop_to, board, output_fd):
+def _child(program, tests, start, limits, scratch, capped_uid, board, output_fd):
     """Runs in the forked child and never returns."""
     clock, setitimer, prof = time.process_time, signal.setitimer, signal.ITIMER_PROF
     try:
         os.setsid()
-        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
         os.closerange(3, 1 << 16)
         os.chdir(scratch)
-        _set_limits(limits, drop_to)
-        _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        _set_limits(limits, capped_uid)
         signal.signal(signal.SIGPROF, _on_timeout)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
@@ -445,32 +484,38 @@ class Server:
     def __init__(self, config):
         self.config = config
         self.warnings = []
-        self.isolation = {
-            "network": "host",
-            "filesystem": "host (uid switch only)" if os.getuid() == 0 else "host",
-        }
+        self.isolation = {"network": "host", "filesystem": "host", "pid_namespace": False}
         self.tests_cache = OrderedDict()
         self.board = _Board()
-        self.drop_to = config.get("uid") if os.getuid() == 0 else None
-        _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        self.init_pid = None
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         mode = config.get("isolation", "auto")
         if mode in ("auto", "namespaces"):
             entered = _enter_namespaces(config.get("scratch_mb", 256), self.warnings)
             if entered:
                 self.isolation = entered
+                self.init_pid = _start_namespace_init()
             elif mode == "namespaces":
                 raise SystemExit("cannot enter namespaces: " + "; ".join(self.warnings))
+            else:
+                self.warnings.append("running without namespaces: the network and file system are the host's")
         self.scratch = _make_scratch()
         os.environ.update(HOME=self.scratch, TMPDIR=self.scratch, PWD=self.scratch)
         os.chdir(self.scratch)
-        if self.drop_to is not None:
-            os.chown(self.scratch, self.drop_to, self.drop_to)
-        else:
+        # Privileges are dropped once, here: per child it would cost more than the rest of its set-up.
+        self.dropped = os.getuid() == 0 and config.get("uid") is not None
+        if self.dropped:
+            os.chown(self.scratch, config["uid"], config["uid"])
+            _drop_privileges(config["uid"])
+        elif os.getuid() == 0:
+            self.warnings.append("running programs as root (no uid given)")
+        if not self.isolation["pid_namespace"]:
             self.warnings.append(
-                "not root: programs run as the engine's own user (no uid switch, no process cap)"
+                "no PID namespace: a program may signal its sandbox server (it is restarted)"
             )
-        self.isolation["uid"] = self.drop_to
+        _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        self.isolation["uid"] = os.getuid()
         import random
 
         random.seed(0)
@@ -526,10 +571,11 @@ class Server:
         board.reset(n)
         output_r, output_w = os.pipe()
         budget = dict(limits, cpu_budget=limits["setup_timeout"] + limits["timeout"] * (n - start))
+        gc.freeze()  # the child's collector then never walks (and so never copies) the server's objects
         pid = os.fork()
         if pid == 0:
             os.close(output_r)
-            _child(program, tests, start, budget, self.scratch, self.drop_to, board, output_w)
+            _child(program, tests, start, budget, self.scratch, self.dropped, board, output_w)
         os.close(output_w)
         os.set_blocking(output_r, False)
         killed, status = self._supervise(pid, board, limits, output_r, output)
@@ -626,8 +672,10 @@ class Server:
             pass
 
     def _reap_orphans(self):
-        """Kill and reap whatever the child left behind (we are their subreaper), however they detached."""
-        children_file = "/proc/%d/task/%d/children" % (os.getpid(), os.getpid())
+        """Kill whatever the child left behind, however it detached: orphans go to the PID namespace's init
+        (or to this server, a subreaper, without one), whose children list names them."""
+        parent = self.init_pid or os.getpid()
+        children_file = "/proc/%d/task/%d/children" % (parent, parent)
         for _ in range(10000):
             try:
                 with open(children_file) as f:
@@ -641,17 +689,21 @@ class Server:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-            for pid in pids:
+            if self.init_pid is None:
+                for pid in pids:
+                    try:
+                        os.waitpid(pid, 0)
+                    except ChildProcessError:
+                        pass
+            else:
+                time.sleep(0.0005)  # the namespace's init reaps them
+        if self.init_pid is None:
+            while True:
                 try:
-                    os.waitpid(pid, 0)
+                    if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                        break
                 except ChildProcessError:
-                    pass
-        while True:
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
                     break
-            except ChildProcessError:
-                break
         self._clean_scratch()
 
     def _clean_scratch(self):

@@ -1,0 +1,31 @@
+"""Preference pairs and the hard subset, built from scored AceCode rows."""
+
+from acecoder.pairs.build import (
+    PAIR_FIELDS,
+    Pair,
+    PairConfig,
+    PairSummary,
+    iter_pairs,
+    make_pairs,
+    pairs_for_row,
+)
+from acecoder.pairs.formats import FORMATS, PairFormatter
+from acecoder.pairs.hard import HardSummary, hard_rows, hard_subset, rate_stats, row_stats, select_hard
+
+__all__ = [
+    "FORMATS",
+    "PAIR_FIELDS",
+    "HardSummary",
+    "Pair",
+    "PairConfig",
+    "PairFormatter",
+    "PairSummary",
+    "hard_rows",
+    "hard_subset",
+    "iter_pairs",
+    "make_pairs",
+    "pairs_for_row",
+    "rate_stats",
+    "row_stats",
+    "select_hard",
+]
