@@ -147,22 +147,33 @@ def _enter_namespaces(scratch_mb, warnings):
 
 
 def _start_namespace_init():
-    """Fork the PID namespace's init: it reaps orphans, and its death (it dies with the server) kills every
-    process left in the namespace. Programs in the namespace cannot see or signal the server."""
+    """Fork the PID namespace's init: it reaps orphans and exits when the server does (its end of a pipe
+    closes), and the kernel then kills every process left in the namespace. Programs in the namespace can
+    neither see nor signal the server."""
+    lifeline_r, lifeline_w = os.pipe()
     pid = os.fork()
     if pid:
-        return pid
+        os.close(lifeline_r)
+        return pid, lifeline_w
     try:
-        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        os.closerange(0, 1 << 16)
-        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGCHLD])
+        os.closerange(0, lifeline_r)
+        os.closerange(lifeline_r + 1, 1 << 16)
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        poller = select.poll()
+        poller.register(lifeline_r, select.POLLIN)
+        poller.register(wake_r, select.POLLIN)
         while True:
+            if any(fd == lifeline_r for fd, _ in poller.poll(1000)):
+                break
+            os.read(wake_r, 4096) if select.select([wake_r], [], [], 0)[0] else None
             try:
                 while os.waitpid(-1, os.WNOHANG)[0] > 0:
                     pass
             except ChildProcessError:
                 pass
-            signal.sigtimedwait([signal.SIGCHLD], 5.0)
     finally:
         os._exit(0)
 
@@ -495,7 +506,7 @@ class Server:
             entered = _enter_namespaces(config.get("scratch_mb", 256), self.warnings)
             if entered:
                 self.isolation = entered
-                self.init_pid = _start_namespace_init()
+                self.init_pid, self.lifeline = _start_namespace_init()
             elif mode == "namespaces":
                 raise SystemExit("cannot enter namespaces: " + "; ".join(self.warnings))
             else:
