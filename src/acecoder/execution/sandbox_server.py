@@ -232,10 +232,10 @@ def _trustworthy(value, depth=0):
 
 
 def _guarded_eq(left, right, negate):
-    """``left == right`` (or ``!=``), except that a value whose type forges equality never matches a plain one."""
+    """``left == right`` (or ``!=``), except that a value whose type forges equality never equals a plain one."""
     left_plain, right_plain = _plain(left), _plain(right)
     if left_plain != right_plain and not _trustworthy(right if left_plain else left):
-        return False
+        return negate
     return left != right if negate else left == right
 
 
@@ -374,6 +374,16 @@ class _Board:
         return self.mem[offset + 1 : offset + self.SLOT].rstrip(b"\0").decode("ascii", "replace")
 
 
+def _seed_random_generators():
+    """Same seeds in every child (``random`` reseeds itself from the OS at fork), so reruns agree."""
+    random = sys.modules.get("random")
+    if random is not None:
+        random.seed(0)
+    numpy_random = sys.modules.get("numpy.random")
+    if numpy_random is not None:
+        numpy_random.seed(0)
+
+
 def _child(program, tests, start, limits, scratch, capped_uid, board, output_fd):
     """Runs in the forked child and never returns."""
     clock, setitimer, prof = time.process_time, signal.setitimer, signal.ITIMER_PROF
@@ -387,6 +397,7 @@ def _child(program, tests, start, limits, scratch, capped_uid, board, output_fd)
         signal.signal(signal.SIGPROF, _on_timeout)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
+        _seed_random_generators()
     except BaseException as e:  # a setup failure is an infrastructure error, never a verdict
         board.finish(-1, "infra:" + type(e).__name__)
         os._exit(3)
@@ -527,9 +538,8 @@ class Server:
             )
         _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
         self.isolation["uid"] = os.getuid()
-        import random
+        import random  # noqa: F401 (seeded in each child)
 
-        random.seed(0)
         for name in config.get("preload", ()):
             try:
                 __import__(name)

@@ -1,4 +1,5 @@
-"""Sampling programs from models: the shared prompt template and code extraction from answers."""
+"""Sampling programs from models: the shared prompt template, code extraction from answers, and
+``sample_rows``/``sample_file`` (``acecoder sample``)."""
 
 from acecoder.sampling.extract import extract_code, strip_trailing_tests, trim_prose
 from acecoder.sampling.prompt import (
@@ -9,15 +10,39 @@ from acecoder.sampling.prompt import (
     get_prompt_template,
     load_prompt_template,
 )
+from acecoder.sampling.sample import (
+    PAPER_MAX_TOKENS,
+    PAPER_N,
+    PAPER_TEMPERATURE,
+    PAPER_TOP_P,
+    ModelStats,
+    PolicyModel,
+    SampleSummary,
+    load_models_file,
+    policy_models,
+    sample_file,
+    sample_rows,
+)
 
 __all__ = [
     "ACECODEPAIR_TEMPLATE",
+    "PAPER_MAX_TOKENS",
+    "PAPER_N",
+    "PAPER_TEMPERATURE",
+    "PAPER_TOP_P",
     "PREFILL_SENTENCE",
     "SAMPLING_TEMPLATE",
+    "ModelStats",
+    "PolicyModel",
     "PromptTemplate",
+    "SampleSummary",
     "extract_code",
     "get_prompt_template",
+    "load_models_file",
     "load_prompt_template",
+    "policy_models",
+    "sample_file",
+    "sample_rows",
     "strip_trailing_tests",
     "trim_prose",
 ]

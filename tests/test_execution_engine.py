@@ -1,0 +1,154 @@
+"""Semantics of the execution engine: one program, many tests, each with its own verdict."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from acecoder.execution import ExecutionEngine, Job, Limits, SandboxError, extract_program
+
+ADD = "def add(a, b):\n    return a + b\n"
+
+
+@pytest.fixture(scope="module")
+def engine():
+    with ExecutionEngine(workers=2, limits=Limits(timeout=0.5, setup_timeout=2.0, wall_extra=0.5)) as engine:
+        yield engine
+
+
+def test_verdicts_per_test_in_order(engine):
+    result = engine.run_one(ADD, ["assert add(1, 2) == 3", "assert add(1, 2) == 4", "assert add(0, 0) == 0"])
+    assert result.test_results == [1, 0, 1]
+    assert result.errors == [None, "assertion", None]
+    assert result.pass_rate == pytest.approx(2 / 3)
+    assert not result.passed_all
+
+
+def test_error_kinds_are_reported(engine):
+    result = engine.run_one(ADD, ["add(1)", "assert undefined_name", "raise ValueError('x')"])
+    assert result.test_results == [0, 0, 0]
+    assert result.errors == ["error:TypeError", "error:NameError", "error:ValueError"]
+
+
+def test_check_function_style_tests(engine):
+    test = "def check(candidate):\n    assert candidate(2, 2) == 4\n    assert candidate(-1, 1) == 0\n\ncheck(add)\n"
+    assert engine.run_one(ADD, [test]).test_results == [1]
+    assert engine.run_one("def add(a, b):\n    return a - b\n", [test]).test_results == [0]
+
+
+def test_tests_share_the_program_namespace_and_run_after_it(engine):
+    program = "state = []\ndef push(x):\n    state.append(x)\n    return len(state)\n"
+    result = engine.run_one(program, ["assert push(1) == 1", "assert push(1) == 2", "assert state == [1, 1]"])
+    assert result.test_results == [1, 1, 1]
+
+
+def test_program_errors_fail_every_test(engine):
+    syntax = engine.run_one("def f(:\n", ["assert True", "assert True"])
+    assert syntax.test_results == [0, 0] and syntax.setup_error == "compile:SyntaxError"
+    raising = engine.run_one("raise RuntimeError('boom')", ["assert True"])
+    assert raising.setup_error == "error:RuntimeError"
+
+
+def test_a_test_that_does_not_compile_fails_alone(engine):
+    result = engine.run_one(ADD, ["assert add(1, 1) == 2", "assert (", "assert add(2, 2) == 4"])
+    assert result.test_results == [1, 0, 1]
+    assert result.errors[1] == "test:SyntaxError"
+
+
+def test_a_crashing_test_fails_alone_and_the_rest_run_in_a_fresh_process(engine):
+    tests = [
+        "assert add(1, 1) == 2",
+        "import os; os._exit(0)",
+        "assert add(2, 2) == 4",
+        "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)",
+        "assert add(3, 3) == 6",
+    ]
+    result = engine.run_one(ADD, tests)
+    assert result.test_results == [1, 0, 1, 0, 1]
+    assert result.errors[1] == "exit"
+    assert result.errors[3] == "crash:SIGSEGV"
+    assert result.restarts == 2
+
+
+def test_a_timeout_fails_one_test_only(engine):
+    program = ADD + "def spin():\n    while True:\n        pass\n"
+    result = engine.run_one(program, ["assert add(1, 1) == 2", "spin()", "assert add(2, 2) == 4"])
+    assert result.test_results == [1, 0, 1]
+    assert result.errors[1] == "timeout"
+
+
+def test_per_test_limit_is_cpu_time_not_shared_wall_time(engine):
+    """Eight tests of 0.3 s CPU each pass under a 0.5 s per-test limit (a shared 0.5 s budget would fail most)."""
+    program = "import time\ndef work():\n    start = time.process_time()\n    while time.process_time() - start < 0.3:\n        pass\n    return True\n"
+    result = engine.run_one(program, ["assert work()"] * 8)
+    assert result.test_results == [1] * 8
+
+
+def test_no_tests_means_no_pass_rate(engine):
+    result = engine.run_one(ADD, [])
+    assert result.test_results == [] and result.pass_rate is None
+
+
+def test_results_come_back_in_input_order_across_workers(engine):
+    jobs = [
+        Job(f"def f():\n    return {i}\n", [f"assert f() == {i}", f"assert f() == {i + 1}"])
+        for i in range(60)
+    ]
+    results = list(engine.run(jobs))
+    assert [r.test_results for r in results] == [[1, 0]] * 60
+
+
+def test_output_is_captured_and_capped(engine):
+    limits = Limits(timeout=0.5, output_bytes=1000)
+    result = engine.run_one("print('hello')\nprint('x' * 10**6)\n", ["print('in test')"], limits)
+    assert result.test_results == [1]
+    assert result.output.startswith("hello\n")
+    assert len(result.output) == 1000
+
+
+def test_execution_is_deterministic(engine):
+    program = "import random\nvalues = [random.random() for _ in range(3)]\norder = list({'a', 'b', 'c', 'd', 'e'})\n"
+    probe = "print(values, order)"
+    outputs = {engine.run_one(program, [probe]).output for _ in range(4)}
+    assert len(outputs) == 1
+
+
+def test_standard_runtime_has_numpy_and_pytest(engine):
+    program = "import numpy as np\nimport pytest\ndef mean(xs):\n    return float(np.mean(xs))\n"
+    assert engine.run_one(program, ["assert mean([1, 2, 3]) == 2.0"]).test_results == [1]
+
+
+def test_limits_are_validated():
+    with pytest.raises(ValueError, match="timeout"):
+        Limits(timeout=0)
+    with pytest.raises(ValueError, match="memory_mb"):
+        Limits(memory_mb=0)
+
+
+def test_a_missing_interpreter_is_a_clear_error():
+    with (
+        pytest.raises((SandboxError, OSError)),
+        ExecutionEngine(workers=1, interpreter="/nonexistent/python"),
+    ):
+        pass
+
+
+def test_the_interpreter_is_configurable():
+    with ExecutionEngine(workers=1, interpreter=sys.executable) as engine:
+        assert engine.run_one(
+            "import sys\nv = sys.version_info[:2]\n", [f"assert v == {sys.version_info[:2]}"]
+        ).passed_all
+
+
+@pytest.mark.parametrize(
+    ("completion", "program"),
+    [
+        ("def f():\n    return 1\n", "def f():\n    return 1\n"),
+        ("Here it is:\n```python\ndef f():\n    return 1\n```\nDone.", "def f():\n    return 1\n"),
+        ("```\nx = 1\n```\n```python\ny = 2\n```", "y = 2\n"),
+        ("```py\ndef f():\n    pass", "def f():\n    pass"),
+    ],
+)
+def test_program_is_the_fenced_block_when_there_is_one(completion, program):
+    assert extract_program(completion) == program
