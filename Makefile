@@ -20,8 +20,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev,llm,train,serve]'
 	touch $(STAMP)
 
+DEMO := runs/demo
+
+# The pipeline after sampling, on the bundled real sample: execute every program against every test, build
+# preference pairs, select the hard subset, print Table-1-style statistics.
 demo: install
-	$(BIN)/acecoder execute data/samples/acecode_sample.jsonl runs/demo/executed.jsonl
+	$(BIN)/acecoder execute data/samples/acecode_sample.jsonl $(DEMO)/executed.jsonl
+	$(BIN)/acecoder pairs $(DEMO)/executed.jsonl $(DEMO)/pairs.jsonl
+	$(BIN)/acecoder pairs $(DEMO)/executed.jsonl $(DEMO)/pairs_acecodepair.jsonl --format acecodepair
+	$(BIN)/acecoder hard $(DEMO)/executed.jsonl $(DEMO)/hard.jsonl
+	$(BIN)/acecoder stats $(DEMO)/executed.jsonl
 
 test: install
 	$(BIN)/python -m pytest -q

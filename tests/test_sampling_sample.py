@@ -53,7 +53,8 @@ def fn_name(messages: list[dict]) -> str:
 
 
 def program(name: str) -> str:
-    return f"def {name}(x):\n    assert isinstance(x, int), 'ints only'\n    return x + {name.split('_')[1]}\n"
+    k = name.split("_")[1]
+    return f"def {name}(x):\n    assert isinstance(x, int), 'ints only'\n    return x + {k}\n"
 
 
 # Answer shapes, by choice index; each with the program extract_code must return.
@@ -101,7 +102,8 @@ def test_n_samples_per_question_with_the_paper_prompt_and_prefill(tmp_path):
     assert len(bodies) == 3
     for row, body in zip(rows, sorted(bodies, key=lambda b: b["messages"][0]["content"]), strict=True):
         user, prefill = body["messages"]
-        assert user == {"role": "user", "content": SAMPLING_TEMPLATE.user_message(row["question"], row["test_cases"])}
+        assert user["role"] == "user"
+        assert user["content"] == SAMPLING_TEMPLATE.user_message(row["question"], row["test_cases"])
         assert row["question"] in user["content"]  # braces verbatim
         assert row["test_cases"][1] in user["content"] and row["test_cases"][2] not in user["content"]
         assert prefill == {"role": "assistant", "content": PREFILL_SENTENCE + "\n```python"}
@@ -143,8 +145,8 @@ def test_appends_after_existing_inferences_and_raising_n_adds_only_the_missing_s
             sample_file(data, data, {"a": client}, n=2)  # in place
         (out,) = read_rows(data)
         assert out["inferences"][:4] == row["inferences"]  # untouched, same order
-        new = out["inferences"][4:]
-        assert [(i["model_name"], i["completion_id"], i["sample_index"]) for i in new] == [("a", 5, 0), ("a", 6, 1)]
+        new = [(i["model_name"], i["completion_id"], i["sample_index"]) for i in out["inferences"][4:]]
+        assert new == [("a", 5, 0), ("a", 6, 1)]
         assert samples_sent(server) == 2
 
         # the same command again, in place, even with another cache: nothing to add, nothing sent
@@ -282,13 +284,15 @@ def test_kill_9_of_the_cli_then_rerun_resends_at_most_the_request_in_flight(tmp_
     write_rows(src, make_rows(n_rows))
     partial = tmp_path / "out.jsonl.partial.jsonl"
     with FakeOpenAIServer(policy, latency=0.15) as server:
-        cmd = CLI + ["sample", str(src), str(out), "--model", "policy-a", "--base-url", server.url, "-n", str(n)]
-        cmd += ["--cache", str(cache), "--concurrency", "1", "--batch-size", "2", "--no-progress"]
+        cmd = [*CLI, "sample", str(src), str(out), "--model", "policy-a", "--base-url", server.url]
+        cmd += ["-n", str(n), "--cache", str(cache), "--concurrency", "1", "--batch-size", "2"]
+        cmd += ["--no-progress"]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
-                if partial.exists() and len(partial.read_text().splitlines()) >= 3 and len(server.answered) >= 5:
+                rows_done = len(partial.read_text().splitlines()) - 1 if partial.exists() else 0
+                if rows_done >= 2 and len(server.answered) >= 5:
                     break
                 time.sleep(0.02)
             else:
@@ -341,8 +345,8 @@ def test_cli_rejects_inconsistent_model_options(tmp_path):
     write_rows(src, make_rows(1))
     result = runner.invoke(app, ["sample", str(src), str(tmp_path / "o.jsonl"), "--no-progress"])
     assert result.exit_code == 2 and "no model to sample from" in result.output
-    args = ["sample", str(src), str(tmp_path / "o.jsonl"), "--model", "a", "--model-name", "x", "--model-name", "y"]
-    result = runner.invoke(app, args)
+    args = ["sample", str(src), str(tmp_path / "o.jsonl"), "--model", "a"]
+    result = runner.invoke(app, [*args, "--model-name", "x", "--model-name", "y"])
     assert result.exit_code == 2 and "--model-name" in result.output
 
 
@@ -378,8 +382,8 @@ def test_sample_execute_pairs_hard_on_humaneval_rows(tmp_path, shared_data):
     sampled, scored = tmp_path / "sampled.jsonl", tmp_path / "scored.jsonl"
     pairs, hard = tmp_path / "pairs.jsonl", tmp_path / "hard.jsonl"
     with FakeOpenAIServer(model) as server:
-        args = ["sample", str(src), str(sampled), "--model", "fake-coder", "--base-url", server.url, "-n", "8"]
-        result = runner.invoke(app, [*args, "--no-progress"])
+        args = ["sample", str(src), str(sampled), "--model", "fake-coder", "--base-url", server.url]
+        result = runner.invoke(app, [*args, "-n", "8", "--no-progress"])
         assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["execute", str(sampled), str(scored), "--workers", "2", "--no-progress"])
     assert result.exit_code == 0, result.output
@@ -398,16 +402,16 @@ def test_sample_execute_pairs_hard_on_humaneval_rows(tmp_path, shared_data):
                     assert inf["pass_rate"] == 1.0  # the canonical solution passes every kept test
                 elif kind == 2:  # it passes only tests that never call it (CodeT wrote `assert intersperse`)
                     calls = [f"{row['entry_point']}(" in t for t in original["test_cases"]]
-                    assert all(not ok or not call for ok, call in zip(inf["test_results"], calls, strict=True))
+                    passed = [call for ok, call in zip(inf["test_results"], calls, strict=True) if ok]
+                    assert not any(passed)
                     assert inf["pass_rate"] < 0.1
 
     result = runner.invoke(app, ["pairs", str(scored), str(pairs), "--no-progress"])
     assert result.exit_code == 0, result.output
     made = read_rows(pairs)
     rates = {(r["id"], i["completion"]): i["pass_rate"] for r in out for i in r["inferences"]}
-    expected = {
-        r["id"] for r in out for i in r["inferences"] if i["sample_index"] % 4 == 1 and 0 < i["pass_rate"] <= 0.6
-    }
+    # the AceCoder rule with a right program (1.0) in every row: rejected in (0, 0.6]
+    expected = {r["id"] for r in out for i in r["inferences"] if 0 < i["pass_rate"] <= 0.6}
     assert {p["question_id"] for p in made} == expected and made
     for p in made:
         assert p["model_name"] == "fake-coder" and p["chosen_pass_rate"] == 1.0

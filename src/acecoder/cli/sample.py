@@ -39,7 +39,9 @@ def sample_command(
             help="YAML/JSON list of models: each a name or {model, name, base_url, backend, api_key_env}.",
         ),
     ] = None,
-    backend: Annotated[str, typer.Option(help="openai (vllm-server, sglang), transformers or vllm.")] = "openai",
+    backend: Annotated[
+        str, typer.Option(help="openai (or vllm-server, sglang), transformers, vllm.")
+    ] = "openai",
     api_key_env: Annotated[
         str, typer.Option(help="Environment variable holding the API key.")
     ] = "OPENAI_API_KEY",
@@ -58,7 +60,7 @@ def sample_command(
     stop: Annotated[list[str] | None, typer.Option(help="Stop sequence (repeatable).")] = None,
     template: Annotated[
         str | None,
-        typer.Option(help="Prompt: a preset (sampling, acecodepair) or a template file; default: the paper's."),
+        typer.Option(help="Prompt: a preset (sampling, acecodepair) or a template file (default: sampling)."),
     ] = None,
     strip_tests: Annotated[
         bool, typer.Option(help="Remove trailing module-level tests and prints from extracted programs.")
