@@ -6,7 +6,9 @@ inference, so ~1,100 programs x ~16 quick asserts. All runners use the same inte
 workers, and every runner's verdicts are checked against ours.
 
     (a) a fresh interpreter per program (subprocess per program)
-    (b) a multiprocessing.Process per program (the human-eval / evalplus / AceCoder way)
+    (b) a multiprocessing.Process per program (the human-eval / evalplus / AceCoder way), three variants:
+        human-eval's check_correctness (a Manager list per program), evalplus's untrusted_check (a shared
+        Array), and the leanest possible (a Pipe only, no temporary directory or time limit)
     (c) a bare, unisolated fork per program from a small pre-started worker per core (no limits, no isolation)
 
 Run: ``.venv/bin/python benchmarks/execution.py [--workers N] [--copies K]``
@@ -15,9 +17,11 @@ Run: ``.venv/bin/python benchmarks/execution.py [--workers N] [--copies K]``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -177,24 +181,106 @@ def run_fresh_interpreter(jobs, workers: int) -> tuple[float, list[list[int]]]:
         )
         return [int(c) for c in done.stdout.strip()]
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(workers) as pool:
-        verdicts = list(pool.map(one, jobs))
-    return time.perf_counter() - started, verdicts
+    return _timed_pool(one, jobs, workers)
 
 
-def _mp_target(program, tests, conn):
+class _Timeout(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """human-eval's time_limit: a wall-clock ITIMER_REAL alarm around the whole program."""
+
+    def handler(signum, frame):
+        raise _Timeout()
+
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.signal(signal.SIGALRM, handler)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _unsafe_execute(program, tests, timeout, report):
+    """The child's side of human-eval / evalplus: a temporary working directory, output swallowed, a time
+    limit, then the program and its tests."""
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)
+        with (
+            open(os.devnull, "w") as sink,
+            contextlib.redirect_stdout(sink),
+            contextlib.redirect_stderr(sink),
+        ):
+            try:
+                with _time_limit(timeout):
+                    verdicts = run_program(program, tests)
+            except _Timeout:
+                verdicts = [0] * len(tests)
+        report(verdicts)
+
+
+def _human_eval_target(program, tests, timeout, shared):
+    _unsafe_execute(program, tests, timeout, shared.append)
+
+
+def _evalplus_target(program, tests, timeout, shared):
+    def report(verdicts):
+        shared[: len(verdicts)] = verdicts
+
+    _unsafe_execute(program, tests, timeout, report)
+
+
+def _pipe_target(program, tests, conn):
     conn.send(run_program(program, tests))
     conn.close()
 
 
-def run_multiprocessing(jobs, workers: int) -> tuple[float, list[list[int]]]:
+def run_human_eval_style(jobs, workers: int, timeout: float = 3.0) -> tuple[float, list[list[int]]]:
+    """human-eval's check_correctness: a multiprocessing.Manager list and a Process per program, joined with
+    a timeout, run from a thread pool (evaluate_functional_correctness)."""
+    ctx = multiprocessing.get_context("fork")
+
+    def one(job):
+        program, tests = job
+        with ctx.Manager() as manager:
+            shared = manager.list()
+            process = ctx.Process(target=_human_eval_target, args=(program, tests, timeout, shared))
+            process.start()
+            process.join(timeout + 1)
+            if process.is_alive():
+                process.kill()
+            return list(shared[0]) if shared else [0] * len(tests)
+
+    return _timed_pool(one, jobs, workers)
+
+
+def run_evalplus_style(jobs, workers: int, timeout: float = 3.0) -> tuple[float, list[list[int]]]:
+    """evalplus's untrusted_check: shared multiprocessing.Array verdicts and a Process per program."""
+    ctx = multiprocessing.get_context("fork")
+
+    def one(job):
+        program, tests = job
+        shared = ctx.Array("b", [0] * len(tests))
+        process = ctx.Process(target=_evalplus_target, args=(program, tests, timeout, shared))
+        process.start()
+        process.join(timeout + 1)
+        if process.is_alive():
+            process.kill()
+        return list(shared)
+
+    return _timed_pool(one, jobs, workers)
+
+
+def run_lean_process(jobs, workers: int) -> tuple[float, list[list[int]]]:
+    """The leanest Process per program: a Pipe for the verdicts, nothing else."""
     ctx = multiprocessing.get_context("fork")
 
     def one(job):
         program, tests = job
         receiver, sender = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_mp_target, args=(program, tests, sender))
+        process = ctx.Process(target=_pipe_target, args=(program, tests, sender))
         process.start()
         sender.close()
         verdicts = receiver.recv() if receiver.poll(60) else [0] * len(tests)
@@ -202,6 +288,10 @@ def run_multiprocessing(jobs, workers: int) -> tuple[float, list[list[int]]]:
         receiver.close()
         return verdicts
 
+    return _timed_pool(one, jobs, workers)
+
+
+def _timed_pool(one, jobs, workers: int) -> tuple[float, list[list[int]]]:
     started = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
         verdicts = list(pool.map(one, jobs))
@@ -258,7 +348,9 @@ def main() -> None:
         results = {
             "acecoder execute (CLI, start-up included)": run_acecoder(input_path, args.workers),
             "(a) fresh interpreter per program": run_fresh_interpreter(jobs, args.workers),
-            "(b) multiprocessing.Process per program": run_multiprocessing(jobs, args.workers),
+            "(b) Process per program, human-eval style": run_human_eval_style(jobs, args.workers),
+            "(b) Process per program, evalplus style": run_evalplus_style(jobs, args.workers),
+            "(b) Process per program, lean (Pipe only)": run_lean_process(jobs, args.workers),
             "(c) bare fork per program, no isolation": run_bare_fork(jobs, args.workers),
         }
     ours_time, ours_verdicts = results["acecoder execute (CLI, start-up included)"]

@@ -77,7 +77,7 @@ def sample_command(
     rpm: Annotated[float | None, typer.Option(help="Requests per minute limit per model.")] = None,
     tpm: Annotated[float | None, typer.Option(help="Tokens per minute limit per model.")] = None,
     max_attempts: Annotated[int, typer.Option(help="Tries per request before it is recorded as failed.")] = 6,
-    batch_size: Annotated[int, typer.Option(help="Rows per generation batch.")] = 64,
+    batch_size: Annotated[int, typer.Option(help="Rows per generation batch.")] = 256,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run of the same command.")] = True,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
 ) -> None:
