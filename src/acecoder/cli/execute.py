@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from acecoder.cli.app import app, fail
+from acecoder.cli.base import app, fail
 from acecoder.data.io import count_rows, file_format, iter_rows
 from acecoder.data.schema import DataError, validate_acecode_row
 from acecoder.execution.engine import ExecutionEngine, ExecutionSummary, SandboxError
@@ -49,6 +49,8 @@ def execute_command(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Run every inference's program against its row's test_cases; write test_results and pass_rate."""
+    if not input.is_file():
+        raise fail(f"{input}: no such file")
     try:
         limits = Limits(
             timeout=timeout,
@@ -105,7 +107,7 @@ def _validated_rows(path: Path, *, skip: int):
 
 
 def _progress_bar(path: Path, done: int, enabled: bool):
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     return tqdm(total=count_rows(path), initial=done, unit="row", disable=not enabled, dynamic_ncols=True)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from acecoder.cli.app import app, fail
+from acecoder.cli.base import app, fail
 
 
 class PairFormat(str, Enum):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from acecoder.cli.app import app, fail
+from acecoder.cli.base import app, fail
 
 
 @app.command("stats")
