@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import warnings
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,10 @@ from acecoder.execution.limits import Limits
 SERVER_FILE = Path(__file__).with_name("sandbox_server.py")
 _HEADER = struct.Struct(">I")
 _RETRIES = 2  # fresh servers a job may kill before it is reported as an infrastructure error
+_DEPTH = 2  # jobs queued per server, so that it never waits for the engine between two programs
+# A second job is queued behind a running one only when it fits in the pipe with room to spare, so that neither
+# side can block on a full pipe while the other does.
+_PIPELINE_BYTES = 16384
 _PASSED_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
 
 
@@ -113,9 +118,9 @@ class _Server:
             ) from None
         return self.info
 
-    def send(self, message: dict[str, Any]) -> None:
-        data = json.dumps(message).encode()
-        self.process.stdin.write(_HEADER.pack(len(data)) + data)
+    def send(self, data: bytes) -> None:
+        """Write one framed message."""
+        self.process.stdin.write(data)
         self.process.stdin.flush()
 
     def fileno(self) -> int:
@@ -196,6 +201,7 @@ class ExecutionEngine:
             for i in range(self.workers)
         ]
         self._lock = threading.Lock()
+        self._wire: dict[Limits, dict[str, Any]] = {}
         self.isolation: dict[str, Any] = {}
         self._started = False
 
@@ -241,73 +247,119 @@ class ExecutionEngine:
         return next(iter(self.run([Job(program, tests, limits)])))
 
     def _dispatch(self, source: Iterator[Job]) -> Iterator[JobResult]:
-        """Send jobs to idle servers and collect replies with one poll loop in the caller's thread."""
-        idle = list(self._servers)
-        busy: dict[int, tuple[_Server, int, Job, dict[str, Any], int]] = {}
+        """Keep up to two jobs queued at each server (it starts the next one without waiting for us) and
+        collect replies with one poll loop in the caller's thread."""
+        queues: dict[_Server, deque[_Pending]] = {server: deque() for server in self._servers}
+        by_fd = {server.fileno(): server for server in self._servers}
         done: dict[int, JobResult] = {}
         poller = select.poll()
-        for server in self._servers:
-            poller.register(server.fileno(), select.POLLIN)
-        submitted = emitted = 0
+        for fd in by_fd:
+            poller.register(fd, select.POLLIN)
+        submitted = emitted = outstanding = 0
         exhausted = False
+        carry: _Pending | None = None  # pulled from the source, waiting for a server that can take it
         try:
             while True:
-                while idle and not exhausted and len(done) < self.workers * 64:
-                    job = next(source, None)
-                    if job is None:
-                        exhausted = True
+                while (carry is not None or not exhausted) and len(done) < self.workers * 64:
+                    if carry is None:
+                        job = next(source, None)
+                        if job is None:
+                            exhausted = True
+                            break
+                        if not job.tests:
+                            done[submitted] = JobResult([], [])
+                            submitted += 1
+                            continue
+                        carry = _Pending(submitted, job, self._encode(job))
+                        submitted += 1
+                    server = min(queues, key=lambda s: len(queues[s]))
+                    queue = queues[server]
+                    if queue and (
+                        len(queue) >= _DEPTH
+                        or carry.data_size > _PIPELINE_BYTES
+                        or queue[-1].data_size > _PIPELINE_BYTES
+                    ):
                         break
-                    if job.tests:
-                        message = {
-                            "program": job.program,
-                            "tests": list(job.tests),
-                            "limits": (job.limits or self.limits).to_wire(),
-                        }
-                        server = idle.pop()
-                        self._send(server, message, poller)
-                        busy[server.fileno()] = (server, submitted, job, message, 0)
-                    else:
-                        done[submitted] = JobResult([], [])
-                    submitted += 1
+                    self._send(server, carry.data, by_fd, poller, queues)
+                    queue.append(carry)
+                    outstanding += 1
+                    carry = None
                 while emitted in done:
                     yield done.pop(emitted)
                     emitted += 1
-                if not busy:
-                    if exhausted:
+                if not outstanding:
+                    if exhausted and carry is None:
                         return
                     continue
                 for fd, _ in poller.poll():
-                    server, index, job, message, attempt = busy.pop(fd)
+                    server = by_fd[fd]
+                    queue = queues[server]
+                    head = queue[0]
                     try:
-                        done[index] = _result(job, server.recv())
-                        idle.append(server)
+                        done[head.index] = _result(head.job, server.recv())
+                        queue.popleft()
+                        outstanding -= 1
                     except (EOFError, OSError):
-                        # The server died under this job (e.g. a program signalled it): restart and retry.
-                        self._restart(server, poller)
-                        if attempt < _RETRIES:
-                            self._send(server, message, poller)
-                            busy[server.fileno()] = (server, index, job, message, attempt + 1)
-                        else:
-                            done[index] = _infra_result(job, "sandbox server died while running this program")
-                            idle.append(server)
+                        # The server died under its first job (e.g. a program signalled it): restart, retry that
+                        # job a bounded number of times, and resend the jobs queued behind it.
+                        self._restart(server, by_fd, poller)
+                        head.attempt += 1
+                        if head.attempt > _RETRIES:
+                            done[head.index] = _infra_result(
+                                head.job, "sandbox server died running this program"
+                            )
+                            queue.popleft()
+                            outstanding -= 1
+                        for pending in queue:
+                            server.send(pending.data)
         finally:
-            for server, *_ in busy.values():  # abandoned mid-job: a stale reply would follow, so replace it
-                self._restart(server, None)
+            for server, queue in queues.items():  # abandoned mid-run: stale replies would follow, so replace
+                if queue:
+                    self._restart(server, by_fd, None)
 
-    def _send(self, server: _Server, message: dict[str, Any], poller: select.poll) -> None:
+    def _encode(self, job: Job) -> bytes:
+        limits = job.limits or self.limits
+        wire = self._wire.get(limits)
+        if wire is None:
+            wire = self._wire[limits] = limits.to_wire()
+        return _frame({"program": job.program, "tests": list(job.tests), "limits": wire})
+
+    def _send(self, server: _Server, data: bytes, by_fd, poller, queues) -> None:
         try:
-            server.send(message)
-        except OSError:
-            self._restart(server, poller)
-            server.send(message)
+            server.send(data)
+        except OSError:  # died while idle: nothing of it is lost
+            self._restart(server, by_fd, poller)
+            for pending in queues[server]:
+                server.send(pending.data)
+            server.send(data)
 
     @staticmethod
-    def _restart(server: _Server, poller: select.poll | None) -> None:
+    def _restart(server: _Server, by_fd: dict[int, _Server], poller: select.poll | None) -> None:
+        old = server.fileno()
         if poller is not None:
-            poller.unregister(server.fileno())
+            poller.unregister(old)
+        by_fd.pop(old, None)
         server.restart()
+        by_fd[server.fileno()] = server
         if poller is not None:
             poller.register(server.fileno(), select.POLLIN)
+
+
+@dataclass(eq=False)
+class _Pending:
+    index: int
+    job: Job
+    data: bytes
+    attempt: int = 0
+
+    @property
+    def data_size(self) -> int:
+        return len(self.data)
+
+
+def _frame(message: dict[str, Any]) -> bytes:
+    data = json.dumps(message).encode()
+    return _HEADER.pack(len(data)) + data
 
 
 def _result(job: Job, reply: dict[str, Any]) -> JobResult:

@@ -384,7 +384,7 @@ def _seed_random_generators():
         numpy_random.seed(0)
 
 
-def _child(program, tests, start, limits, scratch, capped_uid, board, output_fd):
+def _child(program, tests, start, limits, capped_uid, board, output_fd):
     """Runs in the forked child and never returns."""
     clock, setitimer, prof = time.process_time, signal.setitimer, signal.ITIMER_PROF
     try:
@@ -392,11 +392,7 @@ def _child(program, tests, start, limits, scratch, capped_uid, board, output_fd)
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
         os.closerange(3, 1 << 16)
-        os.chdir(scratch)
         _set_limits(limits, capped_uid)
-        signal.signal(signal.SIGPROF, _on_timeout)
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
-            signal.signal(sig, signal.SIG_DFL)
         _seed_random_generators()
     except BaseException as e:  # a setup failure is an infrastructure error, never a verdict
         board.finish(-1, "infra:" + type(e).__name__)
@@ -538,6 +534,10 @@ class Server:
             )
         _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
         self.isolation["uid"] = os.getuid()
+        # Signal dispositions are inherited by every child: set them once here, not per fork.
+        signal.signal(signal.SIGPROF, _on_timeout)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
         import random  # noqa: F401 (seeded in each child)
 
         for name in config.get("preload", ()):
@@ -596,7 +596,7 @@ class Server:
         pid = os.fork()
         if pid == 0:
             os.close(output_r)
-            _child(program, tests, start, budget, self.scratch, self.dropped, board, output_w)
+            _child(program, tests, start, budget, self.dropped, board, output_w)
         os.close(output_w)
         os.set_blocking(output_r, False)
         killed, status = self._supervise(pid, board, limits, output_r, output)
