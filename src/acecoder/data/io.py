@@ -82,7 +82,9 @@ class RowWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         self._rows: list[dict[str, Any]] = []
-        self._file: IO[str] | None = None if self.format == "parquet" else _open_text(self._tmp, "w", self.format)
+        self._file: IO[str] | None = (
+            None if self.format == "parquet" else _open_text(self._tmp, "w", self.format)
+        )
         self.count = 0
 
     def write(self, row: dict[str, Any]) -> None:
@@ -99,7 +101,13 @@ class RowWriter:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            pq.write_table(pa.Table.from_pylist(self._rows), self._tmp)
+            try:
+                table = pa.Table.from_pylist(self._rows)
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+                raise DataError(
+                    f"rows cannot be stored as Parquet ({e}); write .jsonl instead", path=str(self.path)
+                ) from None
+            pq.write_table(table, self._tmp)
         os.replace(self._tmp, self.path)
 
     def abort(self) -> None:

@@ -1,0 +1,79 @@
+"""Rows in and out: formats by extension, unknown fields untouched, located errors, torn checkpoints."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from acecoder.data import DataError, RowWriter, iter_rows, read_rows, validate_acecode_row, write_rows
+from acecoder.data.io import count_rows
+from acecoder.pipeline import Checkpoint, fingerprint
+
+ROW = {
+    "id": "oss_1",
+    "source": "oss",
+    "question": "q",
+    "test_cases": ["assert f() == 1"],
+    "inferences": [
+        {"model_name": "m", "completion_id": 0, "completion": "def f(): return 1", "pass_rate": 1.0}
+    ],
+    "context_messages": [{"role": "user", "content": "q"}],
+    "unknown": {"deep": [{"x": None, "y": [1, 2]}]},
+}
+
+
+@pytest.mark.parametrize("name", ["rows.jsonl", "rows.jsonl.gz", "rows.parquet"])
+def test_round_trip_keeps_every_field(tmp_path, name):
+    write_rows(tmp_path / name, [ROW, ROW])
+    assert read_rows(tmp_path / name) == [ROW, ROW]
+    assert count_rows(tmp_path / name) in (2, None)
+
+
+def test_rows_parquet_cannot_hold_fail_clearly(tmp_path):
+    with pytest.raises(DataError, match="cannot be stored as Parquet"):
+        write_rows(tmp_path / "rows.parquet", [{**ROW, "unknown": [1, {"x": 2}]}])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writes_are_atomic(tmp_path):
+    target = tmp_path / "out.jsonl"
+    with (
+        pytest.raises(RuntimeError),
+        RowWriter(target) as w,
+    ):
+        w.write(ROW)
+        raise RuntimeError("crash mid-write")
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_errors_name_file_row_and_field(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps(ROW) + "\n\n" + json.dumps({**ROW, "test_cases": ["ok", 3]}) + "\n")
+    rows = list(iter_rows(path))
+    assert [n for n, _ in rows] == [1, 3]
+    with pytest.raises(DataError) as err:
+        validate_acecode_row(rows[1][1], require=("test_cases",), path=str(path), line=3)
+    assert str(err.value) == f"{path}: row 3: field 'test_cases': item 1 is int, expected a string"
+    with pytest.raises(DataError, match=r"field 'inferences\[0\]\.pass_rate'"):
+        validate_acecode_row({"id": "x", "inferences": [{"completion": "", "pass_rate": "1"}]})
+    with pytest.raises(DataError, match="unknown file type"):
+        write_rows(tmp_path / "rows.csv", [ROW])
+
+
+def test_checkpoint_cuts_a_torn_last_line_and_resumes(tmp_path):
+    out = tmp_path / "out.jsonl"
+    run = fingerprint(a=1)
+    checkpoint = Checkpoint(out, run)
+    checkpoint.append({"id": 1})
+    checkpoint.append({"id": 2})
+    checkpoint.close()
+    with open(checkpoint.path, "a") as f:
+        f.write('{"id": 3, "half')  # a crash mid-line
+    resumed = Checkpoint(out, run)
+    assert resumed.done == 2
+    resumed.append({"id": 3})
+    assert resumed.finalize() == 3
+    assert read_rows(out) == [{"id": 1}, {"id": 2}, {"id": 3}]
+    assert not checkpoint.path.exists()
+    assert Checkpoint(tmp_path / "other.jsonl", fingerprint(a=2)).done == 0
