@@ -22,6 +22,7 @@ import json
 import multiprocessing
 import os
 import signal
+import statistics
 import struct
 import subprocess
 import sys
@@ -30,6 +31,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+OURS = "acecoder execute (CLI, start-up included)"
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("ACECODER_SHARED_DATA", REPO.parent / "shared" / "data"))
 SOURCE = DATA / "codet" / "humaneval_codegen16B_acecode_format.jsonl"
@@ -335,6 +337,7 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     parser.add_argument("--copies", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         input_path = Path(tmp) / "workload.jsonl"
@@ -345,15 +348,24 @@ def main() -> None:
             f"tests ({n_tests / len(jobs):.1f} per program); {args.workers} workers on {os.cpu_count()} cores; "
             f"{sys.executable}"
         )
-        results = {
-            "acecoder execute (CLI, start-up included)": run_acecoder(input_path, args.workers),
-            "(a) fresh interpreter per program": run_fresh_interpreter(jobs, args.workers),
-            "(b) Process per program, human-eval style": run_human_eval_style(jobs, args.workers),
-            "(b) Process per program, evalplus style": run_evalplus_style(jobs, args.workers),
-            "(b) Process per program, lean (Pipe only)": run_lean_process(jobs, args.workers),
-            "(c) bare fork per program, no isolation": run_bare_fork(jobs, args.workers),
+        runners = {
+            OURS: lambda: run_acecoder(input_path, args.workers),
+            "(a) fresh interpreter per program": lambda: run_fresh_interpreter(jobs, args.workers),
+            "(b) Process per program, human-eval style": lambda: run_human_eval_style(jobs, args.workers),
+            "(b) Process per program, evalplus style": lambda: run_evalplus_style(jobs, args.workers),
+            "(b) Process per program, lean (Pipe only)": lambda: run_lean_process(jobs, args.workers),
+            "(c) bare fork per program, no isolation": lambda: run_bare_fork(jobs, args.workers),
         }
-    ours_time, ours_verdicts = results["acecoder execute (CLI, start-up included)"]
+        timings: dict[str, list[float]] = {name: [] for name in runners}
+        verdicts_of: dict[str, list[list[int]]] = {}
+        for _ in range(args.repeat):  # interleaved, so a slow spell of the machine hits every runner alike
+            for name, runner in runners.items():
+                elapsed, verdicts = runner()
+                timings[name].append(elapsed)
+                verdicts_of[name] = verdicts
+        results = {name: (statistics.median(timings[name]), verdicts_of[name]) for name in runners}
+        print(f"median of {args.repeat} interleaved runs each")
+    ours_time, ours_verdicts = results[OURS]
     print(f"{'runner':45s} {'seconds':>8s} {'programs/s':>11s} {'acecoder speed-up':>18s} {'agree':>6s}")
     for name, (elapsed, verdicts) in results.items():
         agree = sum(a == b for a, b in zip(verdicts, ours_verdicts, strict=True)) / len(jobs)

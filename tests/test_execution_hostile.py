@@ -227,6 +227,13 @@ FORGERS = {
     "int-subclass": "class F(int):\n    def __eq__(self, other):\n        return True\n    __hash__ = int.__hash__\n",
     "truthy-eq": "class F:\n    def __eq__(self, other):\n        return 1\n",
     "fake-module": "class F:\n    __module__ = 'collections'\n    def __eq__(self, other):\n        return True\n",
+    "fake-builtin": "class F:\n    def __eq__(self, other):\n        return True\nF.__module__ = 'builtins'\n"
+    "import builtins\nbuiltins.F = F\n",
+    "fake-numpy": "class F:\n    __module__ = 'numpy'\n    __eq__ = staticmethod(lambda *a: True)\n",
+    "mock-any": "from unittest.mock import ANY as _ANY\nF = lambda: _ANY\n",
+    "user-list": "import collections\nclass G:\n    def __eq__(self, other):\n        return True\n"
+    "F = lambda: collections.UserList([G()])\n",
+    "set-le": "class F(set):\n    __eq__ = set.__le__\n",
 }
 
 
@@ -240,6 +247,10 @@ FORGERS = {
         "assert [answer()] == [42]",
         "assert {'k': answer()} == {'k': 42}",
         "assert not (answer() != 42)",
+        "assert 42 == answer() == 42",
+        "assert answer() in [42]",
+        "assert answer() in {42: 1}",
+        "assert 41 < 42 == answer()",
         "def check(candidate):\n    assert candidate() == 42\ncheck(answer)",
     ],
 )
@@ -266,6 +277,32 @@ def test_values_that_forge_equality_do_not_pass(engine, forger, test):
 def test_honest_values_of_other_types_still_compare_equal(engine, value, expected):
     program = f"import collections, decimal\nimport numpy as np\ndef answer():\n    return {value}\n"
     assert engine.run_one(program, [f"assert answer() == {expected}"]).test_results == [1]
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "assert 1 < answer() < 3",
+        "assert answer() in [1, 2]",
+        "assert answer() not in (5, 6)",
+        "assert 2 == answer() != 3",
+    ],
+)
+def test_honest_chained_and_membership_comparisons_keep_python_semantics(engine, test):
+    assert engine.run_one("def answer():\n    return 2\n", [test]).test_results == [1]
+
+
+def test_programs_cannot_rewrite_the_harness_through_main_or_builtins(engine):
+    program = (
+        "import __main__, builtins, sys\n"
+        "__main__._classify = lambda e: 'pass'\n"
+        "sys.modules['__main__']._classify = lambda e: 'pass'\n"
+        "_real_type = builtins.type\n"
+        "class F:\n    def __eq__(self, other):\n        return True\n"
+        "def answer():\n    builtins.type = lambda *a: int if len(a) == 1 else _real_type(*a)\n    return F()\n"
+    )
+    result = engine.run_one(program, ["assert answer() == 42", "assert False", "raise SystemExit(0)"])
+    assert result.test_results == [0, 0, 0]
 
 
 def test_printing_a_verdict_forges_nothing(engine):

@@ -92,7 +92,8 @@ class RowWriter:
         if self._file is None:
             self._rows.append(row)
         else:
-            self._file.write(json.dumps(row, ensure_ascii=False) + "\n")
+            # ASCII escapes keep rows with lone surrogates (seen in model output) writable as UTF-8.
+            self._file.write(json.dumps(row) + "\n")
 
     def close(self) -> None:
         if self._file is not None:

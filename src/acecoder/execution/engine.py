@@ -294,12 +294,15 @@ class ExecutionEngine:
                 for fd, _ in poller.poll():
                     server = by_fd[fd]
                     queue = queues[server]
+                    if not queue:  # an idle server hung up (killed from outside): replace it, lose nothing
+                        self._restart(server, by_fd, poller)
+                        continue
                     head = queue[0]
                     try:
                         done[head.index] = _result(head.job, server.recv())
                         queue.popleft()
                         outstanding -= 1
-                    except (EOFError, OSError):
+                    except (EOFError, OSError, ValueError, struct.error):
                         # The server died under its first job (e.g. a program signalled it): restart, retry that
                         # job a bounded number of times, and resend the jobs queued behind it.
                         self._restart(server, by_fd, poller)

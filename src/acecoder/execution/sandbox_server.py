@@ -11,13 +11,21 @@ or exceeds its limits fails alone: the server starts a fresh child that re-runs 
 next test. The server enforces CPU and wall-clock backstops from outside and kills every process a child left.
 """
 
+import array
 import ast
 import builtins
+import collections
+import collections.abc
 import ctypes
+import datetime
+import decimal
+import enum
 import errno
+import fractions
 import gc
 import json
 import mmap
+import operator
 import os
 import resource
 import select
@@ -25,6 +33,7 @@ import signal
 import struct
 import sys
 import time
+import types
 from collections import OrderedDict
 
 _HEADER = struct.Struct(">I")
@@ -50,7 +59,6 @@ _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE =
 )
 _SCRATCH_ROOTS = ("/tmp", "/var/tmp", "/dev/shm")
 _libc = ctypes.CDLL(None, use_errno=True)
-_EQ_HELPER = "__acecoder_eq__"
 
 
 class _Timeout(BaseException):
@@ -182,75 +190,158 @@ def _start_namespace_init():
 
 
 _SCALARS = frozenset([int, float, complex, str, bytes, bool, type(None)])
-_TRUSTED_MODULE_ROOTS = frozenset(getattr(sys, "stdlib_module_names", ())) | {"numpy", "builtins"}
+_CONTAINERS = frozenset([list, tuple, set, frozenset])
+# Classes whose comparisons are believed: every class of these modules as loaded before any program ran (a
+# program cannot swap them afterwards), plus numpy's own classes, found through the numpy module itself.
+_TRUSTED_CLASSES = frozenset(
+    value
+    for module in (builtins, collections, collections.abc, decimal, fractions, datetime, enum, array)
+    for value in vars(module).values()
+    if isinstance(value, type)
+)
 
 
-def _plain(value, depth=0):
+def _plain(value, depth=0, _type=type, _all=all):
     """A value built only of exact builtin types: what a test writes as its expected value."""
-    kind = type(value)
+    kind = _type(value)
     if kind in _SCALARS:
         return True
     if depth > 64:
         return False
-    if kind is list or kind is tuple or kind is set or kind is frozenset:
-        return all(_plain(item, depth + 1) for item in value)
+    if kind in _CONTAINERS:
+        return _all(_plain(item, depth + 1) for item in value)
     if kind is dict:
-        return all(_plain(k, depth + 1) and _plain(v, depth + 1) for k, v in value.items())
+        return _all(_plain(k, depth + 1) and _plain(v, depth + 1) for k, v in value.items())
     return False
 
 
-def _trusted_method(cls, name):
-    """Whether ``cls.<name>`` comes from a builtin, standard-library or numpy class (not the program's)."""
+def _trusted_method(cls, name, _getattr=getattr):
+    """Whether ``cls.<name>`` comes from a trusted class (builtins, some of the standard library, numpy)."""
     for owner in cls.__mro__:
         if name in owner.__dict__:
             break
     else:
         return True
-    module = getattr(owner, "__module__", None) or ""
-    if module == "builtins":
+    if owner in _TRUSTED_CLASSES:
         return True
-    if module.split(".")[0] not in _TRUSTED_MODULE_ROOTS or module == "__main__":
-        return False
-    found = sys.modules.get(module)
-    for part in getattr(owner, "__qualname__", "").split("."):
-        found = getattr(found, part, None)
-    return found is owner
+    # numpy's classes are static C types (no Python code can make one) named in the numpy package.
+    module = str(_getattr(owner, "__module__", "") or "")
+    return not owner.__flags__ & _HEAPTYPE and module.split(".")[0] == "numpy"
 
 
-def _trustworthy(value, depth=0):
-    """Whether a value's equality can be believed when it is compared with a plain value."""
-    kind = type(value)
+_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: set on every class created by a class statement or type()
+_ModuleType = types.ModuleType
+
+
+def _trustworthy(value, depth=0, _type=type, _isinstance=isinstance, _all=all):
+    """Whether a value's comparisons can be believed when it meets a plain value: its class and the classes
+    of everything inside it compare, hash and iterate the way Python's own types do."""
+    kind = _type(value)
     if kind in _SCALARS:
         return True
-    if depth > 64 or not (_trusted_method(kind, "__eq__") and _trusted_method(kind, "__ne__")):
+    if depth > 64:
         return False
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return all(_trustworthy(item, depth + 1) for item in value)
-    if isinstance(value, dict):
-        return all(_trustworthy(k, depth + 1) and _trustworthy(v, depth + 1) for k, v in value.items())
+    for name in ("__eq__", "__ne__", "__contains__"):
+        if not _trusted_method(kind, name):
+            return False
+    if _isinstance(value, _Mapping):
+        if not (_trusted_method(kind, "__iter__") and _trusted_method(kind, "__getitem__")):
+            return False
+        return _all(_trustworthy(k, depth + 1) and _trustworthy(v, depth + 1) for k, v in value.items())
+    if _isinstance(value, _Collection):
+        if not _trusted_method(kind, "__iter__"):
+            return False
+        return _all(_trustworthy(item, depth + 1) for item in value)
     return True
+
+
+_Mapping, _Collection = collections.abc.Mapping, collections.abc.Collection
+
+
+def _suspect(left, right):
+    """True when exactly one side is plain and the other side's comparisons cannot be believed."""
+    left_plain, right_plain = _plain(left), _plain(right)
+    return left_plain != right_plain and not _trustworthy(right if left_plain else left)
 
 
 def _guarded_eq(left, right, negate):
     """``left == right`` (or ``!=``), except that a value whose type forges equality never equals a plain one."""
-    left_plain, right_plain = _plain(left), _plain(right)
-    if left_plain != right_plain and not _trustworthy(right if left_plain else left):
+    if _suspect(left, right):
         return negate
     return left != right if negate else left == right
 
 
+def _guarded_in(item, container, negate):
+    """``item in container`` (or ``not in``), with the same rule."""
+    if _suspect(item, container):
+        return negate
+    return item not in container if negate else item in container
+
+
+_ORDER = {
+    "Lt": operator.lt,
+    "LtE": operator.le,
+    "Gt": operator.gt,
+    "GtE": operator.ge,
+    "Is": operator.is_,
+    "IsNot": operator.is_not,
+    "Eq": lambda a, b: _guarded_eq(a, b, False),
+    "NotEq": lambda a, b: _guarded_eq(a, b, True),
+    "In": lambda a, b: _guarded_in(a, b, False),
+    "NotIn": lambda a, b: _guarded_in(a, b, True),
+}
+
+
+def _guarded_chain(left, steps):
+    """A chained comparison ``a < b == c``, evaluated lazily left to right as Python does, each link guarded."""
+    result = True
+    for op, right_thunk in steps:
+        right = right_thunk()
+        result = _ORDER[op](left, right)
+        if not result:
+            return result
+        left = right
+    return result
+
+
+_GUARDS = {
+    "__acecoder_eq__": _guarded_eq,
+    "__acecoder_in__": _guarded_in,
+    "__acecoder_chain__": _guarded_chain,
+}
+_GUARDED_OPS = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
+
+
 class _GuardComparisons(ast.NodeTransformer):
-    """Rewrite ``a == b`` and ``a != b`` in test code into calls of the equality guard."""
+    """Rewrite comparisons in test code that involve ``==``, ``!=``, ``in`` or ``not in`` into guarded calls."""
 
     def visit_Compare(self, node):
         self.generic_visit(node)
-        if len(node.ops) != 1 or not isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
+        if not any(isinstance(op, _GUARDED_OPS) for op in node.ops):
             return node
-        call = ast.Call(
-            func=ast.Name(id=_EQ_HELPER, ctx=ast.Load()),
-            args=[node.left, node.comparators[0], ast.Constant(isinstance(node.ops[0], ast.NotEq))],
-            keywords=[],
-        )
+        if len(node.ops) == 1:
+            op = node.ops[0]
+            helper = "__acecoder_eq__" if isinstance(op, (ast.Eq, ast.NotEq)) else "__acecoder_in__"
+            negate = isinstance(op, (ast.NotEq, ast.NotIn))
+            args = [node.left, node.comparators[0], ast.Constant(negate)]
+        else:
+            steps = [
+                ast.Tuple(
+                    elts=[
+                        ast.Constant(type(op).__name__),
+                        ast.Lambda(
+                            args=ast.arguments(
+                                posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]
+                            ),
+                            body=comparator,
+                        ),
+                    ],
+                    ctx=ast.Load(),
+                )
+                for op, comparator in zip(node.ops, node.comparators)
+            ]
+            helper, args = "__acecoder_chain__", [node.left, ast.Tuple(elts=steps, ctx=ast.Load())]
+        call = ast.Call(func=ast.Name(id=helper, ctx=ast.Load()), args=args, keywords=[])
         return ast.copy_location(call, node)
 
 
@@ -397,7 +488,11 @@ def _child(program, tests, start, limits, capped_uid, board, output_fd):
     except BaseException as e:  # a setup failure is an infrastructure error, never a verdict
         board.finish(-1, "infra:" + type(e).__name__)
         os._exit(3)
-    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    # The program's own __main__: this server module stays out of its reach through sys.modules.
+    main = _ModuleType("__main__")
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main
+    namespace = main.__dict__
     verdict = "pass"
     board.begin(-1, clock())
     try:
@@ -411,7 +506,7 @@ def _child(program, tests, start, limits, capped_uid, board, output_fd):
     board.finish(-1, verdict)
     if verdict != "pass":
         os._exit(0)
-    namespace[_EQ_HELPER] = _guarded_eq
+    namespace.update(_GUARDS)
     timeout = limits["timeout"]
     for index in range(start, len(tests)):
         code, verdict = tests[index], None
@@ -463,20 +558,32 @@ def _make_scratch():
     raise OSError("cannot create a scratch directory in %s" % base)
 
 
-def _remove_tree(path, remove_top=True):
-    """Delete a directory's contents (and itself) without following symbolic links."""
+def _scandir(path):
     try:
-        entries = list(os.scandir(path))
+        return list(os.scandir(path))
     except OSError:
-        entries = []
-    for entry in entries:
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                _remove_tree(entry.path)
-            else:
-                os.unlink(entry.path)
-        except OSError:
-            pass
+        return []
+
+
+def _remove_entry(entry):
+    try:
+        if entry.is_dir(follow_symlinks=False):
+            _remove_tree(entry.path)
+        else:
+            os.unlink(entry.path)
+    except OSError:
+        pass
+
+
+def _remove_tree(path, remove_top=True):
+    """Delete a directory's contents (and itself) without following symbolic links, even where a program made
+    a directory read-only."""
+    try:
+        os.chmod(path, 0o700)
+    except OSError:
+        pass
+    for entry in _scandir(path):
+        _remove_entry(entry)
     if remove_top:
         try:
             os.rmdir(path)
@@ -579,8 +686,11 @@ class Server:
                     result["restarts"] += 1
                 if result["setup"] is not None:
                     break
-        if result["setup"] is not None:
-            result["errors"] = ["setup:" + result["setup"]] * n
+        if result["setup"] is not None:  # tests judged before a re-run of the program failed keep their verdicts
+            failed = "setup:" + result["setup"]
+            result["errors"] = [
+                error if passed or error else failed for passed, error in zip(result["results"], result["errors"])
+            ]
         result["output"] = output.decode("utf-8", "replace")
         result["wall"] = time.monotonic() - started
         return result
@@ -599,7 +709,8 @@ class Server:
             _child(program, tests, start, budget, self.dropped, board, output_w)
         os.close(output_w)
         os.set_blocking(output_r, False)
-        killed, status = self._supervise(pid, board, limits, output_r, output)
+        gc.unfreeze()
+        killed, status = self._supervise(pid, board, limits, output_r, output, budget["cpu_budget"])
         self._kill_all(pid)
         if status is None:
             _, status = os.waitpid(pid, 0)
@@ -634,7 +745,7 @@ class Server:
         result["errors"][index] = reason
         return index + 1
 
-    def _supervise(self, pid, board, limits, output_r, output):
+    def _supervise(self, pid, board, limits, output_r, output, cpu_budget):
         """Wait for the child to end, draining its output; kill it at its CPU or wall-clock backstop.
         Return (killed, wait status or None)."""
         poller = select.poll()
@@ -644,6 +755,8 @@ class Server:
             poller.register(pidfd, select.POLLIN)
         tick = _TICK if pidfd is not None else 0.002
         seen, stage_wall, cap = None, time.monotonic(), limits["output_bytes"]
+        # A deadline for the whole child that nothing the program writes can move (it could rewrite the board).
+        child_deadline = stage_wall + cpu_budget * limits["wall_factor"] + limits["wall_extra"]
         try:
             while True:
                 for fd, _ in poller.poll(tick * 1000):
@@ -660,7 +773,9 @@ class Server:
                 if stage != seen:
                     seen, stage_wall = stage, now
                 stage_budget = limits["setup_timeout"] if stage == -1 else limits["timeout"]
-                if now > stage_wall + stage_budget * limits["wall_factor"] + limits["wall_extra"]:
+                if now > min(
+                    child_deadline, stage_wall + stage_budget * limits["wall_factor"] + limits["wall_extra"]
+                ):
                     return True, None
                 if _cpu_seconds(pid) - stage_cpu > stage_budget * 1.1 + 0.05:
                     return True, None
@@ -728,7 +843,14 @@ class Server:
         self._clean_scratch()
 
     def _clean_scratch(self):
+        """Empty the scratch directory and, in a private namespace, every writable tmpfs, so that no program
+        sees what an earlier one left (verdicts must not depend on which worker ran what)."""
         _remove_tree(self.scratch, remove_top=False)
+        if self.isolation.get("pid_namespace"):
+            for root in _SCRATCH_ROOTS:
+                for entry in _scandir(root):
+                    if entry.path != self.scratch:
+                        _remove_entry(entry)
 
 
 def main():

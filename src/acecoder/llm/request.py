@@ -56,7 +56,7 @@ class ChatRequest:
             "prefill": self.prefill,
             "extra": dict(self.extra),
         }
-        text = json.dumps(blob, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+        text = json.dumps(blob, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
     def prompt_chars(self) -> int:

@@ -71,7 +71,7 @@ class Checkpoint:
         return count
 
     def append(self, row: dict[str, Any]) -> None:
-        self._file.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self._file.write(json.dumps(row) + "\n")
         self._file.flush()
         self.done += 1
 
