@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 
 import pytest
@@ -152,3 +154,47 @@ def test_the_interpreter_is_configurable():
 )
 def test_program_is_the_fenced_block_when_there_is_one(completion, program):
     assert extract_program(completion) == program
+
+
+def test_a_server_killed_while_idle_is_replaced_without_losing_jobs():
+    with ExecutionEngine(workers=2) as engine:
+        os.kill(engine._servers[0].process.pid, signal.SIGKILL)
+        results = list(engine.run([Job(ADD, ["assert add(1, 1) == 2"])] * 6))
+        assert [r.test_results for r in results] == [[1]] * 6
+        assert all(r.infra_error is None for r in results)
+
+
+def test_programs_do_not_see_files_an_earlier_program_left_anywhere():
+    with ExecutionEngine(workers=1) as engine:
+        if not engine.isolation.get("pid_namespace"):
+            pytest.skip("needs the private namespaces")
+        places = "('.', '/dev/shm', __import__('tempfile').gettempdir(), '/tmp', '/var/tmp')"
+        leave = (
+            f"import os\nfor d in {places}:\n    try:\n        open(os.path.join(d, 'left'), 'w').close()\n"
+            "    except OSError:\n        pass\n"
+            "os.mkdir('locked')\nopen('locked/f', 'w').close()\nos.chmod('locked', 0o500)\n"
+        )
+        look = f"import os\nfound = [d for d in {places} if os.path.exists(os.path.join(d, 'left'))]\n"
+        engine.run_one(leave, ["assert True"])
+        result = engine.run_one(look, ["assert found == []", "assert not os.path.exists('locked')"])
+        assert result.test_results == [1, 1]
+
+
+def test_files_under_tmp_stay_visible_and_tempfile_works(tmp_path):
+    """The caller's files (e.g. a checkout or a venv under /tmp) are never hidden by the sandbox's scratch."""
+    (tmp_path / "helper_mod.py").write_text("VALUE = 7\n")
+    program = f"import sys, tempfile\nsys.path.insert(0, {str(tmp_path)!r})\nimport helper_mod\n"
+    tests = [
+        "assert helper_mod.VALUE == 7",
+        "fd, name = tempfile.mkstemp()\nassert name.startswith(tempfile.gettempdir())",
+    ]
+    with ExecutionEngine(workers=1) as engine:
+        assert engine.run_one(program, tests).test_results == [1, 1]
+
+
+def test_lone_surrogates_in_completions_do_not_break_writing(tmp_path):
+    from acecoder.data import read_rows, write_rows
+
+    row = {"id": "x", "inferences": [{"completion": "s = '\ud83d'"}]}
+    write_rows(tmp_path / "rows.jsonl", [row])
+    assert read_rows(tmp_path / "rows.jsonl") == [row]

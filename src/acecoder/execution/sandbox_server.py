@@ -57,7 +57,10 @@ _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE =
     16384,
     1 << 18,
 )
-_SCRATCH_ROOTS = ("/tmp", "/var/tmp", "/dev/shm")
+# Private tmpfs mounts, each server its own: the scratch directory (a fixed, empty mount point on the host, so
+# nothing over the interpreter or the caller's files is ever hidden) and /dev/shm (multiprocessing's semaphores).
+_SCRATCH_MOUNT = os.path.join(os.environ.get("TMPDIR") or "/tmp", ".acecoder-sandbox")
+_SHM = "/dev/shm"
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -133,6 +136,11 @@ def _enter_namespaces(scratch_mb, warnings):
     """Unshare the network, mount, IPC, UTS and PID namespaces (inside a user namespace when not root); make
     every mount read-only and mount private tmpfs scratch. The next fork becomes the PID namespace's init."""
     uid, gid = os.getuid(), os.getgid()
+    try:
+        os.makedirs(_SCRATCH_MOUNT, mode=0o755, exist_ok=True)
+    except OSError as e:
+        warnings.append("cannot create the scratch mount point %s: %s" % (_SCRATCH_MOUNT, e))
+        return None
     flags = _CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS | _CLONE_NEWPID
     if uid != 0:
         flags |= _CLONE_NEWUSER
@@ -147,10 +155,11 @@ def _enter_namespaces(scratch_mb, warnings):
     for point in _mount_points():
         if not point.startswith("/proc"):
             _mount(None, point, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY, None)
-    for root in _SCRATCH_ROOTS:
-        if os.path.isdir(root):
-            opts = "size=%dm,mode=1777" % scratch_mb
-            _mount("tmpfs", root, "tmpfs", _MS_NOSUID | _MS_NODEV, opts, warnings)
+    opts = "size=%dm,mode=1777" % scratch_mb
+    if not _mount("tmpfs", _SCRATCH_MOUNT, "tmpfs", _MS_NOSUID | _MS_NODEV, opts, warnings):
+        return None
+    if os.path.isdir(_SHM):
+        _mount("tmpfs", _SHM, "tmpfs", _MS_NOSUID | _MS_NODEV, opts, warnings)
     return {"network": "none", "filesystem": "read-only, private tmpfs scratch", "pid_namespace": True}
 
 
@@ -543,9 +552,9 @@ def _cpu_seconds(pid):
         return 0.0
 
 
-def _make_scratch():
+def _make_scratch(base=None):
     """A fresh private directory (tempfile would import shared libraries that make every fork slower)."""
-    base = os.environ.get("TMPDIR") or "/tmp"
+    base = base or os.environ.get("TMPDIR") or "/tmp"
     for attempt in range(100):
         path = os.path.join(
             base, "acecoder-sandbox-%d-%d-%d" % (os.getpid(), int(time.time() * 1e6), attempt)
@@ -625,7 +634,7 @@ class Server:
                 raise SystemExit("cannot enter namespaces: " + "; ".join(self.warnings))
             else:
                 self.warnings.append("running without namespaces: the network and file system are the host's")
-        self.scratch = _make_scratch()
+        self.scratch = _make_scratch(_SCRATCH_MOUNT if self.isolation["pid_namespace"] else None)
         os.environ.update(HOME=self.scratch, TMPDIR=self.scratch, PWD=self.scratch)
         os.chdir(self.scratch)
         # Privileges are dropped once, here: per child it would cost more than the rest of its set-up.
@@ -686,10 +695,13 @@ class Server:
                     result["restarts"] += 1
                 if result["setup"] is not None:
                     break
-        if result["setup"] is not None:  # tests judged before a re-run of the program failed keep their verdicts
+        if (
+            result["setup"] is not None
+        ):  # tests judged before a re-run of the program failed keep their verdicts
             failed = "setup:" + result["setup"]
             result["errors"] = [
-                error if passed or error else failed for passed, error in zip(result["results"], result["errors"])
+                error if passed or error else failed
+                for passed, error in zip(result["results"], result["errors"])
             ]
         result["output"] = output.decode("utf-8", "replace")
         result["wall"] = time.monotonic() - started
@@ -847,7 +859,7 @@ class Server:
         sees what an earlier one left (verdicts must not depend on which worker ran what)."""
         _remove_tree(self.scratch, remove_top=False)
         if self.isolation.get("pid_namespace"):
-            for root in _SCRATCH_ROOTS:
+            for root in (_SCRATCH_MOUNT, _SHM):
                 for entry in _scandir(root):
                     if entry.path != self.scratch:
                         _remove_entry(entry)
