@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from acecoder.cli import llm_options
 from acecoder.cli.base import app, fail
 
 
@@ -28,16 +29,14 @@ def filter_tests_command(
         str | None, typer.Option(help="OpenAI-compatible server URL(s), comma-separated.")
     ] = None,
     backend: Annotated[str, typer.Option(help="openai, transformers or vllm.")] = "openai",
-    api_key_env: Annotated[
-        str, typer.Option(help="Environment variable holding the API key.")
-    ] = "OPENAI_API_KEY",
+    api_key_env: llm_options.ApiKeyEnv = "OPENAI_API_KEY",
     n: Annotated[
         int, typer.Option(help="Oracle samples per question; a test survives if any passes it.")
     ] = 1,
     temperature: Annotated[float, typer.Option(help="Oracle sampling temperature (0: greedy).")] = 0.0,
-    top_p: Annotated[float, typer.Option(help="Nucleus sampling.")] = 1.0,
+    top_p: llm_options.TopP = 1.0,
     max_tokens: Annotated[int, typer.Option(help="Oracle answer length limit.")] = 1024,
-    seed: Annotated[int | None, typer.Option(help="Sampling seed, where the server supports it.")] = None,
+    seed: llm_options.Seed = None,
     prompt: Annotated[
         str | None, typer.Option(help="Oracle prompt: a preset (sampling, acecodepair) or a template file.")
     ] = None,
@@ -47,19 +46,16 @@ def filter_tests_command(
     timeout: Annotated[float, typer.Option(help="CPU seconds per test.")] = 1.0,
     memory_mb: Annotated[int, typer.Option(help="Address-space limit per program, MiB.")] = 4096,
     isolation: Annotated[str, typer.Option(help="auto, namespaces (required) or none.")] = "auto",
-    cache: Annotated[
-        Path | None, typer.Option(help="LLM request cache (default: OUTPUT.llm_cache.sqlite).")
-    ] = None,
-    concurrency: Annotated[int, typer.Option(help="Requests in flight.")] = 64,
-    rpm: Annotated[float | None, typer.Option(help="Requests per minute limit.")] = None,
-    tpm: Annotated[float | None, typer.Option(help="Tokens per minute limit.")] = None,
-    max_attempts: Annotated[int, typer.Option(help="Tries per request before it is recorded as failed.")] = 6,
+    cache: llm_options.Cache = None,
+    concurrency: llm_options.Concurrency = 64,
+    rpm: llm_options.Rpm = None,
+    tpm: llm_options.Tpm = None,
+    max_attempts: llm_options.MaxAttempts = 6,
     batch_size: Annotated[int, typer.Option(help="Rows per oracle/execution batch.")] = 256,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run of the same command.")] = True,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
 ) -> None:
     """Keep only the tests an oracle program passes (the paper's filtering step)."""
-    from acecoder.cli.synthesize import _make_client
     from acecoder.data import DataError
     from acecoder.data.io import file_format
     from acecoder.execution import ExecutionEngine, Limits, SandboxError
@@ -85,8 +81,8 @@ def filter_tests_command(
             template = get_prompt_template(prompt)
         except ValueError as e:
             raise fail(str(e)) from None
-        client = _make_client(
-            backend, model, base_url, api_key_env, cache or output.with_name(output.name + ".llm_cache.sqlite"),
+        client = llm_options.make_client(
+            backend, model, base_url, api_key_env, llm_options.cache_path(cache, output),
             concurrency=concurrency, rpm=rpm, tpm=tpm, max_attempts=max_attempts, progress=progress,
         )  # fmt: skip
         oracle = ModelOracle(

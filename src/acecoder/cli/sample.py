@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from acecoder.cli import llm_options
 from acecoder.cli.base import app, fail
 
 
@@ -42,9 +43,7 @@ def sample_command(
     backend: Annotated[
         str, typer.Option(help="openai (or vllm-server, sglang), transformers, vllm.")
     ] = "openai",
-    api_key_env: Annotated[
-        str, typer.Option(help="Environment variable holding the API key.")
-    ] = "OPENAI_API_KEY",
+    api_key_env: llm_options.ApiKeyEnv = "OPENAI_API_KEY",
     n: Annotated[
         int,
         typer.Option(
@@ -54,9 +53,9 @@ def sample_command(
         ),
     ] = 16,
     temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.7,
-    top_p: Annotated[float, typer.Option(help="Nucleus sampling.")] = 1.0,
+    top_p: llm_options.TopP = 1.0,
     max_tokens: Annotated[int, typer.Option(help="Answer length limit.")] = 1024,
-    seed: Annotated[int | None, typer.Option(help="Sampling seed, where the server supports it.")] = None,
+    seed: llm_options.Seed = None,
     stop: Annotated[list[str] | None, typer.Option(help="Stop sequence (repeatable).")] = None,
     template: Annotated[
         str | None,
@@ -67,23 +66,20 @@ def sample_command(
     ] = True,
     keep_raw: Annotated[bool, typer.Option(help="Also store each answer as raw_completion.")] = True,
     limit: Annotated[int | None, typer.Option(help="Sample (and write) only the first rows.")] = None,
-    cache: Annotated[
-        Path | None, typer.Option(help="LLM request cache (default: OUTPUT.llm_cache.sqlite).")
-    ] = None,
+    cache: llm_options.Cache = None,
     prices: Annotated[
         Path | None, typer.Option(help="Price table {model: {input, output}} in $/1M tokens (YAML or JSON).")
     ] = None,
     concurrency: Annotated[int, typer.Option(help="Requests in flight per model.")] = 64,
     rpm: Annotated[float | None, typer.Option(help="Requests per minute limit per model.")] = None,
     tpm: Annotated[float | None, typer.Option(help="Tokens per minute limit per model.")] = None,
-    max_attempts: Annotated[int, typer.Option(help="Tries per request before it is recorded as failed.")] = 6,
+    max_attempts: llm_options.MaxAttempts = 6,
     batch_size: Annotated[int, typer.Option(help="Rows per generation batch.")] = 256,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run of the same command.")] = True,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
 ) -> None:
     """Sample programs from policy models with the paper's prompt (n=16, T=0.7, top_p=1.0, 1024 tokens) and append
     them to each row's inferences; `acecoder execute` then fills the pass rates."""
-    from acecoder.cli.synthesize import _make_client
     from acecoder.data import DataError
     from acecoder.data.io import file_format
     from acecoder.sampling import get_prompt_template, policy_models, sample_file
@@ -108,11 +104,11 @@ def sample_command(
             price_table = PriceTable.from_file(prices)
     except (DataError, ValueError, OSError) as e:
         raise fail(str(e)) from None
-    cache_path = cache or output.with_name(output.name + ".llm_cache.sqlite")
+    cache_file = llm_options.cache_path(cache, output)
     clients = []
     for p in policies:
-        client = _make_client(
-            p.backend, p.model, ",".join(p.base_urls) or None, p.api_key_env, cache_path,
+        client = llm_options.make_client(
+            p.backend, p.model, ",".join(p.base_urls) or None, p.api_key_env, cache_file,
             concurrency=concurrency, rpm=rpm, tpm=tpm, max_attempts=max_attempts, progress=progress,
         )  # fmt: skip
         if price_table is not None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from acecoder.cli import llm_options
 from acecoder.cli.base import app, fail
 
 
@@ -25,9 +26,7 @@ def synthesize_command(
         typer.Option(help="OpenAI-compatible server URL(s), comma-separated (default: OPENAI_BASE_URL)."),
     ] = None,
     backend: Annotated[str, typer.Option(help="openai, transformers or vllm.")] = "openai",
-    api_key_env: Annotated[
-        str, typer.Option(help="Environment variable holding the API key.")
-    ] = "OPENAI_API_KEY",
+    api_key_env: llm_options.ApiKeyEnv = "OPENAI_API_KEY",
     seed_format: Annotated[
         str, typer.Option(help="plain, evol, oss or stack (the paper's seed shapes).")
     ] = "plain",
@@ -48,9 +47,9 @@ def synthesize_command(
         ),
     ] = None,
     temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.7,
-    top_p: Annotated[float, typer.Option(help="Nucleus sampling.")] = 1.0,
+    top_p: llm_options.TopP = 1.0,
     max_tokens: Annotated[int, typer.Option(help="Answer length limit.")] = 8192,
-    seed: Annotated[int | None, typer.Option(help="Sampling seed, where the server supports it.")] = None,
+    seed: llm_options.Seed = None,
     min_tests: Annotated[int, typer.Option(help="Drop questions with fewer valid tests than this.")] = 1,
     decontaminate: Annotated[
         bool, typer.Option(help="Drop questions overlapping HumanEval(+)/MBPP(+).")
@@ -59,13 +58,11 @@ def synthesize_command(
     benchmark: Annotated[
         list[Path] | None, typer.Option(help="More benchmark problems to decontaminate against (repeatable).")
     ] = None,
-    cache: Annotated[
-        Path | None, typer.Option(help="LLM request cache (default: OUTPUT.llm_cache.sqlite).")
-    ] = None,
-    concurrency: Annotated[int, typer.Option(help="Requests in flight.")] = 64,
-    rpm: Annotated[float | None, typer.Option(help="Requests per minute limit.")] = None,
-    tpm: Annotated[float | None, typer.Option(help="Tokens per minute limit.")] = None,
-    max_attempts: Annotated[int, typer.Option(help="Tries per request before it is recorded as failed.")] = 6,
+    cache: llm_options.Cache = None,
+    concurrency: llm_options.Concurrency = 64,
+    rpm: llm_options.Rpm = None,
+    tpm: llm_options.Tpm = None,
+    max_attempts: llm_options.MaxAttempts = 6,
     batch_size: Annotated[int, typer.Option(help="Seeds per generation batch.")] = 256,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run of the same command.")] = True,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
@@ -83,8 +80,8 @@ def synthesize_command(
         )
     except (DataError, ValueError, OSError) as e:
         raise fail(str(e)) from None
-    client = _make_client(
-        backend, model, base_url, api_key_env, cache or output.with_name(output.name + ".llm_cache.sqlite"),
+    client = llm_options.make_client(
+        backend, model, base_url, api_key_env, llm_options.cache_path(cache, output),
         concurrency=concurrency, rpm=rpm, tpm=tpm, max_attempts=max_attempts, progress=progress,
     )  # fmt: skip
     from acecoder.llm import FatalBackendError
@@ -122,38 +119,3 @@ def synthesize_command(
             f"{failed} requests failed: rerun the same command to retry them (answers come from the cache)",
             err=True,
         )
-
-
-def _make_client(
-    backend: str,
-    model: str,
-    base_url: str | None,
-    api_key_env: str,
-    cache: Path,
-    *,
-    concurrency: int,
-    rpm: float | None,
-    tpm: float | None,
-    max_attempts: int,
-    progress: bool,
-):
-    """An LLM client for a CLI verb; errors become clean CLI failures."""
-    try:
-        from acecoder.llm import FatalBackendError, LLMClient, make_backend
-    except ImportError as e:
-        raise fail(f"the LLM layer needs extra packages ({e}): pip install 'acecoder[llm]'") from None
-    opts = {"api_key_env": api_key_env} if backend.lower() not in ("transformers", "hf", "vllm") else {}
-    urls = [u.strip() for u in base_url.split(",") if u.strip()] if base_url else None
-    try:
-        llm_backend = make_backend(backend, model, urls, **opts)
-    except (FatalBackendError, ValueError, ImportError) as e:
-        raise fail(str(e)) from None
-    return LLMClient(
-        llm_backend,
-        cache_path=cache,
-        max_concurrency=concurrency,
-        requests_per_minute=rpm,
-        tokens_per_minute=tpm,
-        max_attempts=max_attempts,
-        progress=progress,
-    )

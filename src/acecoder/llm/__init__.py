@@ -16,6 +16,7 @@ from acecoder.llm.costs import Price, PriceTable
 from acecoder.llm.errors import BackendError, FatalBackendError, RetryableError
 from acecoder.llm.limits import RateLimiter
 from acecoder.llm.request import ChatRequest, ChatResult, Completion, Job, JobOutput, Sample, Usage
+from acecoder.llm.usage import UsageTotals, usage_line
 
 __all__ = [
     "Backend",
@@ -37,6 +38,8 @@ __all__ = [
     "RunSummary",
     "Sample",
     "Usage",
+    "UsageTotals",
     "make_backend",
     "render_prompt",
+    "usage_line",
 ]

@@ -282,9 +282,9 @@ class _Sampler:
         self.max_tokens, self.seed, self.stop, self.template = max_tokens, seed, stop, template
         self.continuation, self.strip_tests, self.keep_raw = continuation, strip_tests, keep_raw
         self.summary = summary
-        from acecoder.synthesis.synthesize import _LLMTotals
+        from acecoder.llm import UsageTotals
 
-        self.totals = {label: _LLMTotals(client.backend.model) for label, client in models}
+        self.totals = {label: UsageTotals(client.backend.model) for label, client in models}
         for label, _ in models:
             summary.models.setdefault(label, ModelStats())
 

@@ -116,12 +116,9 @@ class FilterSummary:
         if self.execution:
             lines.append("execution: " + ", ".join(f"{k} {v}" for k, v in self.execution.items()))
         if self.llm:
-            lines.append(
-                "model: {requests} requests this run, {cached} samples cached, {generated} generated, "
-                "{failed} failed; tokens in {prompt_tokens:,} out {completion_tokens:,}; cost {cost}".format(
-                    **self.llm
-                )
-            )
+            from acecoder.llm import usage_line
+
+            lines.append(usage_line(self.llm))
         return "\n".join(lines)
 
 
@@ -147,8 +144,9 @@ class ModelOracle:
         self.max_tokens, self.seed = max_tokens, seed
         self.template = template or SAMPLING_TEMPLATE
         self.name = f"model:{client.backend.model}"
-        self.llm_totals: Counter[str] = Counter()
-        self.cost: float | None = 0.0
+        from acecoder.llm import UsageTotals
+
+        self.usage = UsageTotals(client.backend.model)
 
     def fingerprint_parts(self) -> list[Any]:
         return [
@@ -173,10 +171,7 @@ class ModelOracle:
             for row in rows
         ]
         results = self.client.generate(requests, desc="oracle")
-        cs = self.client.summary
-        for name in ("requests", "cached", "generated", "failed", "prompt_tokens", "completion_tokens"):
-            self.llm_totals[name] += getattr(cs, name)
-        self.cost = None if cs.cost is None or self.cost is None else self.cost + cs.cost
+        self.usage.add(self.client)
         continuation = bool(tmpl.prefill) and tmpl.prefill.rstrip().endswith(("```python", "```py", "```"))
         out = []
         for result in results:
@@ -187,10 +182,7 @@ class ModelOracle:
         return out
 
     def llm_summary(self) -> dict[str, Any]:
-        names = ("requests", "cached", "generated", "failed", "prompt_tokens", "completion_tokens")
-        out: dict[str, Any] = {"model": self.client.backend.model, **{k: self.llm_totals[k] for k in names}}
-        out["cost"] = "$?" if self.cost is None else f"${self.cost:.4f}"
-        return out
+        return self.usage.as_dict()
 
 
 class FieldOracle:

@@ -147,12 +147,9 @@ class SynthesisSummary:
                 "decontaminated: " + ", ".join(f"{k} {v}" for k, v in self.decontaminated.most_common())
             )
         if self.llm:
-            lines.append(
-                "model: {requests} requests this run, {cached} samples cached, {generated} generated, "
-                "{failed} failed; tokens in {prompt_tokens:,} out {completion_tokens:,}; cost {cost}".format(
-                    **self.llm
-                )
-            )
+            from acecoder.llm import usage_line
+
+            lines.append(usage_line(self.llm))
         return "\n".join(lines)
 
 
@@ -273,6 +270,8 @@ def synthesize_file(
     ``summary_path`` (default ``<output>.summary.json``). Finished seeds are appended to
     ``<output>.partial.jsonl`` as they complete, so a rerun with the same inputs and settings continues; the
     outputs are written atomically at the end."""
+    from acecoder.llm import UsageTotals
+
     template = template or default_template()
     output = Path(output)
     rejects_path = Path(rejects_path) if rejects_path else output.with_name(output.name + ".rejected.jsonl")
@@ -305,7 +304,7 @@ def synthesize_file(
         stats=summary.seeds,
     )
     ckpt = Checkpoint(output, run_fp, resume=resume)
-    llm = _LLMTotals(client.backend.model)
+    llm = UsageTotals(client.backend.model)
     try:
         seed_iter = iter(seeds)
         summary.resumed = ckpt.done
@@ -351,27 +350,6 @@ def synthesize_file(
     tmp.write_text(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, summary_path)
     return summary
-
-
-class _LLMTotals:
-    """Model usage summed over the client's per-batch run summaries."""
-
-    def __init__(self, model: str):
-        self.model = model
-        self.counts: Counter[str] = Counter()
-        self.cost: float | None = 0.0
-
-    def add(self, client: LLMClient) -> None:
-        cs = client.summary
-        for name in ("requests", "cached", "generated", "failed", "prompt_tokens", "completion_tokens"):
-            self.counts[name] += getattr(cs, name)
-        self.cost = None if cs.cost is None or self.cost is None else self.cost + cs.cost
-
-    def as_dict(self) -> dict[str, Any]:
-        names = ("requests", "cached", "generated", "failed", "prompt_tokens", "completion_tokens")
-        out: dict[str, Any] = {"model": self.model, **{k: self.counts[k] for k in names}}
-        out["cost"] = "$?" if self.cost is None else f"${self.cost:.4f}"
-        return out
 
 
 def _finalize(ckpt: Checkpoint, output: Path, rejects_path: Path, replaced: dict[int, Outcome]) -> None:
