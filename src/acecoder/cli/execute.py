@@ -12,7 +12,7 @@ import typer
 from acecoder.cli.base import app, fail
 from acecoder.data.io import count_rows, file_format, iter_rows
 from acecoder.data.schema import DataError, validate_acecode_row
-from acecoder.execution.engine import ExecutionEngine, ExecutionSummary, SandboxError
+from acecoder.execution.engine import DEFAULT_PRELOAD, ExecutionEngine, ExecutionSummary, SandboxError
 from acecoder.execution.limits import Limits
 from acecoder.execution.rows import execute_rows
 from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
@@ -43,7 +43,9 @@ def execute_command(
     strict_equality: Annotated[bool, typer.Option(help="Reject values whose type forges ==.")] = True,
     interpreter: Annotated[str | None, typer.Option(help="Python that runs the programs.")] = None,
     isolation: Annotated[str, typer.Option(help="auto, namespaces (required) or none.")] = "auto",
-    preload: Annotated[str, typer.Option(help="Comma-separated modules imported once per worker.")] = "",
+    preload: Annotated[
+        str, typer.Option(help="Comma-separated modules imported once per worker ('' for none).")
+    ] = ",".join(DEFAULT_PRELOAD),
     errors: Annotated[bool, typer.Option(help="Also write test_errors (why each test failed).")] = False,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run of the same command.")] = True,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,

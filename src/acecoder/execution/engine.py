@@ -31,6 +31,21 @@ _DEPTH = 2  # jobs queued per server, so that it never waits for the engine betw
 # A second job is queued behind a running one only when it fits in the pipe with room to spare, so that neither
 # side can block on a full pipe while the other does.
 _PIPELINE_BYTES = 16384
+# Imported once by every sandbox server, so programs that import them (LLM-written code very often imports
+# typing, collections, math, re, ...) do not pay the import in each forked child.
+DEFAULT_PRELOAD = (
+    "typing",
+    "collections",
+    "dataclasses",
+    "math",
+    "re",
+    "itertools",
+    "functools",
+    "heapq",
+    "bisect",
+    "string",
+    "copy",
+)
 _PASSED_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
 
 
@@ -144,10 +159,7 @@ class _Server:
     def stop(self) -> None:
         if self.process is None:
             return
-        try:
-            self.process.stdin.close()
-        except OSError:
-            pass
+        self.hang_up()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -156,6 +168,13 @@ class _Server:
         self.process.stdout.close()
         self.log.close()
         self.process = None
+
+    def hang_up(self) -> None:
+        """Close the server's input: it finishes its job and exits."""
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
 
     def restart(self) -> None:
         if self.process is not None:
@@ -179,7 +198,7 @@ class ExecutionEngine:
         *,
         interpreter: str | None = None,
         isolation: str = "auto",
-        preload: Sequence[str] = (),
+        preload: Sequence[str] = DEFAULT_PRELOAD,
         uid_base: int = 64000,
         scratch_mb: int = 256,
     ):
@@ -226,6 +245,8 @@ class ExecutionEngine:
     def close(self) -> None:
         if not self._started:
             return
+        for server in self._servers:  # every server winds down at once
+            server.hang_up()
         for server in self._servers:
             server.stop()
         self._started = False
