@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -45,12 +43,9 @@ class PriceTable:
     @classmethod
     def from_file(cls, path: str | os.PathLike) -> PriceTable:
         """Read ``{model: {input: $/1M, output: $/1M}}`` from a JSON or YAML file."""
-        text = Path(path).read_text(encoding="utf-8")
-        if str(path).endswith((".yaml", ".yml")):
-            import yaml
+        from acecoder.pipeline.config import parse_settings, read_text
 
-            return cls(yaml.safe_load(text) or {})
-        return cls(json.loads(text))
+        return cls(parse_settings(read_text(path, "price table"), path) or {})
 
     def get(self, model: str) -> Price | None:
         if model in self.prices:

@@ -18,13 +18,14 @@ questions full of braces render verbatim.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from acecoder.pipeline.config import parse_settings, read_text
 
 INSTRUCTION_SENTENCE = "Please provide a self-contained Python script that solves the following problem in a markdown code block:"
 PREFILL_SENTENCE = "Below is a Python script with a self-contained function that solves the problem and passes corresponding tests:"
@@ -107,28 +108,14 @@ def load_prompt_template(
     ``strip_tests`` (the rest taken from ``base``). Any other file: its whole text is the user template.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ValueError(f"{path}: cannot read the prompt template ({e.strerror or e})") from None
+    text = read_text(path, "prompt template")
     suffix = path.suffix.lower()
     if suffix not in (".yaml", ".yml", ".json"):
         try:
             return dataclasses.replace(base, user=text)
         except ValueError as e:
             raise ValueError(f"{path}: {e}") from None
-    if suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: invalid JSON ({e.msg} at line {e.lineno})") from None
-    else:
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            raise ValueError(f"{path}: invalid YAML ({e})") from None
+    data = parse_settings(text, path)
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping with keys {sorted(_FIELDS)}")
     unknown = sorted(set(data) - _FIELDS)

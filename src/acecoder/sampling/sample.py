@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from acecoder.data import DataError, RowWriter, iter_rows, validate_acecode_row
 from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
+from acecoder.pipeline.config import parse_settings, read_text
 from acecoder.sampling.extract import extract_code
 from acecoder.sampling.prompt import PromptTemplate, get_prompt_template
 
@@ -87,22 +88,7 @@ def load_models_file(path: str | os.PathLike, *, defaults: PolicyModel | None = 
     mapping with ``model`` and optionally ``name``, ``base_url`` (a URL, comma-separated URLs or a list),
     ``backend`` and ``api_key_env``. Missing fields come from ``defaults``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ValueError(f"{path}: cannot read the models file ({e.strerror or e})") from None
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: invalid JSON ({e.msg} at line {e.lineno})") from None
-    else:
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            raise ValueError(f"{path}: invalid YAML ({e})") from None
+    data = parse_settings(read_text(path, "models file"), path)
     if isinstance(data, dict) and set(data) == {"models"}:
         data = data["models"]
     if not isinstance(data, list) or not data:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from acecoder.data import DataError
+from acecoder.pipeline.config import parse_settings
 
 DEFAULT_TEMPLATE_RESOURCE = ("prompts", "synthesis_table7.yaml")
 _PLACEHOLDER = re.compile(r"\{(program|instruction)\}")
@@ -49,7 +50,7 @@ class SynthesisPrompt:
 def default_template() -> SynthesisPrompt:
     """The paper's prompt, from the bundled template file."""
     ref = resources.files("acecoder").joinpath("resources", *DEFAULT_TEMPLATE_RESOURCE)
-    return _from_mapping(_load_yaml(ref.read_text(encoding="utf-8")), str(ref))
+    return _from_mapping(parse_settings(ref.read_text(encoding="utf-8"), "template.yaml"), str(ref))
 
 
 def load_template(path: str | os.PathLike | None = None) -> SynthesisPrompt:
@@ -61,17 +62,14 @@ def load_template(path: str | os.PathLike | None = None) -> SynthesisPrompt:
         raise DataError("no such template file", path=str(p))
     text = p.read_text(encoding="utf-8")
     if p.suffix.lower() in (".yaml", ".yml", ".json"):
-        data = json.loads(text) if p.suffix.lower() == ".json" else _load_yaml(text)
+        try:
+            data = parse_settings(text, p)
+        except ValueError as e:
+            raise DataError(str(e).split(": ", 1)[1], path=str(p)) from None
         return _from_mapping(data, str(p))
     if "{program}" not in text:
         raise DataError("the template has no {program} placeholder", path=str(p))
     return SynthesisPrompt(with_instruction=text, program_only=text, system=default_template().system)
-
-
-def _load_yaml(text: str) -> Any:
-    import yaml
-
-    return yaml.safe_load(text)
 
 
 def _from_mapping(data: Any, where: str) -> SynthesisPrompt:
