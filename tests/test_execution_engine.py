@@ -198,3 +198,12 @@ def test_lone_surrogates_in_completions_do_not_break_writing(tmp_path):
     row = {"id": "x", "inferences": [{"completion": "s = '\ud83d'"}]}
     write_rows(tmp_path / "rows.jsonl", [row])
     assert read_rows(tmp_path / "rows.jsonl") == [row]
+
+
+def test_a_nested_run_in_the_same_thread_fails_clearly_instead_of_deadlocking(engine):
+    outer = engine.run([Job(ADD, ["assert add(1, 1) == 2"])] * 3)
+    assert next(outer).test_results == [1]
+    with pytest.raises(RuntimeError, match="still consuming another run"):
+        engine.run_one(ADD, ["assert add(2, 2) == 4"])
+    assert [r.test_results for r in outer] == [[1], [1]]
+    assert engine.run_one(ADD, ["assert add(2, 2) == 4"]).test_results == [1]

@@ -220,6 +220,7 @@ class ExecutionEngine:
             for i in range(self.workers)
         ]
         self._lock = threading.Lock()
+        self._runner: int | None = None  # the thread consuming the current run
         self._wire: dict[Limits, dict[str, Any]] = {}
         self.isolation: dict[str, Any] = {}
         self._started = False
@@ -259,10 +260,19 @@ class ExecutionEngine:
 
     # ------------------------------------------------------------------------------------------- running
     def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]:
-        """Yield one result per job, in input order, keeping every server busy (one caller at a time)."""
+        """Yield one result per job, in input order, keeping every server busy.
+
+        One run at a time: other threads wait for the current run to finish; starting a second run from the
+        thread that is consuming the first is an error (it would wait for itself)."""
+        if self._runner == threading.get_ident():
+            raise RuntimeError("ExecutionEngine.run called while this thread is still consuming another run")
         with self._lock:
-            self.start()
-            yield from self._dispatch(iter(jobs))
+            self._runner = threading.get_ident()
+            try:
+                self.start()
+                yield from self._dispatch(iter(jobs))
+            finally:
+                self._runner = None
 
     def run_one(self, program: str, tests: Sequence[str], limits: Limits | None = None) -> JobResult:
         return next(iter(self.run([Job(program, tests, limits)])))
