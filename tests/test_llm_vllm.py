@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -79,6 +81,23 @@ def vllm_env() -> dict[str, str]:
         "HF_HUB_OFFLINE": "1",
         "VLLM_LOGGING_LEVEL": "WARNING",
     }
+
+
+_VLLM_LEFTOVER = re.compile(
+    r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|vllm_dist_[0-9a-f]+)$"
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_vllm_leftovers_in_tmp():
+    """vLLM leaves IPC sockets and folders in /tmp whatever TMPDIR says; remove the ones these tests made."""
+    tmp = Path("/tmp")
+    before = set(os.listdir(tmp))
+    yield
+    for name in set(os.listdir(tmp)) - before:
+        if _VLLM_LEFTOVER.match(name):
+            path = tmp / name
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")
