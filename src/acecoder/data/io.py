@@ -12,8 +12,6 @@ from typing import IO, Any
 
 from acecoder.data.schema import DataError
 
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz", ".ndjson")
-
 
 def file_format(path: str | os.PathLike) -> str:
     """``"jsonl"``, ``"jsonl.gz"`` or ``"parquet"`` from the file name."""
