@@ -16,6 +16,7 @@ COMMANDS = {
     "sample": "sample",
     "pairs": "pairs",
     "hard": "hard",
+    "evaluate": "evaluate",
 }
 
 

