@@ -29,16 +29,16 @@ if [ -f "$STAMP" ] && [ "$STAMP" -nt "$0" ] && [ "$STAMP" -nt "$REQUIREMENTS" ];
     exit 0
 fi
 test -x "$VENV/bin/python" || "$PYTHON" -m venv "$VENV"
-PIP=("$VENV/bin/python" -m pip)
-"${PIP[@]}" install -q --upgrade pip wheel "setuptools<70"
+PIP=("$VENV/bin/python" -m pip install --prefer-binary)
+"$VENV/bin/python" -m pip install -q --upgrade pip wheel "setuptools<70"
 # Whole set first (pip resolves it together); on failure, one package at a time so one bad pin costs one library.
-if ! "${PIP[@]}" install -q -r "$REQUIREMENTS"; then
+if ! "${PIP[@]}" -q -r "$REQUIREMENTS"; then
     echo "the whole pinned set did not install; installing package by package" >&2
     : > "$VENV/.skipped"
     grep -v '^#' "$REQUIREMENTS" | grep -v '^$' | while read -r pin; do
-        if "${PIP[@]}" install -q "$pin" 2>/dev/null; then continue; fi
+        if "${PIP[@]}" -q "$pin" 2>/dev/null; then continue; fi
         name=${pin%%==*}
-        if [ "$name" != "$pin" ] && "${PIP[@]}" install -q "$name" 2>/dev/null; then
+        if [ "$name" != "$pin" ] && "${PIP[@]}" -q "$name" 2>/dev/null; then
             echo "$pin: installed $("$VENV/bin/python" -m pip show "$name" 2>/dev/null | awk '/^Version/{print $2}') instead" >&2
             continue
         fi

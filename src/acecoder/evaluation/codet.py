@@ -91,7 +91,7 @@ def load_tests(path: str | os.PathLike, benchmark: Benchmark, *, limit: int | No
     return tests
 
 
-def test_pool(tests: Sequence[str]) -> tuple[list[str], list[int]]:
+def pooled_tests(tests: Sequence[str]) -> tuple[list[str], list[int]]:
     """Distinct tests (sorted, so runs are reproducible) and how many times each was written."""
     counts = Counter(tests)
     distinct = sorted(counts)

@@ -95,10 +95,10 @@ class Evaluation:
         """The CodeT test pool of a sample's task: distinct tests and their multiplicities."""
         if self.codet_tests is not None:
             if sample.task_id not in self._pools:
-                self._pools[sample.task_id] = codet_mod.test_pool(self.codet_tests.get(sample.task_id, []))
+                self._pools[sample.task_id] = codet_mod.pooled_tests(self.codet_tests.get(sample.task_id, []))
             return self._pools[sample.task_id]
         if sample.test_cases:
-            return codet_mod.test_pool(sample.test_cases)
+            return codet_mod.pooled_tests(sample.test_cases)
         return None
 
     def sample_jobs(self, sample: Sample) -> _SampleJobs:
@@ -285,7 +285,7 @@ def summarize(
 def _codet_scorer(evaluation: Evaluation, task_id: str, entries: list[dict[str, Any]]):
     """Scores a subset of a task's samples by CodeT's consensus over the task's test pool."""
     if evaluation.codet_tests is not None:
-        weights = codet_mod.test_pool(evaluation.codet_tests.get(task_id, []))[1]
+        weights = codet_mod.pooled_tests(evaluation.codet_tests.get(task_id, []))[1]
     else:
         pools = {e.get("codet_pool") for e in entries if e.get("codet_pool")}
         if len(pools) > 1:

@@ -92,7 +92,7 @@ class Settings:
     """BigCodeBench: prepend the task's imports and signature to every solution."""
 
 
-def test_method_names(test_code: str) -> list[str]:
+def unittest_method_names(test_code: str) -> list[str]:
     """``TestCases``'s test methods in the order unittest's loader runs them (sorted by name)."""
     try:
         tree = ast.parse(test_code)
@@ -182,7 +182,7 @@ class Judge:
     def test_names(self, task: Task) -> list[str]:
         names = self._method_names.get(task.task_id)
         if names is None:
-            names = self._method_names[task.task_id] = test_method_names(task.test)
+            names = self._method_names[task.task_id] = unittest_method_names(task.test)
         return names
 
     # ------------------------------------------------------------------------------------------ verdicts

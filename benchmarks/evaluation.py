@@ -1,0 +1,150 @@
+"""``acecoder evaluate`` against evalplus's own labels and against evalplus 0.3.1 itself, on real samples.
+
+Samples: the 984 HumanEval and 2,268 MBPP greedy samples of six models that evalplus labelled
+(../shared/data/evalplus/greedy_samples_6models_humaneval_mbpp_labeled.jsonl; evalplus at 7887006, HumanEval+
+v0.1.10, MBPP+ v0.2.0). For each benchmark it
+
+1. writes the samples as an evalplus samples file and the dataset as one plain JSONL file (HumanEval+ v0.1.10;
+   MBPP+: the bundled pre-release restricted to the 378 task ids of v0.2.0, since evalplus insists that the
+   samples cover every task of its dataset);
+2. runs ``acecoder evaluate`` (CLI, start-up included) with ``--dataset`` that file and an empty cache (so the
+   expected outputs are computed, as they are for evalplus with an empty cache);
+3. runs evalplus 0.3.1 from a throwaway venv (``--evalplus-python``; ``--setup-evalplus DIR`` builds one from the
+   registry) pointed at the same file (``HUMANEVAL_OVERRIDE_PATH`` / ``MBPP_OVERRIDE_PATH``), with an empty
+   cache (``XDG_CACHE_HOME``) and the same number of workers (``--parallel``);
+4. prints the agreement of base_status/plus_status with the labels and with evalplus 0.3.1, the samples that
+   disagree, and both wall times.
+
+Run: ``.venv/bin/python benchmarks/evaluation.py --evalplus-python /tmp/evalplus031/bin/python [--workers 2]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("ACECODER_SHARED_DATA", REPO.parent / "shared" / "data"))
+LABELED = DATA / "evalplus" / "greedy_samples_6models_humaneval_mbpp_labeled.jsonl"
+RESOURCES = REPO / "src" / "acecoder" / "resources" / "benchmarks"
+ACECODER = [sys.executable, "-c", "from acecoder.cli import main; main()"]
+
+
+def prepare(work: Path, dataset: str) -> tuple[Path, Path, list[dict]]:
+    """(samples file, dataset file, labeled rows) for ``dataset`` ("humaneval" or "mbpp")."""
+    rows = [json.loads(line) for line in LABELED.open()]
+    rows = [r for r in rows if r["dataset"] == dataset]
+    samples = work / f"{dataset}_samples.jsonl"
+    with samples.open("w") as f:
+        for r in rows:
+            f.write(json.dumps({"task_id": r["task_id"], "solution": r["solution"], "model": r["model"]}) + "\n")
+    if dataset == "humaneval":
+        text = gzip.decompress((RESOURCES / "HumanEvalPlus-v0.1.10.jsonl.gz").read_bytes()).decode()
+    else:
+        ids = set((RESOURCES / "MbppPlus-v0.2.0-task-ids.txt").read_text().split())
+        lines = gzip.decompress((RESOURCES / "MbppPlus-prerelease-399.jsonl.gz").read_bytes()).decode().splitlines()
+        text = "".join(line + "\n" for line in lines if line.strip() and json.loads(line)["task_id"] in ids)
+    data = work / f"{dataset}_dataset.jsonl"
+    data.write_text(text)
+    return samples, data, rows
+
+
+def run_acecoder(samples: Path, data: Path, dataset: str, workers: int, work: Path) -> tuple[float, list[dict]]:
+    out = work / f"{dataset}_acecoder.jsonl"
+    env = dict(os.environ, ACECODER_CACHE_DIR=str(work / f"cache-acecoder-{dataset}"))
+    command = [*ACECODER, "evaluate", str(samples), str(out), "--benchmark", f"{dataset}+", "--dataset", str(data)]
+    command += ["--workers", str(workers), "--group-by", "model", "--no-resume", "--no-progress"]
+    started = time.monotonic()
+    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+    elapsed = time.monotonic() - started
+    return elapsed, [json.loads(line) for line in out.open()]
+
+
+def run_evalplus(python: str, samples: Path, data: Path, dataset: str, workers: int, work: Path):
+    cache = work / f"cache-evalplus-{dataset}"
+    cache.mkdir(exist_ok=True)
+    override = "HUMANEVAL_OVERRIDE_PATH" if dataset == "humaneval" else "MBPP_OVERRIDE_PATH"
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache), **{override: str(data)})
+    command = [python, "-m", "evalplus.evaluate", "--dataset", dataset, "--samples", str(samples)]
+    command += ["--parallel", str(workers), "--i_just_wanna_run"]
+    started = time.monotonic()
+    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    elapsed = time.monotonic() - started
+    results = json.loads(samples.with_name(samples.stem + "_eval_results.json").read_text())["eval"]
+    # evalplus groups results by task in its samples' order: give each labeled row its own verdict back
+    queues = {task: collections.deque(items) for task, items in results.items()}
+    return elapsed, queues
+
+
+def agreement(ours: list[dict], theirs: list[dict]) -> dict[str, tuple[int, int]]:
+    out = {}
+    for key in ("base_status", "plus_status"):
+        same = sum(_status(o[key]) == _status(t[key]) for o, t in zip(ours, theirs))
+        out[key] = (same, len(ours))
+    return out
+
+
+def _status(value: str | None) -> str | None:
+    return "fail" if value == "timeout" else value  # evalplus 0.3.1 writes "timeout" for a killed process
+
+
+def differences(ours: list[dict], theirs: list[dict]) -> list[tuple]:
+    rows = []
+    for o, t in zip(ours, theirs):
+        for key in ("base_status", "plus_status"):
+            if _status(o[key]) != _status(t[key]):
+                rows.append((t["task_id"], o["model"], key, t[key], o[key], str(t[key.replace("status", "fail_tests")])[:60]))
+    return rows
+
+
+def setup_evalplus(directory: Path) -> str:
+    python = directory / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(directory)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "evalplus==0.3.1"], check=True)
+    return str(python)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--evalplus-python", help="Python of a venv with evalplus==0.3.1 (skip evalplus if absent)")
+    parser.add_argument("--setup-evalplus", type=Path, help="build that venv here first (outside the repository)")
+    parser.add_argument("--datasets", default="humaneval,mbpp")
+    parser.add_argument("--work", type=Path, help="keep files here (default: a temporary directory)")
+    args = parser.parse_args()
+    python = setup_evalplus(args.setup_evalplus) if args.setup_evalplus else args.evalplus_python
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        for dataset in args.datasets.split(","):
+            samples, data, labeled = prepare(work, dataset)
+            ours_time, ours = run_acecoder(samples, data, dataset, args.workers, work)
+            print(f"\n== {dataset}: {len(labeled)} samples, {args.workers} workers")
+            print(f"acecoder evaluate: {ours_time:.1f} s (expected outputs computed, empty cache)")
+            for key, (same, total) in agreement(ours, labeled).items():
+                print(f"  {key} agrees with evalplus's labels: {same}/{total} ({100 * same / total:.2f}%)")
+            for row in differences(ours, labeled):
+                print("   label differs:", row)
+            if python:
+                theirs_time, queues = run_evalplus(python, samples, data, dataset, args.workers, work)
+                theirs = [dict(queues[r["task_id"]].popleft(), model=r["model"]) for r in labeled]
+                print(f"evalplus 0.3.1: {theirs_time:.1f} s  -> acecoder is {theirs_time / ours_time:.2f}x faster")
+                for key, (same, total) in agreement(ours, theirs).items():
+                    print(f"  {key} agrees with evalplus 0.3.1: {same}/{total} ({100 * same / total:.2f}%)")
+                for row in differences(ours, theirs):
+                    print("   evalplus 0.3.1 differs:", row)
+                for key, (same, total) in agreement(theirs, labeled).items():
+                    print(f"  (evalplus 0.3.1 vs its own 2024 labels, {key}: {same}/{total})")
+
+
+if __name__ == "__main__":
+    main()
