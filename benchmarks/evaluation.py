@@ -45,22 +45,39 @@ def prepare(work: Path, dataset: str) -> tuple[Path, Path, list[dict]]:
     samples = work / f"{dataset}_samples.jsonl"
     with samples.open("w") as f:
         for r in rows:
-            f.write(json.dumps({"task_id": r["task_id"], "solution": r["solution"], "model": r["model"]}) + "\n")
+            f.write(
+                json.dumps({"task_id": r["task_id"], "solution": r["solution"], "model": r["model"]}) + "\n"
+            )
     if dataset == "humaneval":
         text = gzip.decompress((RESOURCES / "HumanEvalPlus-v0.1.10.jsonl.gz").read_bytes()).decode()
     else:
         ids = set((RESOURCES / "MbppPlus-v0.2.0-task-ids.txt").read_text().split())
-        lines = gzip.decompress((RESOURCES / "MbppPlus-prerelease-399.jsonl.gz").read_bytes()).decode().splitlines()
+        lines = (
+            gzip.decompress((RESOURCES / "MbppPlus-prerelease-399.jsonl.gz").read_bytes())
+            .decode()
+            .splitlines()
+        )
         text = "".join(line + "\n" for line in lines if line.strip() and json.loads(line)["task_id"] in ids)
     data = work / f"{dataset}_dataset.jsonl"
     data.write_text(text)
     return samples, data, rows
 
 
-def run_acecoder(samples: Path, data: Path, dataset: str, workers: int, work: Path) -> tuple[float, list[dict]]:
+def run_acecoder(
+    samples: Path, data: Path, dataset: str, workers: int, work: Path
+) -> tuple[float, list[dict]]:
     out = work / f"{dataset}_acecoder.jsonl"
     env = dict(os.environ, ACECODER_CACHE_DIR=str(work / f"cache-acecoder-{dataset}"))
-    command = [*ACECODER, "evaluate", str(samples), str(out), "--benchmark", f"{dataset}+", "--dataset", str(data)]
+    command = [
+        *ACECODER,
+        "evaluate",
+        str(samples),
+        str(out),
+        "--benchmark",
+        f"{dataset}+",
+        "--dataset",
+        str(data),
+    ]
     command += ["--workers", str(workers), "--group-by", "model", "--no-resume", "--no-progress"]
     started = time.monotonic()
     subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
@@ -87,7 +104,7 @@ def run_evalplus(python: str, samples: Path, data: Path, dataset: str, workers: 
 def agreement(ours: list[dict], theirs: list[dict]) -> dict[str, tuple[int, int]]:
     out = {}
     for key in ("base_status", "plus_status"):
-        same = sum(_status(o[key]) == _status(t[key]) for o, t in zip(ours, theirs))
+        same = sum(_status(o[key]) == _status(t[key]) for o, t in zip(ours, theirs, strict=True))
         out[key] = (same, len(ours))
     return out
 
@@ -98,10 +115,19 @@ def _status(value: str | None) -> str | None:
 
 def differences(ours: list[dict], theirs: list[dict]) -> list[tuple]:
     rows = []
-    for o, t in zip(ours, theirs):
+    for o, t in zip(ours, theirs, strict=True):
         for key in ("base_status", "plus_status"):
             if _status(o[key]) != _status(t[key]):
-                rows.append((t["task_id"], o["model"], key, t[key], o[key], str(t[key.replace("status", "fail_tests")])[:60]))
+                rows.append(
+                    (
+                        t["task_id"],
+                        o["model"],
+                        key,
+                        t[key],
+                        o[key],
+                        str(t[key.replace("status", "fail_tests")])[:60],
+                    )
+                )
     return rows
 
 
@@ -114,10 +140,16 @@ def setup_evalplus(directory: Path) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--evalplus-python", help="Python of a venv with evalplus==0.3.1 (skip evalplus if absent)")
-    parser.add_argument("--setup-evalplus", type=Path, help="build that venv here first (outside the repository)")
+    parser.add_argument(
+        "--evalplus-python", help="Python of a venv with evalplus==0.3.1 (skip evalplus if absent)"
+    )
+    parser.add_argument(
+        "--setup-evalplus", type=Path, help="build that venv here first (outside the repository)"
+    )
     parser.add_argument("--datasets", default="humaneval,mbpp")
     parser.add_argument("--work", type=Path, help="keep files here (default: a temporary directory)")
     args = parser.parse_args()
@@ -137,7 +169,9 @@ def main() -> None:
             if python:
                 theirs_time, queues = run_evalplus(python, samples, data, dataset, args.workers, work)
                 theirs = [dict(queues[r["task_id"]].popleft(), model=r["model"]) for r in labeled]
-                print(f"evalplus 0.3.1: {theirs_time:.1f} s  -> acecoder is {theirs_time / ours_time:.2f}x faster")
+                print(
+                    f"evalplus 0.3.1: {theirs_time:.1f} s  -> acecoder is {theirs_time / ours_time:.2f}x faster"
+                )
                 for key, (same, total) in agreement(ours, theirs).items():
                     print(f"  {key} agrees with evalplus 0.3.1: {same}/{total} ({100 * same / total:.2f}%)")
                 for row in differences(ours, theirs):

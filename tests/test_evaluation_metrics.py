@@ -62,7 +62,9 @@ def test_best_of_n_with_ties_equals_enumeration():
         scores = [rng.choice([None, 0.0, 0.5, 0.5, 1.0]) for _ in range(size)]
         correct = [rng.random() < 0.5 for _ in range(size)]
         for n in range(1, size + 1):
-            assert best_of_n(scores, correct, n) == pytest.approx(brute_best_of_n(scores, correct, n), abs=1e-12)
+            assert best_of_n(scores, correct, n) == pytest.approx(
+                brute_best_of_n(scores, correct, n), abs=1e-12
+            )
 
 
 def test_best_of_n_full_set_is_the_top_tie_expectation():

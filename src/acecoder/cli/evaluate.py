@@ -14,9 +14,6 @@ from acecoder.data.schema import DataError
 from acecoder.evaluation.benchmarks import SPECS
 from acecoder.execution.engine import DEFAULT_PRELOAD, SandboxError
 
-# What BigCodeBench programs import most; each sandbox server imports them once (missing ones are skipped).
-BIGCODEBENCH_PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "scipy", "sklearn", "seaborn")
-
 
 def _ints(text: str) -> tuple[int, ...]:
     try:
@@ -30,34 +27,49 @@ def _ints(text: str) -> tuple[int, ...]:
 
 @app.command("evaluate")
 def evaluate_command(
-    samples: Annotated[Path, typer.Argument(help="Samples: evalplus-style rows or AceCode rows (.jsonl/.gz/.parquet).")],
-    output: Annotated[Path, typer.Argument(help="Where to write the rows with base_status/plus_status added.")],
+    samples: Annotated[
+        Path, typer.Argument(help="Samples: evalplus-style rows or AceCode rows (.jsonl/.gz/.parquet).")
+    ],
+    output: Annotated[
+        Path, typer.Argument(help="Where to write the rows with base_status/plus_status added.")
+    ],
     benchmark: Annotated[str, typer.Option(help=f"One of: {', '.join(SPECS)}.")] = ...,
-    dataset: Annotated[Path | None, typer.Option(help="Another version of the benchmark, same format.")] = None,
+    dataset: Annotated[
+        Path | None, typer.Option(help="Another version of the benchmark, same format.")
+    ] = None,
     all_tasks: Annotated[
         bool, typer.Option(help="mbpp/mbpp+: all 399 pre-release tasks, not only MBPP+ v0.2.0's 378.")
     ] = False,
     group_by: Annotated[str | None, typer.Option(help="Column to group the summary by (e.g. model).")] = None,
     rank_by: Annotated[
         list[str] | None,
-        typer.Option(help="Best-of-N ranker: a score column (e.g. rm_score), pass_rate or codet. Repeatable."),
+        typer.Option(
+            help="Best-of-N ranker: a score column (e.g. rm_score), pass_rate or codet. Repeatable."
+        ),
     ] = None,
     k: Annotated[str, typer.Option(help="pass@k values, comma-separated.")] = "1,10,100",
     codet_tests: Annotated[
         Path | None,
-        typer.Option(help="Model-written tests for codet: {task_id, tests} rows or CodeT's {prompt, samples}."),
+        typer.Option(
+            help="Model-written tests for codet: {task_id, tests} rows or CodeT's {prompt, samples}."
+        ),
     ] = None,
     codet_limit: Annotated[int, typer.Option(help="Tests kept per generated CodeT sample.")] = 5,
     codet_timeout: Annotated[float, typer.Option(help="CPU seconds per codet test.")] = 0.1,
     min_time: Annotated[float, typer.Option(help="Floor of each HumanEval+/MBPP+ input's CPU limit.")] = 1.0,
-    time_factor: Annotated[float, typer.Option(help="Input CPU limit = factor x the reference's time.")] = 4.0,
-    draws: Annotated[int, typer.Option(help="Random subsets per N for subset-dependent rankers (codet).")] = 200,
+    time_factor: Annotated[
+        float, typer.Option(help="Input CPU limit = factor x the reference's time.")
+    ] = 4.0,
+    draws: Annotated[
+        int, typer.Option(help="Random subsets per N for subset-dependent rankers (codet).")
+    ] = 200,
     seed: Annotated[int, typer.Option(help="Seed for subsets and tie-breaking picks.")] = 0,
     extract: Annotated[
         bool, typer.Option(help="Extract the code of chat answers in a flat 'solution' column.")
     ] = True,
     calibrated: Annotated[
-        bool, typer.Option(help="BigCodeBench: prepend the task's imports and signature (as its harness does).")
+        bool,
+        typer.Option(help="BigCodeBench: prepend the task's imports and signature (as its harness does)."),
     ] = True,
     workers: Annotated[int, typer.Option(help="Sandbox workers (default: one per core).")] = 0,
     interpreter: Annotated[
@@ -69,7 +81,7 @@ def evaluate_command(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Judge every sample with the benchmark's official semantics; write OUT, OUT.summary.json and .md."""
-    from acecoder.evaluation.benchmarks import load_benchmark
+    from acecoder.evaluation.benchmarks import engine_preload, load_benchmark
     from acecoder.evaluation.groundtruth import load_expected
     from acecoder.evaluation.runner import EvalOptions, Evaluation, RunStats, evaluate_file, summary_paths
     from acecoder.evaluation.verdicts import Settings
@@ -94,16 +106,20 @@ def evaluate_command(
         )
     except (DataError, ValueError) as e:
         raise fail(str(e)) from None
-    preload = DEFAULT_PRELOAD + (BIGCODEBENCH_PRELOAD if bench.spec.family == "bigcodebench" else ())
     engine = ExecutionEngine(
-        workers=workers or None, interpreter=interpreter, isolation=isolation, preload=preload
+        workers=workers or None,
+        interpreter=interpreter,
+        isolation=isolation,
+        preload=DEFAULT_PRELOAD + engine_preload(bench),
     )
     stats = RunStats()
     started = time.monotonic()
     try:
         with engine:
             expected = (
-                load_expected(bench, lambda: engine, refresh=refresh_expected, log=log) if bench.has_plus else None
+                load_expected(bench, lambda: engine, refresh=refresh_expected, log=log)
+                if bench.has_plus
+                else None
             )
             evaluation = Evaluation(bench, expected, options, limits=engine.limits)
             with _progress_bar(samples, progress) as bar:

@@ -56,7 +56,9 @@ def extract_tests(generated: str, entry_point: str, limit: int | None = TEST_LIM
     return tests[:limit] if limit is not None else tests
 
 
-def load_tests(path: str | os.PathLike, benchmark: Benchmark, *, limit: int | None = TEST_LIMIT) -> dict[str, list[str]]:
+def load_tests(
+    path: str | os.PathLike, benchmark: Benchmark, *, limit: int | None = TEST_LIMIT
+) -> dict[str, list[str]]:
     """Model-written tests per task, duplicates kept. Rows are either ``{task_id, tests: [str]}`` or CodeT's raw
     test generations ``{prompt, samples: [str]}`` (the prompt names the function: ``# check the correctness of
     f``), from which :func:`extract_tests` takes ``limit`` asserts per sample."""
@@ -84,7 +86,9 @@ def load_tests(path: str | os.PathLike, benchmark: Benchmark, *, limit: int | No
                     **loc,
                 )
             entry = match.group(1)
-            extracted = [t for s in row["samples"] if isinstance(s, str) for t in extract_tests(s, entry, limit)]
+            extracted = [
+                t for s in row["samples"] if isinstance(s, str) for t in extract_tests(s, entry, limit)
+            ]
             tests.setdefault(by_entry[entry], []).extend(extracted)
         else:
             raise DataError("expected {task_id, tests} or CodeT's {prompt, samples}", **loc)

@@ -48,7 +48,7 @@ def _digit_distance_nums(num1: int, num2: int) -> int:
     """Mbpp/558 with both numbers zero-padded to the same length."""
     a, b = str(num1), str(num2)
     width = max(len(a), len(b))
-    return sum(abs(int(x) - int(y)) for x, y in zip(a.zfill(width), b.zfill(width)))
+    return sum(abs(int(x) - int(y)) for x, y in zip(a.zfill(width), b.zfill(width), strict=True))
 
 
 def is_floats(x: Any) -> bool:
@@ -63,7 +63,9 @@ def is_floats(x: Any) -> bool:
     return False
 
 
-def _exact_match(benchmark: str, entry_point: str, args: Sequence[Any], out: Any, exp: Any, atol: float) -> Any:
+def _exact_match(
+    benchmark: str, entry_point: str, args: Sequence[Any], out: Any, exp: Any, atol: float
+) -> Any:
     exact = out == exp
     if benchmark != "mbpp":
         return exact
@@ -123,7 +125,7 @@ def first_mismatch(
 ) -> int | None:
     """Index of the first input whose call failed (``ran(i)`` false) or whose output does not match; None when
     every input passed."""
-    for i, (args, exp) in enumerate(zip(inputs, expected)):
+    for i, (args, exp) in enumerate(zip(inputs, expected, strict=True)):
         if not ran(i) or not checker.check(args, outputs[i], exp):
             return i
     return None

@@ -20,12 +20,12 @@ from typing import Any
 from acecoder.evaluation.benchmarks import Benchmark, Task
 from acecoder.evaluation.compare import MBPP_OUTPUT_NOT_NONE_TASKS
 from acecoder.evaluation.literals import to_source
-from acecoder.evaluation.programs import capture_job, limits_with, main_guard_off
+from acecoder.evaluation.programs import capture_job, input_calls, limits_with, main_guard_off, with_inputs
 from acecoder.execution import Executor, JobResult, Limits
 
 FORMAT = 1  # bump when what is cached changes
 # Each input's call returns (output, CPU seconds, satisfies the contract).
-_HELPER = '''
+_HELPER = """
 
 def __acecoder_reference__(*args):
     import copy as _copy, time as _time
@@ -40,8 +40,10 @@ def __acecoder_reference__(*args):
     started = _time.process_time()
     output = {entry}(*_copy.deepcopy(args))
     return output, _time.process_time() - started, valid
-'''
-REFERENCE_LIMITS = limits_with(Limits(timeout=60.0, setup_timeout=30.0), program_timeout=None)
+"""
+REFERENCE_LIMITS = limits_with(
+    Limits(timeout=60.0, setup_timeout=30.0), program_timeout=None, value_bytes=512 * 1024 * 1024
+)
 
 
 @dataclass
@@ -103,14 +105,16 @@ def reference_program(task: Task, family: str) -> str:
 def _reference_jobs(task: Task, family: str):
     program = reference_program(task, family)
     for inputs in (task.base_input, task.plus_input):
-        tests = [f"__acecoder_reference__({', '.join(to_source(a) for a in args)})" for args in inputs]
-        yield capture_job(program, tests, limits=REFERENCE_LIMITS)
+        tests = input_calls("__acecoder_reference__", len(inputs))
+        yield capture_job(with_inputs(program, inputs), tests, limits=REFERENCE_LIMITS)
 
 
 def _unpack(task: Task, result: JobResult, inputs: list, family: str, part: str, expected: Expected):
     outputs, times, invalid = [], [], []
     if result.infra_error:
-        raise RuntimeError(f"{task.task_id}: the engine failed computing expected outputs ({result.infra_error})")
+        raise RuntimeError(
+            f"{task.task_id}: the engine failed computing expected outputs ({result.infra_error})"
+        )
     values = result.values or [None] * len(inputs)
     for i, value in enumerate(values):
         if result.test_results[i] and isinstance(value, tuple) and len(value) == 3:
@@ -187,6 +191,8 @@ def load_expected(
 def reference_issues(expected: dict[str, Expected]) -> dict[str, int]:
     """Counts worth reporting: inputs breaking contracts and inputs the canonical solution failed on."""
     return {
-        "inputs_violating_contract": sum(len(e.invalid_base) + len(e.invalid_plus) for e in expected.values()),
+        "inputs_violating_contract": sum(
+            len(e.invalid_base) + len(e.invalid_plus) for e in expected.values()
+        ),
         "canonical_failures": sum(len(e.errors) for e in expected.values()),
     }

@@ -56,7 +56,11 @@ def _source(value: Any, depth: int) -> str:
         items = [_source(v, depth + 1) for v in value]
         return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
     if kind is dict:
-        return "{" + ", ".join(f"{_source(k, depth + 1)}: {_source(v, depth + 1)}" for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ", ".join(f"{_source(k, depth + 1)}: {_source(v, depth + 1)}" for k, v in value.items())
+            + "}"
+        )
     if kind in (set, frozenset):
         items = ", ".join(_source(v, depth + 1) for v in value)  # iteration order kept
         body = "{" + items + "}" if items else "{*()}"

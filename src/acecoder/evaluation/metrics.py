@@ -35,14 +35,18 @@ def top_tie_expectation(scores: Sequence[float | None], correct: Sequence[bool])
         raise ValueError("no samples")
     numbers = [s for s in scores if s is not None]
     best = max(numbers) if numbers else None
-    top = [ok for s, ok in zip(scores, correct) if s == best] if best is not None else list(correct)
+    top = (
+        [ok for s, ok in zip(scores, correct, strict=True) if s == best]
+        if best is not None
+        else list(correct)
+    )
     return sum(top) / len(top)
 
 
 def _levels(scores: Sequence[float | None], correct: Sequence[bool]) -> list[tuple[int, int]]:
     """(samples, correct samples) per distinct score, best score first; None scores form the last level."""
     by_score: dict[float | None, list[int]] = {}
-    for s, ok in zip(scores, correct):
+    for s, ok in zip(scores, correct, strict=True):
         level = by_score.setdefault(s, [0, 0])
         level[0] += 1
         level[1] += bool(ok)

@@ -77,3 +77,20 @@ def limits_with(limits: Limits, **changes) -> Limits:
     ``program_timeout``)."""
     known = {f.name for f in dataclasses.fields(Limits)}
     return dataclasses.replace(limits, **{k: v for k, v in changes.items() if k in known})
+
+
+INPUTS = "__acecoder_inputs__"
+
+
+def with_inputs(program: str, inputs: Sequence[Sequence]) -> str:
+    """``program`` followed by a table of the call arguments, so that each test is a short call
+    ``f(*__acecoder_inputs__[i])``: the engine splits and caches tests by their text, and short, repeated texts
+    cost it nothing, while inputs written into every test (HumanEval+ has 120,000) would be parsed each time."""
+    from acecoder.evaluation.literals import to_source
+
+    return f"{program}\n{INPUTS} = {to_source([list(args) for args in inputs])}\n"
+
+
+def input_calls(function: str, count: int) -> list[str]:
+    """``function(*__acecoder_inputs__[i])`` for every input."""
+    return [f"{function}(*{INPUTS}[{i}])" for i in range(count)]

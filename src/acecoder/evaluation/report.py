@@ -79,9 +79,13 @@ def summarize_group(
     for ranker in rankers:
         table: dict[str, dict[str, float | None]] = {}
         for n in n_values(low):
-            table[str(n)] = {p: _mean([_best(s, ranker, p, n, draws, seed) for s in judged.values()]) for p in parts}
+            table[str(n)] = {
+                p: _mean([_best(s, ranker, p, n, draws, seed) for s in judged.values()]) for p in parts
+            }
         out["best_of_n"][ranker] = table
-        out["picks"][ranker] = {task: _pick(s, ranker, f"{seed}:{task}:{ranker}") for task, s in judged.items()}
+        out["picks"][ranker] = {
+            task: _pick(s, ranker, f"{seed}:{task}:{ranker}") for task, s in judged.items()
+        }
     return out
 
 

@@ -159,9 +159,11 @@ def _passed_set(mask: str | None) -> frozenset[int] | None:
     return frozenset(i for i in range(value.bit_length()) if value >> i & 1)
 
 
-def _apply(row: dict[str, Any], planned: list[_SampleJobs], outcomes: list[tuple[Verdict, dict]], has_plus: bool):
+def _apply(
+    row: dict[str, Any], planned: list[_SampleJobs], outcomes: list[tuple[Verdict, dict]], has_plus: bool
+):
     private = []
-    for plan, (verdict, data) in zip(planned, outcomes):
+    for plan, (verdict, data) in zip(planned, outcomes, strict=True):
         target = row if plan.sample.inference is None else row["inferences"][plan.sample.inference]
         target.update(verdict.fields(has_plus))
         data["label"] = f"row {plan.sample.row + 1}" + (
@@ -257,7 +259,9 @@ def summarize(
     notes = []
     covered = {t for tasks in groups.values() for t in tasks}
     if len(covered) < len(benchmark.tasks):
-        notes.append(f"samples cover {len(covered)} of the {len(benchmark.tasks)} tasks; figures are over those")
+        notes.append(
+            f"samples cover {len(covered)} of the {len(benchmark.tasks)} tasks; figures are over those"
+        )
     if errors:
         notes.append(f"{errors} samples could not be judged (engine errors) and are left out")
     summary: dict[str, Any] = {
@@ -289,7 +293,9 @@ def _codet_scorer(evaluation: Evaluation, task_id: str, entries: list[dict[str, 
     else:
         pools = {e.get("codet_pool") for e in entries if e.get("codet_pool")}
         if len(pools) > 1:
-            raise DataError(f"{task_id}: the codet ranker needs the same test_cases for every sample of a task")
+            raise DataError(
+                f"{task_id}: the codet ranker needs the same test_cases for every sample of a task"
+            )
         weights = next((e["codet_weights"] for e in entries if e.get("codet_weights")), [])
     passed = [_passed_set(e.get("codet")) for e in entries]
 

@@ -177,7 +177,9 @@ class SampleReader:
         for i, inference in enumerate(row["inferences"]):
             where = f"inferences[{i}]."
             if not isinstance(inference, dict) or not isinstance(inference.get("completion"), str):
-                raise DataError("expected an object with a string completion", field=f"inferences[{i}]", **loc)
+                raise DataError(
+                    "expected an object with a string completion", field=f"inferences[{i}]", **loc
+                )
             samples.append(
                 Sample(
                     index,

@@ -1,9 +1,9 @@
 """Per-sample verdicts with each official harness's semantics, as jobs for the engine and a judge of results.
 
 * ``differential`` (HumanEval+, MBPP+; evalplus 0.3.1): the base inputs and the plus inputs are two jobs, as
-  evalplus runs them in two processes. Test 0 reads the entry point (a program without it fails with no failing
-  input, as in evalplus); test i + 1 calls it on input i and its value is captured; the job stops at the first
-  call that raises. Per-input CPU limits are ``max(min_time, factor x reference CPU time)``, the whole job's
+  evalplus runs them in two processes. The program ends by reading the entry point (a program without it fails
+  with no failing input, as in evalplus) and the table of inputs; test i calls the function on input i and its
+  value is captured (the same short test texts for every task); the job stops at the first call that raises. Per-input CPU limits are ``max(min_time, factor x reference CPU time)``, the whole job's
   ``min(60, sum) + 1`` seconds. Values are compared here with :class:`OutputChecker`; the first failing input is
   the failing test, as evalplus reports it without ``--test-details``. ``plus_status`` is written as evalplus
   writes it (independently of the base status); a sample counts as passing the plus variant only when both pass.
@@ -22,13 +22,22 @@ from typing import Any
 from acecoder.evaluation.benchmarks import Benchmark, Task
 from acecoder.evaluation.compare import OutputChecker, first_mismatch
 from acecoder.evaluation.groundtruth import Expected
-from acecoder.evaluation.literals import call_source
 from acecoder.evaluation.mbpp_inputs import serialize_inputs
-from acecoder.evaluation.programs import job, limits_with, main_guard_off, statements
+from acecoder.evaluation.programs import (
+    input_calls,
+    job,
+    limits_with,
+    main_guard_off,
+    statements,
+    with_inputs,
+)
 from acecoder.execution import Job, JobResult, Limits
 
 PASS, FAIL = "pass", "fail"
-_UNITTEST_HELPER = '''
+# Outputs come back to be compared here: HumanEval+ has expected outputs of several MB (HumanEval/15).
+VALUE_BYTES = 512 * 1024 * 1024
+FUNCTION = "__acecoder_function__"
+_UNITTEST_HELPER = """
 
 def __acecoder_unittest__(name):
     import unittest as _unittest
@@ -37,7 +46,7 @@ def __acecoder_unittest__(name):
     problems = result.failures + result.errors
     if problems:
         raise AssertionError(problems[0][1][-2000:])
-'''
+"""
 
 
 @dataclass
@@ -143,14 +152,18 @@ class Judge:
     def _differential_job(self, task: Task, program: str, inputs: list, reference_times: list[float]) -> Job:
         s = self.settings
         per_input = [max(s.min_time, s.time_factor * t) for t in reference_times]
-        tests = [task.entry_point] + [call_source(task.entry_point, args) for args in inputs]
-        limits = limits_with(self.limits, program_timeout=min(s.task_cap, sum(per_input)) + 1)
+        limits = limits_with(
+            self.limits, program_timeout=min(s.task_cap, sum(per_input)) + 1, value_bytes=VALUE_BYTES
+        )
+        # Reading the entry point after the program fails the program (no failing input) when it is missing,
+        # as evalplus's exec_globals[entry_point] does; every task's tests are then the same short texts.
+        program = with_inputs(main_guard_off(program) + f"\n{FUNCTION} = {task.entry_point}\n", inputs)
         return job(
-            main_guard_off(program),
-            tests,
+            program,
+            input_calls(FUNCTION, len(inputs)),
             limits=limits,
             capture=True,
-            timeouts=[s.min_time, *per_input],
+            timeouts=per_input,
             stop_on_failure=True,
         )
 
@@ -210,13 +223,11 @@ class Judge:
         return Verdict(PASS if result.passed_all else FAIL, failing)
 
     def _differential(self, task: Task, result: JobResult, inputs: list, expected: list) -> tuple[str, list]:
-        if result.setup_error or not result.test_results or not result.test_results[0]:
+        if result.setup_error or len(result.test_results) != len(inputs):
             return FAIL, []
-        values = getattr(result, "values", None) or [None] * len(result.test_results)
+        values = result.values or [None] * len(inputs)
         checker = OutputChecker(self.benchmark.spec.family, task.entry_point, task.atol)
-        index = first_mismatch(
-            checker, inputs, values[1:], expected, ran=lambda i: bool(result.test_results[i + 1])
-        )
+        index = first_mismatch(checker, inputs, values, expected, ran=lambda i: bool(result.test_results[i]))
         if index is None:
             return PASS, []
         failing = [inputs[index]]
