@@ -33,6 +33,26 @@ MBPP_OUTPUT_SET_EQ_TASKS = frozenset(
 )
 
 
+def needs_values(family: str, entry_point: str) -> bool:
+    """Whether a task's checker needs the output itself (a special oracle), not only equality with the expected
+    output: such outputs are never reduced to digests."""
+    if family == "humaneval":
+        return entry_point == "find_zero"
+    return family == "mbpp" and entry_point in MBPP_SPECIAL_ORACLES
+
+
+MBPP_SPECIAL_ORACLES = (
+    MBPP_OUTPUT_SET_EQ_TASKS
+    | MBPP_OUTPUT_NOT_NONE_TASKS
+    | {
+        "are_equivalent",
+        "sum_div",
+        "surface_Area",
+        "digit_distance_nums",
+    }
+)
+
+
 def _poly(xs: Sequence[float], x: float) -> float:
     """HumanEval/32's polynomial (the checker for ``find_zero``)."""
     return sum(coeff * math.pow(x, i) for i, coeff in enumerate(xs))

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from acecoder.evaluation.benchmarks import Benchmark, Task
-from acecoder.evaluation.compare import MBPP_OUTPUT_NOT_NONE_TASKS
+from acecoder.evaluation.compare import MBPP_OUTPUT_NOT_NONE_TASKS, needs_values
 from acecoder.evaluation.literals import to_source
-from acecoder.evaluation.programs import capture_job, input_calls, limits_with, main_guard_off, with_inputs
+from acecoder.evaluation.programs import INPUTS, OUTPUT, capture_job, limits_with, main_guard_off, with_inputs
 from acecoder.execution import Executor, JobResult, Limits
 
-FORMAT = 1  # bump when what is cached changes
-# Each input's call returns (output, CPU seconds, satisfies the contract).
+FORMAT = 4  # bump when what is cached changes
+# Each input's call returns (output, CPU seconds of the call, satisfies the contract, CPU seconds spent reducing a
+# big output to its digest: a sample's test pays that too, so it is added to its time limit).
 _HELPER = """
 
 def __acecoder_reference__(*args):
@@ -35,12 +36,15 @@ def __acecoder_reference__(*args):
             __acecoder_contract__(*_copy.deepcopy(args))
         except AssertionError as error:
             valid = str(error) != "invalid inputs"
-        except BaseException:
+        except Exception:
             pass
     started = _time.process_time()
     output = {entry}(*_copy.deepcopy(args))
-    return output, _time.process_time() - started, valid
+    called = _time.process_time()
+    output = {output}(output)
+    return output, called - started, valid, _time.process_time() - called
 """
+REFERENCE = "__acecoder_reference__"
 REFERENCE_LIMITS = limits_with(
     Limits(timeout=60.0, setup_timeout=30.0), program_timeout=None, value_bytes=512 * 1024 * 1024
 )
@@ -56,6 +60,8 @@ class Expected:
     plus_time: list[float]
     invalid_base: list[int] = field(default_factory=list)
     invalid_plus: list[int] = field(default_factory=list)
+    base_output_time: list[float] = field(default_factory=list)
+    plus_output_time: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     """Inputs the canonical solution itself failed on (evalplus would stop there; here they are reported)."""
 
@@ -99,37 +105,39 @@ def reference_program(task: Task, family: str) -> str:
             f"__acecoder_contract__ = __acecoder_contract_ns__.get({task.entry_point!r})\n"
         )
     program = main_guard_off(task.canonical_solution)
-    return program + "\n" + load_contract + _HELPER.format(entry=task.entry_point)
+    return program + "\n" + load_contract + _HELPER.format(entry=task.entry_point, output=OUTPUT)
 
 
 def _reference_jobs(task: Task, family: str):
     program = reference_program(task, family)
     for inputs in (task.base_input, task.plus_input):
-        tests = input_calls("__acecoder_reference__", len(inputs))
-        yield capture_job(with_inputs(program, inputs), tests, limits=REFERENCE_LIMITS)
+        tests = [f"{REFERENCE}(*{INPUTS}[{i}])" for i in range(len(inputs))]
+        reduce = not needs_values(family, task.entry_point)
+        yield capture_job(with_inputs(program, inputs, reduce=reduce), tests, limits=REFERENCE_LIMITS)
 
 
 def _unpack(task: Task, result: JobResult, inputs: list, family: str, part: str, expected: Expected):
-    outputs, times, invalid = [], [], []
+    outputs, times, extra, invalid = [], [], [], []
     if result.infra_error:
         raise RuntimeError(
             f"{task.task_id}: the engine failed computing expected outputs ({result.infra_error})"
         )
     values = result.values or [None] * len(inputs)
     for i, value in enumerate(values):
-        if result.test_results[i] and isinstance(value, tuple) and len(value) == 3:
-            output, seconds, valid = value
+        if result.test_results[i] and isinstance(value, tuple) and len(value) == 4:
+            output, seconds, valid, output_seconds = value
             if not valid:
                 invalid.append(i)
         else:
             reason = result.setup_error or result.errors[i] or "no value"
             expected.errors.append(f"{part} input {i}: {reason}")
-            output, seconds = value, 0.0
+            output, seconds, output_seconds = value, 0.0, 0.0
         if family == "mbpp" and task.entry_point in MBPP_OUTPUT_NOT_NONE_TASKS:
             output = output is not None
         outputs.append(output)
         times.append(float(seconds))
-    return outputs, times, invalid
+        extra.append(float(output_seconds))
+    return outputs, times, extra, invalid
 
 
 def compute_expected(
@@ -147,10 +155,10 @@ def compute_expected(
     for task in tasks:
         base_result, plus_result = next(results), next(results)
         entry = Expected([], [], [], [])
-        entry.base, entry.base_time, entry.invalid_base = _unpack(
+        entry.base, entry.base_time, entry.base_output_time, entry.invalid_base = _unpack(
             task, base_result, task.base_input, family, "base", entry
         )
-        entry.plus, entry.plus_time, entry.invalid_plus = _unpack(
+        entry.plus, entry.plus_time, entry.plus_output_time, entry.invalid_plus = _unpack(
             task, plus_result, task.plus_input, family, "plus", entry
         )
         expected[task.task_id] = entry

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from acecoder.evaluation.benchmarks import Benchmark, Task
-from acecoder.evaluation.compare import OutputChecker, first_mismatch
+from acecoder.evaluation.compare import OutputChecker, first_mismatch, needs_values
 from acecoder.evaluation.groundtruth import Expected
 from acecoder.evaluation.mbpp_inputs import serialize_inputs
 from acecoder.evaluation.programs import (
@@ -142,22 +142,36 @@ class Judge:
         if self.kind == "differential":
             reference = self.expected[task_id]
             return [
-                self._differential_job(task, program, task.base_input, reference.base_time),
-                self._differential_job(task, program, task.plus_input, reference.plus_time),
+                self._differential_job(
+                    task, program, task.base_input, reference.base_time, reference.base_output_time
+                ),
+                self._differential_job(
+                    task, program, task.plus_input, reference.plus_time, reference.plus_output_time
+                ),
             ]
         if self.kind == "check":
             return [self._check_job(task, program)]
         return [self._unittest_job(task, program)]
 
-    def _differential_job(self, task: Task, program: str, inputs: list, reference_times: list[float]) -> Job:
+    def _differential_job(
+        self, task: Task, program: str, inputs: list, reference_times: list[float], output_times: list[float]
+    ) -> Job:
         s = self.settings
-        per_input = [max(s.min_time, s.time_factor * t) for t in reference_times]
+        # evalplus times the call alone; the test here also reduces a big output to its digest: allow for that too
+        extra = output_times or [0.0] * len(reference_times)
+        per_input = [
+            max(s.min_time, s.time_factor * t) + s.time_factor * x
+            for t, x in zip(reference_times, extra, strict=True)
+        ]
         limits = limits_with(
             self.limits, program_timeout=min(s.task_cap, sum(per_input)) + 1, value_bytes=VALUE_BYTES
         )
         # Reading the entry point after the program fails the program (no failing input) when it is missing,
         # as evalplus's exec_globals[entry_point] does; every task's tests are then the same short texts.
-        program = with_inputs(main_guard_off(program) + f"\n{FUNCTION} = {task.entry_point}\n", inputs)
+        reduce = not needs_values(self.benchmark.spec.family, task.entry_point)
+        program = with_inputs(
+            main_guard_off(program) + f"\n{FUNCTION} = {task.entry_point}\n", inputs, reduce=reduce
+        )
         return job(
             program,
             input_calls(FUNCTION, len(inputs)),
