@@ -51,6 +51,9 @@ def main() -> None:
     parser.add_argument("--python", type=Path, default=PYTHON)
     parser.add_argument("--limit", type=int, default=0, help="only the first N tasks")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "bigcodebench")
+    parser.add_argument(
+        "--no-diagnose", action="store_true", help="skip the second pass that says why tasks fail"
+    )
     args = parser.parse_args()
     if not args.python.exists():
         raise SystemExit(f"{args.python} is missing: build it with scripts/setup_bigcodebench_env.sh")
@@ -95,6 +98,9 @@ def main() -> None:
         f"({100 * (len(rows) - len(failing)) / len(rows):.1f}%) in {elapsed:.0f} s on {args.workers} workers"
     )
 
+    print("failing tasks:", " ".join(r["task_id"].split("/")[1] for r in failing))
+    if args.no_diagnose:
+        return
     judge = Judge(bench)
     causes: collections.Counter[str] = collections.Counter()
     details = []
@@ -128,7 +134,7 @@ def main() -> None:
     print("\nmost common causes (tasks):")
     for cause, count in causes.most_common(25):
         print(f"  {count:4d}  {cause}")
-    print("\nfailing tasks:")
+    print("\nfailing tasks and why:")
     for task_id, tests, why in details:
         print(f"  {task_id}: {', '.join(tests)[:80]} -- {'; '.join(why)[:200]}")
 

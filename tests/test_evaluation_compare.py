@@ -123,3 +123,28 @@ def test_mbpp_inputs_follow_evalplus_shapes():
     assert deserialize_inputs("Mbpp/3", [[5]]) == [[5]]
     assert serialize_inputs("Mbpp/124", [(1.5, 1 + 2j)]) == [("1.5", "(1+2j)")]
     assert serialize_inputs("Mbpp/115", [[[{1}, {}]]]) == [[[[1], []]]]
+
+
+def test_output_transport_reduces_and_rebuilds():
+    from acecoder.evaluation.transport import DIGEST_MARK, Undecodable, decode_output, helpers
+
+    namespace: dict = {}
+    exec(helpers(True), namespace)
+    out = namespace["__acecoder_output__"]
+    value = {"a": [(1, 2.5), {3}], "b": -0.0, 4: b"x", "c": set()}
+    assert decode_output(out(value)) == value  # travels as text, rebuilt exactly
+    assert type(decode_output(out((1,)))) is tuple
+    for kept in (float("nan"), [float("inf")], 10**5000, object()):
+        assert out(kept) is kept  # non-finite floats, huge ints, program objects: as the engine captures them
+    floats = [0.1 * i for i in range(10_000)]
+    assert decode_output(out(floats)) == floats  # floats (compared with a tolerance) are never digests
+    big = [(i, str(i)) for i in range(20_000)]
+    digest = decode_output(out(big))
+    assert digest[0] == DIGEST_MARK and digest == decode_output(out([tuple(x) for x in big]))
+    assert digest != decode_output(out([[i, str(i)] for i in range(20_000)]))  # lists of lists are not tuples
+    assert digest != decode_output(out(big[:-1] + [(0, "0")]))
+    whole: dict = {}
+    exec(helpers(False), whole)
+    assert decode_output(whole["__acecoder_output__"](big)) == big  # tasks with special checkers: never digests
+    assert decode_output(("__acecoder_text__", "__import__('os')")) != 0
+    assert isinstance(decode_output(("__acecoder_text__", "[1, 2")), Undecodable)

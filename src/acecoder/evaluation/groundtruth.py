@@ -20,10 +20,11 @@ from typing import Any
 from acecoder.evaluation.benchmarks import Benchmark, Task
 from acecoder.evaluation.compare import MBPP_OUTPUT_NOT_NONE_TASKS, needs_values
 from acecoder.evaluation.literals import to_source
-from acecoder.evaluation.programs import INPUTS, OUTPUT, capture_job, limits_with, main_guard_off, with_inputs
+from acecoder.evaluation.programs import INPUTS, capture_job, limits_with, main_guard_off, with_inputs
+from acecoder.evaluation.transport import REDUCE, TEXT, decode_output
 from acecoder.execution import Executor, JobResult, Limits
 
-FORMAT = 4  # bump when what is cached changes
+FORMAT = 6  # bump when what is cached changes
 # Each input's call returns (output, CPU seconds of the call, satisfies the contract, CPU seconds spent reducing a
 # big output to its digest: a sample's test pays that too, so it is added to its time limit).
 _HELPER = """
@@ -41,8 +42,8 @@ def __acecoder_reference__(*args):
     started = _time.process_time()
     output = {entry}(*_copy.deepcopy(args))
     called = _time.process_time()
-    output = {output}(output)
-    return output, called - started, valid, _time.process_time() - called
+    output = {reduce}(output)
+    return {text}((output, called - started, valid, _time.process_time() - called))
 """
 REFERENCE = "__acecoder_reference__"
 REFERENCE_LIMITS = limits_with(
@@ -89,7 +90,7 @@ def contract_program(task: Task, family: str) -> str | None:
         return task.prompt + task.contract + task.canonical_solution[len(task.prompt) :]
     lines = task.canonical_solution.split("\n")
     for i, line in enumerate(lines):
-        if line.startswith(f"def {task.entry_point}"):
+        if line.startswith(f"def {task.entry_point}("):  # not a helper whose name merely starts the same
             return "\n".join([*lines[: i + 1], task.contract, *lines[i + 1 :]])
     return None
 
@@ -99,13 +100,16 @@ def reference_program(task: Task, family: str) -> str:
     if contract is None:
         load_contract = "__acecoder_contract__ = None\n"
     else:
-        load_contract = (
+        load_contract = (  # a contract that does not even compile checks nothing
             "__acecoder_contract_ns__ = {}\n"
-            f"exec(compile({to_source(contract)}, '<contract>', 'exec'), __acecoder_contract_ns__)\n"
+            "try:\n"
+            f"    exec(compile({to_source(contract)}, '<contract>', 'exec'), __acecoder_contract_ns__)\n"
+            "except Exception:\n"
+            "    pass\n"
             f"__acecoder_contract__ = __acecoder_contract_ns__.get({task.entry_point!r})\n"
         )
     program = main_guard_off(task.canonical_solution)
-    return program + "\n" + load_contract + _HELPER.format(entry=task.entry_point, output=OUTPUT)
+    return program + "\n" + load_contract + _HELPER.format(entry=task.entry_point, reduce=REDUCE, text=TEXT)
 
 
 def _reference_jobs(task: Task, family: str):
@@ -124,6 +128,7 @@ def _unpack(task: Task, result: JobResult, inputs: list, family: str, part: str,
         )
     values = result.values or [None] * len(inputs)
     for i, value in enumerate(values):
+        value = decode_output(value)
         if result.test_results[i] and isinstance(value, tuple) and len(value) == 4:
             output, seconds, valid, output_seconds = value
             if not valid:

@@ -12,6 +12,7 @@ import ast
 import dataclasses
 from collections.abc import Sequence
 
+from acecoder.evaluation.transport import OUTPUT, helpers
 from acecoder.execution import Job, Limits
 
 
@@ -80,56 +81,18 @@ def limits_with(limits: Limits, **changes) -> Limits:
 
 
 INPUTS = "__acecoder_inputs__"
-OUTPUT = "__acecoder_output__"
-DIGEST_MARK = "__acecoder_digest__"
-DIGEST_ABOVE = 1 << 14  # JSON characters (the engine encodes values at tens of microseconds per object)
-# How an output leaves the sandbox. Small outputs, and floats (compared with a tolerance), travel as values. A
-# big output (HumanEval/15's 7 MB strings, Mbpp/255's two million tuples) is reduced to a digest of its JSON text
-# (sorted keys, written by the C encoder, which accepts only plain types and ignores any program-defined
-# __eq__/__repr__) with its container type and its elements' types, then compared here by equality like any
-# value: exact equality, as evalplus's `out == exp` decides for such outputs.
-OUTPUT_HELPER = f"""
-
-def {OUTPUT}(value):
-    import hashlib as _hashlib, json as _json
-    kind = type(value)
-    if not __acecoder_reduce__ or kind is float or ((kind is list or kind is tuple) and value and type(value[0]) is float):
-        return value
-    digest, size = _hashlib.blake2b(digest_size=20), 0
-    try:
-        if (kind is list or kind is tuple) and len(value) > 4096:
-            for start in range(0, len(value), 4096):
-                text = _json.dumps(value[start : start + 4096], sort_keys=True, check_circular=False)
-                digest.update(text.encode("utf-8", "surrogatepass"))
-                size += len(text)
-        else:
-            text = _json.dumps(value, sort_keys=True, check_circular=False)
-            digest.update(text.encode("utf-8", "surrogatepass"))
-            size = len(text)
-    except Exception:
-        return value
-    if size < {DIGEST_ABOVE}:
-        return value
-    if kind is dict:
-        inner = sorted({{type(k).__name__ for k in value}} | {{"=" + type(v).__name__ for v in value.values()}})
-    elif kind is list or kind is tuple:
-        inner = sorted({{type(x).__name__ for x in value}})
-    else:
-        inner = []
-    return ("{DIGEST_MARK}", kind.__name__, tuple(inner), size, digest.hexdigest())
-"""
 
 
 def with_inputs(program: str, inputs: Sequence[Sequence], *, reduce: bool = True) -> str:
-    """``program`` followed by the output helper and a table of the call arguments, so that each test is a
-    short call ``__acecoder_output__(f(*__acecoder_inputs__[i]))``: the engine splits and caches tests by their
-    text, and short, repeated texts cost it nothing, while inputs written into every test (HumanEval+ has
-    120,000) would be parsed each time. ``reduce=False`` ships every output whole (for tasks whose checker needs
-    the value itself, not equality)."""
+    """``program`` followed by the output helpers (:mod:`acecoder.evaluation.transport`) and a table of the call
+    arguments, so that each test is a short call ``__acecoder_output__(f(*__acecoder_inputs__[i]))``: the engine
+    splits and caches tests by their text, and short, repeated texts cost it nothing, while inputs written into
+    every test (HumanEval+ has 120,000) would be parsed each time. ``reduce=False`` never replaces an output by
+    its digest (tasks whose checker needs the value itself)."""
     from acecoder.evaluation.literals import to_source
 
     table = to_source([list(args) for args in inputs])
-    return f"{program}\n__acecoder_reduce__ = {reduce}\n{OUTPUT_HELPER}\n{INPUTS} = {table}\n"
+    return f"{program}\n{helpers(reduce)}\n{INPUTS} = {table}\n"
 
 
 def input_calls(function: str, count: int) -> list[str]:

@@ -31,6 +31,7 @@ from acecoder.evaluation.programs import (
     statements,
     with_inputs,
 )
+from acecoder.evaluation.transport import decode_output
 from acecoder.execution import Job, JobResult, Limits
 
 PASS, FAIL = "pass", "fail"
@@ -162,7 +163,7 @@ class Judge:
         per_input = [
             max(s.min_time, s.time_factor * t) + s.time_factor * x
             for t, x in zip(reference_times, extra, strict=True)
-        ]
+        ] or [s.min_time]  # without inputs the program must still run and define the function (evalplus)
         limits = limits_with(
             self.limits, program_timeout=min(s.task_cap, sum(per_input)) + 1, value_bytes=VALUE_BYTES
         )
@@ -174,7 +175,7 @@ class Judge:
         )
         return job(
             program,
-            input_calls(FUNCTION, len(inputs)),
+            input_calls(FUNCTION, len(inputs)) or [FUNCTION],
             limits=limits,
             capture=True,
             timeouts=per_input,
@@ -237,9 +238,11 @@ class Judge:
         return Verdict(PASS if result.passed_all else FAIL, failing)
 
     def _differential(self, task: Task, result: JobResult, inputs: list, expected: list) -> tuple[str, list]:
-        if result.setup_error or len(result.test_results) != len(inputs):
+        if result.setup_error or len(result.test_results) != max(len(inputs), 1):
             return FAIL, []
-        values = result.values or [None] * len(inputs)
+        if not inputs:
+            return (PASS, []) if result.passed_all else (FAIL, [])
+        values = [decode_output(v) for v in result.values] if result.values else [None] * len(inputs)
         checker = OutputChecker(self.benchmark.spec.family, task.entry_point, task.atol)
         index = first_mismatch(checker, inputs, values, expected, ran=lambda i: bool(result.test_results[i]))
         if index is None:
