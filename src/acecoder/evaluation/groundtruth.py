@@ -10,8 +10,10 @@ dataset's content hash, so later runs start at once.
 
 from __future__ import annotations
 
+import ast
 import os
 import pickle
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +21,11 @@ from typing import Any
 
 from acecoder.evaluation.benchmarks import Benchmark, Task
 from acecoder.evaluation.compare import MBPP_OUTPUT_NOT_NONE_TASKS, needs_values
-from acecoder.evaluation.literals import to_source
 from acecoder.evaluation.programs import INPUTS, capture_job, limits_with, main_guard_off, with_inputs
 from acecoder.evaluation.transport import REDUCE, TEXT, decode_output
 from acecoder.execution import Executor, JobResult, Limits
 
-FORMAT = 6  # bump when what is cached changes
+FORMAT = 7  # bump when what is cached changes
 # Each input's call returns (output, CPU seconds of the call, satisfies the contract, CPU seconds spent reducing a
 # big output to its digest: a sample's test pays that too, so it is added to its time limit).
 _HELPER = """
@@ -35,10 +36,8 @@ def __acecoder_reference__(*args):
     if __acecoder_contract__ is not None:
         try:
             __acecoder_contract__(*_copy.deepcopy(args))
-        except AssertionError as error:
-            valid = str(error) != "invalid inputs"
-        except Exception:
-            pass
+        except Exception:  # evalplus's generator rejected an input on any exception of the contract
+            valid = False
     started = _time.process_time()
     output = {entry}(*_copy.deepcopy(args))
     called = _time.process_time()
@@ -81,39 +80,38 @@ def cache_path(benchmark: Benchmark) -> Path:
     return cache_dir() / "evaluation" / f"{name}-{benchmark.digest}-gt{FORMAT}.pkl"
 
 
-def contract_program(task: Task, family: str) -> str | None:
-    """The canonical solution with the task's contract asserts in front of its body (as evalplus's input
-    generator builds it), or None without a contract."""
+def contract_check(task: Task) -> str | None:
+    """A function ``__acecoder_contract__`` with the entry point's parameters whose body is the task's contract
+    (the input-validity asserts evalplus generated its inputs under) and ``return True``; None without a
+    contract. It runs in the canonical program's namespace (contracts may call its helpers, e.g. ``poly``)."""
     if not task.contract.strip():
         return None
-    if family == "humaneval":
-        return task.prompt + task.contract + task.canonical_solution[len(task.prompt) :]
-    lines = task.canonical_solution.split("\n")
-    for i, line in enumerate(lines):
-        if line.startswith(f"def {task.entry_point}("):  # not a helper whose name merely starts the same
-            return "\n".join([*lines[: i + 1], task.contract, *lines[i + 1 :]])
-    return None
+    try:
+        tree = ast.parse(task.canonical_solution)
+    except SyntaxError:
+        return None
+    node = next(
+        (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == task.entry_point), None
+    )
+    if node is None:
+        return None
+    body = textwrap.indent(textwrap.dedent(task.contract.strip("\n")), "    ")
+    source = f"def __acecoder_contract__({ast.unparse(node.args)}):\n{body}\n    return True\n"
+    try:
+        compile(source, "<contract>", "exec")
+    except SyntaxError:
+        return None  # a contract that does not compile checks nothing
+    return source
 
 
-def reference_program(task: Task, family: str) -> str:
-    contract = contract_program(task, family)
-    if contract is None:
-        load_contract = "__acecoder_contract__ = None\n"
-    else:
-        load_contract = (  # a contract that does not even compile checks nothing
-            "__acecoder_contract_ns__ = {}\n"
-            "try:\n"
-            f"    exec(compile({to_source(contract)}, '<contract>', 'exec'), __acecoder_contract_ns__)\n"
-            "except Exception:\n"
-            "    pass\n"
-            f"__acecoder_contract__ = __acecoder_contract_ns__.get({task.entry_point!r})\n"
-        )
+def reference_program(task: Task) -> str:
+    contract = contract_check(task) or "__acecoder_contract__ = None\n"
     program = main_guard_off(task.canonical_solution)
-    return program + "\n" + load_contract + _HELPER.format(entry=task.entry_point, reduce=REDUCE, text=TEXT)
+    return program + "\n" + contract + _HELPER.format(entry=task.entry_point, reduce=REDUCE, text=TEXT)
 
 
 def _reference_jobs(task: Task, family: str):
-    program = reference_program(task, family)
+    program = reference_program(task)
     for inputs in (task.base_input, task.plus_input):
         tests = [f"{REFERENCE}(*{INPUTS}[{i}])" for i in range(len(inputs))]
         reduce = not needs_values(family, task.entry_point)
