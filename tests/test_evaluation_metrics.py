@@ -154,3 +154,67 @@ def test_codet_test_extraction_follows_codet_rules():
     assert truncate("x = 1\nprint(x)\ndef f(): pass") == "x = 1"
     distinct, counts = pooled_tests(["b", "a", "b", "b"])
     assert distinct == ["a", "b"] and counts == [1, 3]
+
+
+class _FakeExecutor:
+    """Answers each job from its program text; pulls ``ahead`` jobs before answering the oldest (1: answers
+    every job as soon as it is pulled, the order in which a stream's later jobs are not sent yet)."""
+
+    def __init__(self, ahead: int):
+        self.ahead, self.ran = ahead, []
+
+    def run(self, jobs):
+        from collections import deque
+
+        from acecoder.execution import JobResult
+
+        pending: deque = deque()
+        for job in jobs:
+            pending.append(job)
+            if len(pending) >= self.ahead:
+                yield self._answer(pending.popleft(), JobResult)
+        while pending:
+            yield self._answer(pending.popleft(), JobResult)
+
+    def _answer(self, job, result_type):
+        if job.tests:
+            self.ran.append(job.program)
+            return result_type([len(job.program)], [None])
+        return result_type([], [])
+
+
+class _TwoRoundPlan:
+    """Round 1: two jobs (the second shared by every plan); round 2: one job built from round 1's results."""
+
+    def __init__(self, name: str):
+        self.name, self.round, self.seen = name, 0, []
+
+    def next_jobs(self):
+        from acecoder.execution import Job
+
+        if self.round == 0:
+            return [Job(f"first {self.name}", ["t"]), Job("shared", ["t"])]
+        return [Job(f"second {self.name} after {sum(self.seen)}", ["t"])]
+
+    def feed(self, results):
+        self.seen += [r.test_results[0] for r in results]
+        self.round += 1
+
+    @property
+    def done(self):
+        return self.round == 2
+
+
+@pytest.mark.parametrize("ahead", [1, 2, 7, 100])
+def test_run_plans_rounds_order_and_duplicates(ahead):
+    from acecoder.evaluation.dispatch import DedupStats, run_plans
+
+    executor, stats = _FakeExecutor(ahead), DedupStats()
+    plans = [_TwoRoundPlan(str(i)) for i in range(30)]
+    out = list(run_plans(executor, plans, stats=stats, in_flight=5))
+    assert out == plans  # every plan, in input order
+    for plan in plans:
+        first = len(f"first {plan.name}")
+        assert plan.seen == [first, len("shared"), len(f"second {plan.name} after {first + 6}")]
+    assert stats.jobs == 90 and executor.ran.count("shared") <= 30 and stats.ran == len(executor.ran)
+    assert executor.ran.count("shared") == 1  # recent identical jobs run once

@@ -20,12 +20,12 @@ from acecoder.data import DataError, RowWriter, iter_rows
 from acecoder.data.io import file_format
 from acecoder.evaluation import codet as codet_mod
 from acecoder.evaluation.benchmarks import Benchmark
-from acecoder.evaluation.dispatch import DedupStats, run_groups
+from acecoder.evaluation.dispatch import DedupStats, run_plans
 from acecoder.evaluation.groundtruth import Expected, reference_issues
 from acecoder.evaluation.programs import job, limits_with, main_guard_off
 from acecoder.evaluation.report import TaskSamples, markdown, summarize_group
 from acecoder.evaluation.samples import Sample, SampleReader
-from acecoder.evaluation.verdicts import Judge, Settings, Verdict
+from acecoder.evaluation.verdicts import Judge, SampleRun, Settings, Verdict
 from acecoder.execution import Executor, Job, JobResult, Limits
 from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
 
@@ -62,14 +62,31 @@ class RunStats:
     jobs_run: int = 0
 
 
-class _SampleJobs:
-    """A sample's jobs: its verdict jobs, then its ranker jobs (pass rate on the row's tests, CodeT's tests)."""
+class SamplePlan:
+    """A sample's jobs over rounds: its verdict (:class:`SampleRun`, differential inputs in growing chunks), and
+    in the first round its ranker jobs (pass rate on the row's tests, CodeT's tests)."""
 
-    def __init__(self, sample: Sample, verdict: list[Job], pass_rate: Job | None, codet: Job | None):
-        self.sample, self.verdict, self.pass_rate, self.codet = sample, verdict, pass_rate, codet
+    def __init__(self, sample: Sample, run: SampleRun, pass_rate: Job | None, codet: Job | None):
+        self.sample, self.run, self.pass_rate, self.codet = sample, run, pass_rate, codet
+        self.ranker_results: dict[str, JobResult] = {}
+        self._rankers = [
+            (name, j) for name, j in (("pass_rate", pass_rate), ("codet", codet)) if j is not None
+        ]
 
-    def jobs(self) -> list[Job]:
-        return self.verdict + [j for j in (self.pass_rate, self.codet) if j is not None]
+    def next_jobs(self) -> list[Job]:
+        self._asked = self.run.next_jobs()
+        return self._asked + [j for _, j in self._rankers]
+
+    def feed(self, results: list[JobResult]) -> None:
+        count = len(self._asked)
+        self.run.feed(results[:count])
+        for (name, _), result in zip(self._rankers, results[count:], strict=True):
+            self.ranker_results[name] = result
+        self._rankers = []
+
+    @property
+    def done(self) -> bool:
+        return self.run.done and not self._rankers
 
 
 class Evaluation:
@@ -101,8 +118,8 @@ class Evaluation:
             return codet_mod.pooled_tests(sample.test_cases)
         return None
 
-    def sample_jobs(self, sample: Sample) -> _SampleJobs:
-        verdict = self.judge.jobs(sample.task_id, sample.program)
+    def plan(self, sample: Sample) -> SamplePlan:
+        run = self.judge.start(sample.task_id, sample.program)
         program = main_guard_off(sample.program)
         pass_rate = codet = None
         if "pass_rate" in self.options.rank_by and sample.test_cases:
@@ -113,14 +130,12 @@ class Evaluation:
                 # CodeT gives each test its own limit and the program all of them together
                 limits = limits_with(self.limits, timeout=self.options.codet_timeout, program_timeout=None)
                 codet = job(program, pool[0], limits=limits)
-        return _SampleJobs(sample, verdict, pass_rate, codet)
+        return SamplePlan(sample, run, pass_rate, codet)
 
-    def record(self, planned: _SampleJobs, results: list[JobResult]) -> tuple[Verdict, dict[str, Any]]:
+    def record(self, plan: SamplePlan) -> tuple[Verdict, dict[str, Any]]:
         """The sample's verdict and the private data the summary needs."""
-        n = len(planned.verdict)
-        verdict = self.judge.verdict(planned.sample.task_id, results[:n])
-        rest = results[n:]
-        sample = planned.sample
+        verdict = plan.run.verdict()
+        sample = plan.sample
         data: dict[str, Any] = {
             "task": sample.task_id,
             "group": sample.group,
@@ -129,13 +144,13 @@ class Evaluation:
             "plus": verdict.passed(plus=True) if self.benchmark.has_plus else None,
         }
         if "pass_rate" in self.options.rank_by:
-            if planned.pass_rate is not None:
-                result = rest.pop(0)
-                data["pass_rate"] = None if result.infra_error else result.pass_rate
+            result = plan.ranker_results.get("pass_rate")
+            if result is not None:
+                data["pass_rate"] = result.pass_rate  # None when the engine failed
             else:
                 data["pass_rate"] = sample.stored_pass_rate
-        if planned.codet is not None:
-            result = rest.pop(0)
+        result = plan.ranker_results.get("codet")
+        if result is not None:
             data["codet"] = None if result.infra_error else _bitmask(result)
             if self.codet_tests is None:  # the row's own tests: keep their multiplicities and identity
                 tests, weights = self.pool(sample) or ([], [])
@@ -160,7 +175,7 @@ def _passed_set(mask: str | None) -> frozenset[int] | None:
 
 
 def _apply(
-    row: dict[str, Any], planned: list[_SampleJobs], outcomes: list[tuple[Verdict, dict]], has_plus: bool
+    row: dict[str, Any], planned: list[SamplePlan], outcomes: list[tuple[Verdict, dict]], has_plus: bool
 ):
     private = []
     for plan, (verdict, data) in zip(planned, outcomes, strict=True):
@@ -193,28 +208,51 @@ def evaluate_rows(
         extract=evaluation.options.extract,
     )
 
-    def groups():
-        for index, (line, row) in enumerate(iter_rows(samples_path)):
-            if index < skip:
-                continue
-            planned = [evaluation.sample_jobs(s) for s in reader.samples(index, line, row)]
-            yield (row, planned), [j for p in planned for j in p.jobs()]
-
     dedup = DedupStats()
-    for (row, planned), results in run_groups(executor, groups(), stats=dedup):
-        outcomes, offset = [], 0
-        for plan in planned:
-            count = len(plan.jobs())
-            outcomes.append(evaluation.record(plan, results[offset : offset + count]))
-            offset += count
+
+    def row_plans() -> Iterator[RowPlan]:
+        for index, (line, row) in enumerate(iter_rows(samples_path)):
+            if index >= skip:
+                yield RowPlan(row, [evaluation.plan(s) for s in reader.samples(index, line, row)])
+
+    for row_plan in run_plans(executor, row_plans(), stats=dedup):
+        outcomes = [evaluation.record(plan) for plan in row_plan.plans]
         stats.rows += 1
-        stats.samples += len(planned)
+        stats.samples += len(row_plan.plans)
         stats.errors += sum(1 for verdict, _ in outcomes if verdict.error)
         stats.jobs, stats.jobs_run = dedup.jobs, dedup.ran
-        row = _apply(row, planned, outcomes, evaluation.benchmark.has_plus)
+        row = _apply(row_plan.row, row_plan.plans, outcomes, evaluation.benchmark.has_plus)
         if on_row is not None:
             on_row(row)
         yield row
+
+
+class RowPlan:
+    """The plans of one row's samples, dispatched together; done when all are."""
+
+    def __init__(self, row: dict[str, Any], plans: list[SamplePlan]):
+        self.row, self.plans = row, plans
+        self._asked: list[tuple[SamplePlan, int]] = []
+
+    def next_jobs(self) -> list[Job]:
+        jobs: list[Job] = []
+        self._asked = []
+        for plan in self.plans:
+            if not plan.done:
+                asked = plan.next_jobs()
+                self._asked.append((plan, len(asked)))
+                jobs += asked
+        return jobs
+
+    def feed(self, results: list[JobResult]) -> None:
+        offset = 0
+        for plan, count in self._asked:
+            plan.feed(results[offset : offset + count])
+            offset += count
+
+    @property
+    def done(self) -> bool:
+        return all(plan.done for plan in self.plans)
 
 
 def summarize(

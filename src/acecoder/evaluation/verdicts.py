@@ -1,7 +1,9 @@
 """Per-sample verdicts with each official harness's semantics, as jobs for the engine and a judge of results.
 
-* ``differential`` (HumanEval+, MBPP+; evalplus 0.3.1): the base inputs and the plus inputs are two jobs, as
-  evalplus runs them in two processes. The program ends by reading the entry point (a program without it fails
+* ``differential`` (HumanEval+, MBPP+; evalplus 0.3.1): the base inputs and the plus inputs are judged apart,
+  as evalplus runs them in two processes, each in chunks of growing size (:class:`SampleRun`: the next chunk is
+  sent only when every output so far matched, so a wrong program stops near its first wrong output as it does
+  under evalplus, although outputs are compared here and never inside the sandbox). The program ends by reading the entry point (a program without it fails
   with no failing input, as in evalplus) and the table of inputs; test i calls the function on input i and its
   value is captured (the same short test texts for every task); the job stops at the first call that raises. Per-input CPU limits are ``max(min_time, factor x reference CPU time)``, the whole job's
   ``min(60, sum) + 1`` seconds. Values are compared here with :class:`OutputChecker`; the first failing input is
@@ -155,7 +157,12 @@ class Judge:
         return [self._unittest_job(task, program)]
 
     def _differential_job(
-        self, task: Task, program: str, inputs: list, reference_times: list[float], output_times: list[float]
+        self,
+        task: Task,
+        program: str,
+        inputs: list,
+        reference_times: list[float],
+        output_times: list[float],
     ) -> Job:
         s = self.settings
         # evalplus times the call alone; the test here also reduces a big output to its digest: allow for that too
@@ -181,6 +188,10 @@ class Judge:
             timeouts=per_input,
             stop_on_failure=True,
         )
+
+    def start(self, task_id: str, program: str) -> SampleRun:
+        """A sample's verdict, computed over rounds of jobs (see :class:`SampleRun`)."""
+        return SampleRun(self, task_id, program)
 
     def _check_job(self, task: Task, program: str) -> Job:
         if self.benchmark.spec.family == "humaneval":
@@ -251,3 +262,123 @@ class Judge:
         if self.benchmark.spec.family == "mbpp":
             failing = serialize_inputs(task.task_id, failing)
         return FAIL, failing
+
+
+# Differential inputs go to the engine in chunks of growing size; a chunk is sent only when every input before it
+# passed, so a wrong program stops near its first wrong output as under evalplus (the sandbox cannot stop there
+# itself: outputs are compared here, never inside it).
+CHUNKS = (8, 32, 128, 512)
+
+
+class _DifferentialPart:
+    """The base or the plus inputs of one sample, judged chunk by chunk."""
+
+    def __init__(self, judge: Judge, task: Task, program: str, part: str):
+        reference = judge.expected[task.task_id]
+        self.judge, self.task, self.program = judge, task, program
+        self.inputs = task.base_input if part == "base" else task.plus_input
+        self.expected = reference.base if part == "base" else reference.plus
+        self.times = reference.base_time if part == "base" else reference.plus_time
+        extra = reference.base_output_time if part == "base" else reference.plus_output_time
+        self.extra = extra or [0.0] * len(self.times)
+        self.checker = OutputChecker(judge.benchmark.spec.family, task.entry_point, task.atol)
+        self.start, self.round, self.status, self.failing = 0, 0, None, []
+        self.error: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status is not None
+
+    def next_job(self) -> Job | None:
+        if self.status is not None:
+            return None
+        size = CHUNKS[self.round] if self.round < len(CHUNKS) else len(self.inputs)
+        self.end = min(len(self.inputs), self.start + size)
+        span = slice(self.start, self.end)
+        return self.judge._differential_job(
+            self.task, self.program, self.inputs[span], self.times[span], self.extra[span]
+        )
+
+    def feed(self, result: JobResult) -> None:
+        if result.infra_error:
+            self.status, self.error = FAIL, result.infra_error
+            return
+        inputs = self.inputs[self.start : self.end]
+        if result.setup_error or len(result.test_results) != max(len(inputs), 1):
+            self.status = FAIL
+            return
+        if not inputs:
+            self.status = PASS if result.passed_all else FAIL
+            return
+        values = [decode_output(v) for v in result.values] if result.values else [None] * len(inputs)
+        index = first_mismatch(
+            self.checker,
+            inputs,
+            values,
+            self.expected[self.start : self.end],
+            ran=lambda i: bool(result.test_results[i]),
+        )
+        if index is not None:
+            self.status = FAIL
+            failing = [inputs[index]]
+            if self.judge.benchmark.spec.family == "mbpp":
+                failing = serialize_inputs(self.task.task_id, failing)
+            self.failing = failing
+        elif self.end >= len(self.inputs):
+            self.status = PASS
+        else:
+            self.start, self.round = self.end, self.round + 1
+
+
+class _WholePart:
+    """A check or unittest job: one round."""
+
+    def __init__(self, job: Job):
+        self.job: Job | None = job
+        self.result: JobResult | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.result is not None
+
+    def next_job(self) -> Job | None:
+        return self.job if self.result is None else None
+
+    def feed(self, result: JobResult) -> None:
+        self.result = result
+
+
+class SampleRun:
+    """One sample's verdict jobs, issued in rounds (:meth:`next_jobs`, then :meth:`feed` their results) until
+    :attr:`done`; then :meth:`verdict`. Verdicts equal :meth:`Judge.verdict` on :meth:`Judge.jobs`."""
+
+    def __init__(self, judge: Judge, task_id: str, program: str):
+        self.judge, self.task_id = judge, task_id
+        task = judge.benchmark.tasks[task_id]
+        if judge.kind == "differential":
+            self.parts: list = [_DifferentialPart(judge, task, program, p) for p in ("base", "plus")]
+        else:
+            self.parts = [_WholePart(judge.jobs(task_id, program)[0])]
+        self._asked: list = []
+
+    def next_jobs(self) -> list[Job]:
+        self._asked = [(part, job) for part in self.parts if (job := part.next_job()) is not None]
+        return [job for _, job in self._asked]
+
+    def feed(self, results: list[JobResult]) -> None:
+        for (part, _), result in zip(self._asked, results, strict=True):
+            part.feed(result)
+        self._asked = []
+
+    @property
+    def done(self) -> bool:
+        return all(part.finished for part in self.parts)
+
+    def verdict(self) -> Verdict:
+        if self.judge.kind != "differential":
+            return self.judge.verdict(self.task_id, [self.parts[0].result])
+        base, plus = self.parts
+        error = base.error or plus.error
+        if error:
+            return Verdict(None, error=f"engine: {error}")
+        return Verdict(base.status, base.failing, plus.status, plus.failing)
