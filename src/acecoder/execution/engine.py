@@ -256,7 +256,9 @@ class ExecutionEngine:
                     "isolation": isolation,
                     "preload": list(preload),
                     "scratch_mb": scratch_mb,
-                    "cgroup_name": f"{self.uids.name}-w{i}",
+                    "engine": f"acecoder-{self.uids.name}",
+                    "worker": i,
+                    "workers": self.workers,
                     "limits": self.limits.to_wire(),
                 },
                 self.interpreter,
@@ -285,6 +287,7 @@ class ExecutionEngine:
         self.isolation = infos[0].get("isolation", {})
         for info in infos:
             self._cgroup_dirs.update(info.get("cgroups", []))
+        _remove_stale_cgroups({os.path.dirname(os.path.dirname(d)) for d in self._cgroup_dirs})
         for message in dict.fromkeys(w for info in infos for w in info.get("warnings", [])):
             warnings.warn(f"sandbox: {message}", RuntimeWarning, stacklevel=2)
         self._started = True
@@ -297,7 +300,8 @@ class ExecutionEngine:
             server.hang_up()
         for server in self._servers:
             server.stop()
-        for directory in self._cgroup_dirs:
+        parents = {os.path.dirname(d) for d in self._cgroup_dirs}
+        for directory in sorted(self._cgroup_dirs | parents, key=len, reverse=True):  # workers, then engine
             try:
                 os.rmdir(directory)
             except OSError:
@@ -460,6 +464,33 @@ class ExecutionEngine:
         by_fd[server.fileno()] = server
         if poller is not None:
             poller.register(server.fileno(), select.POLLIN)
+
+
+def _remove_stale_cgroups(roots: set[str]) -> None:
+    """Remove the (empty) cgroups engines that died without closing left behind."""
+    for root in roots:
+        try:
+            names = os.listdir(root)
+        except OSError:
+            continue
+        for name in names:
+            if (
+                not name.startswith("acecoder-e")
+                or not name[10:].isdigit()
+                or UidRange.in_use(int(name[10:]))
+            ):
+                continue
+            engine_dir = os.path.join(root, name)
+            for worker in os.listdir(engine_dir) if os.path.isdir(engine_dir) else []:
+                if os.path.isdir(os.path.join(engine_dir, worker)):
+                    try:
+                        os.rmdir(os.path.join(engine_dir, worker))
+                    except OSError:
+                        pass
+            try:
+                os.rmdir(engine_dir)
+            except OSError:
+                pass
 
 
 @dataclass(eq=False)
