@@ -6,11 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from acecoder.data.io import RowWriter
+from acecoder.data.io import RowWriter, require_file
 
 _HEADER_KEY = "__acecoder_checkpoint__"
 
@@ -23,7 +23,7 @@ def fingerprint(**parts: Any) -> str:
 
 def file_identity(path: str | os.PathLike) -> dict[str, Any]:
     """What identifies an input file's content cheaply: resolved path, size and modification time."""
-    st = os.stat(path)
+    st = os.stat(require_file(path))
     return {"path": str(Path(path).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
@@ -83,12 +83,13 @@ class Checkpoint:
             for line in f:
                 yield json.loads(line)
 
-    def finalize(self) -> int:
-        """Write the output file from the progress file and remove the latter; return the row count."""
+    def finalize(self, row_of: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> int:
+        """Write the output file from the progress file and remove the latter; return the row count.
+        ``row_of``: the output row of a progress record (default: the record itself)."""
         self._file.close()
         with RowWriter(self.output) as writer:
-            for row in self.rows():
-                writer.write(row)
+            for record in self.rows():
+                writer.write(record if row_of is None else row_of(record))
         self.path.unlink()
         return writer.count
 
