@@ -21,10 +21,13 @@ EXIT_INTERRUPTED = 130
 
 app = typer.Typer(
     name="acecoder",
-    help="Reinforcement learning for code models from automatically synthesized tests.",
+    help="Reinforcement learning for code models from automatically synthesized tests.\n\n"
+    "Verbs read and write rows as JSONL, JSONL.gz or Parquet (by extension). Exit status: 0 done; 1 some work "
+    "failed (rerun the same command to retry it); 2 bad usage or input; 130 interrupted (rerun to resume).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 
@@ -54,10 +57,7 @@ def _root(
         typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
-    """acecoder: synthesize tests, execute programs, build preference pairs, train and evaluate.
-
-    Verbs read and write rows as JSONL, JSONL.gz or Parquet (by extension). Exit status: 0 done; 1 some work
-    failed (rerun the same command to retry it); 2 bad usage or input; 130 interrupted (rerun to resume)."""
+    """acecoder: synthesize tests, execute programs, build preference pairs, train and evaluate."""
 
 
 def check_paths(
@@ -74,10 +74,10 @@ def check_paths(
     from acecoder.data.io import file_format
 
     try:
+        file_format(output)
         for path in inputs:
             if path is not None and not path.is_dir():  # a folder is a dataset for the verbs that take one
                 require_file(path)
-        file_format(output)
     except DataError as e:
         raise fail(str(e)) from None
     for i, path in enumerate(p for p in inputs if p is not None):

@@ -25,7 +25,7 @@ from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
 _RECORD = 2
 
 
-@app.command("execute")
+@app.command("execute", short_help="Run every program against its row's tests (pass rates).")
 def execute_command(
     input: Annotated[
         Path,
@@ -97,10 +97,9 @@ def execute_command(
     resume: options.Resume = True,
     progress: options.Progress = True,
 ) -> None:
-    """Run every inference's program against its row's test_cases; write test_results and pass_rate.
+    """Run every inference's program against its row's tests; write test_results and pass_rate.
 
-    Exits 1 when most programs fail before any test ran (a sign the programs are built wrong: the output is
-    withheld, see --allow-setup-failures) or when the engine could not run some programs."""
+    Exit status 1 when most programs fail before any test runs (a sign the programs are built wrong, e.g. function bodies without their prompt: the output is withheld, see --allow-setup-failures) or when the engine could not run some programs."""
     check_paths([input], output, in_place=in_place)
     try:
         template = ProgramTemplate(program) if program is not None else None
