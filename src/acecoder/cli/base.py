@@ -9,6 +9,7 @@ nothing written; 130 interrupted (Ctrl-C): rerunning the same command resumes.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated
@@ -110,6 +111,9 @@ def resume_hint(output: Path) -> Iterator[None]:
             err=True,
             fg=typer.colors.YELLOW,
         )
+        # Objects the interrupt left half torn down (e.g. an event loop stopped mid-close) may complain when they
+        # are collected at exit; after Ctrl-C that is noise, not news.
+        sys.unraisablehook = lambda _: None
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 

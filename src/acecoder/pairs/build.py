@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from acecoder.data import DataError, RowWriter, UniqueIds, iter_rows, same_file, validate_acecode_row
+from acecoder.pairs.formats import PairFormatter
 from acecoder.pairs.rates import scored_samples
 
 PAIR_FIELDS = (
@@ -291,8 +292,6 @@ def make_pairs(
     shape) or ``trl`` (TRL's conversational preference shape); ``template``: a
     :class:`~acecoder.sampling.prompt.PromptTemplate`, preset name or template file for the last two.
     """
-    from acecoder.pairs.formats import PairFormatter
-
     formatter = PairFormatter(format, cross_model=config.cross_model, template=template)
     summary = PairSummary()
     path = str(input_path)

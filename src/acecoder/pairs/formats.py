@@ -15,11 +15,13 @@ completion, with surrounding whitespace stripped as the release did.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from acecoder.execution.program import extract_program
-from acecoder.pairs.build import Pair
 from acecoder.sampling.prompt import PromptTemplate, get_prompt_template
+
+if TYPE_CHECKING:  # formatters read a pair's fields; only the builder creates pairs
+    from acecoder.pairs.build import Pair
 
 FORMATS = ("pairs", "acecodepair", "trl")
 
