@@ -187,3 +187,20 @@ def test_duplicate_seed_ids_are_refused_before_any_request(tmp_path):
     )  # fmt: skip
     assert result.exit_code == 2, result.output
     assert f"{seeds}: row 2: field 'id': duplicate id '1' (first at row 1)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("verb", "option", "what"),
+    [
+        ("synthesize", "--template", "template"),
+        ("sample", "--models", "models file"),
+        ("sample", "--prices", "price table"),
+    ],
+)
+def test_non_utf8_settings_files_are_named(tmp_path, verb, option, what):
+    src, settings = tmp_path / "rows.jsonl", tmp_path / "settings.yaml"
+    write_rows(src, [scored_row("q0")])
+    settings.write_bytes(b"# ok\n- caf\xe9\n")
+    result = invoke(verb, src, tmp_path / "o.jsonl", "--model", "m", option, settings)
+    assert result.exit_code == 2, result.output
+    assert f"{settings}: line 2: the {what} is not valid UTF-8" in result.stderr

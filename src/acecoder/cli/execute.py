@@ -168,7 +168,7 @@ def execute_command(
     if summary.infra_errors:
         raise fail(
             f"the engine could not run {summary.infra_errors:,} programs (infrastructure errors, not verdicts "
-            "on the programs; see the warnings above); rerun with --no-resume to execute the file again",
+            "on the programs; see the warnings above); rerun the same command to execute the file again",
             EXIT_FAILED,
         )
 

@@ -179,7 +179,7 @@ def table1_file(
         if summary_path.is_file():
             try:
                 data = json.loads(summary_path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
+            except (OSError, ValueError):  # unreadable, not UTF-8 or not JSON: not a filter summary
                 data = None
             if isinstance(data, dict) and "rows_in" in data and isinstance(data.get("by_source"), dict):
                 filter_summary = data
