@@ -104,11 +104,15 @@ def test_in_place_replaces_atomically_only_when_asked(tmp_path):
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-def test_an_input_named_like_a_side_output_is_refused(tmp_path):
-    src = tmp_path / "out.jsonl.rejected.jsonl"
+@pytest.mark.parametrize(
+    ("verb", "name"), [("filter-tests", "out.jsonl.rejected.jsonl"), ("execute", "out.jsonl.partial.jsonl")]
+)
+def test_an_input_named_like_a_side_output_is_refused(tmp_path, verb, name):
+    src = tmp_path / name
     write_rows(src, [scored_row("q0")])
-    result = invoke("filter-tests", src, tmp_path / "out.jsonl", "--reference-field", "reference")
+    result = invoke(verb, src, tmp_path / "out.jsonl", *VERBS[verb])
     assert result.exit_code == 2 and "this run writes that file, but it is the input" in result.stderr
+    assert read_rows(src) == [scored_row("q0")]
 
 
 @pytest.mark.parametrize(

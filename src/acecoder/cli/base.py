@@ -70,7 +70,8 @@ def check_paths(
 ) -> None:
     """Fail clearly unless every input is a readable file, OUTPUT has a known row format, and nothing the verb
     writes is one of its inputs. ``in_place``: None when the verb has no ``--in-place``, else its value (then
-    OUTPUT may be the first input; it is replaced atomically). ``side_outputs``: other files the verb writes."""
+    OUTPUT may be the first input; it is replaced atomically). ``side_outputs``: files the verb writes besides
+    OUTPUT and its progress file."""
     from acecoder.data import DataError, require_file, same_file
     from acecoder.data.io import file_format
 
@@ -85,7 +86,7 @@ def check_paths(
         if same_file(path, output) and not (in_place and i == 0):
             hint = " (pass --in-place to replace it atomically)" if in_place is False and i == 0 else ""
             raise fail(f"{output}: the output is the input {path}; write elsewhere{hint}")
-        for side in side_outputs:
+        for side in [partial_path(output), *side_outputs]:
             if same_file(path, side):
                 raise fail(
                     f"{side}: this run writes that file, but it is the input {path}; rename one of them"

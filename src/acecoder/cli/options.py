@@ -19,7 +19,6 @@ class Isolation(str, Enum):
 
 
 # ---- files and runs ------------------------------------------------------------------------------------------
-Output = Annotated[Path, typer.Argument(help=f"Where to write the rows ({ROWS_IN}); never INPUT itself.")]
 InPlace = Annotated[
     bool,
     typer.Option(
