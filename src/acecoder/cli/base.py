@@ -94,8 +94,10 @@ def check_paths(
 
 
 def partial_path(output: Path) -> Path:
-    """Where a resumable verb keeps its finished rows while it runs (:class:`acecoder.pipeline.Checkpoint`)."""
-    return output.with_name(output.name + ".partial.jsonl")
+    """Where a resumable verb keeps its finished rows while it runs."""
+    from acecoder.pipeline.checkpoint import Checkpoint
+
+    return Checkpoint.progress_path(output)
 
 
 @contextlib.contextmanager

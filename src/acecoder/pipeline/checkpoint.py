@@ -33,7 +33,7 @@ class Checkpoint:
 
     def __init__(self, output: str | os.PathLike, run_fingerprint: str, *, resume: bool = True):
         self.output = Path(output)
-        self.path = self.output.with_name(self.output.name + ".partial.jsonl")
+        self.path = self.progress_path(self.output)
         self.fingerprint = run_fingerprint
         self.done = 0
         self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -44,6 +44,12 @@ class Checkpoint:
             self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 (kept open to append)
             self._file.write(json.dumps({_HEADER_KEY: run_fingerprint}) + "\n")
             self._file.flush()
+
+    @staticmethod
+    def progress_path(output: str | os.PathLike) -> Path:
+        """Where the progress file of ``output`` lives."""
+        output = Path(output)
+        return output.with_name(output.name + ".partial.jsonl")
 
     def _read_header(self) -> str | None:
         with open(self.path, encoding="utf-8") as f:
