@@ -51,6 +51,7 @@ def execute_command(
     ] = None,
     workers: options.Workers = None,
     timeout: options.Timeout = Limits.timeout,
+    program_timeout: options.ProgramTimeout = Limits.program_timeout,
     setup_timeout: Annotated[
         float, typer.Option(help="CPU seconds for the program's top level.")
     ] = Limits.setup_timeout,
@@ -105,6 +106,7 @@ def execute_command(
         template = ProgramTemplate(program) if program is not None else None
         limits = Limits(
             timeout=timeout,
+            program_timeout=program_timeout or None,
             setup_timeout=setup_timeout,
             wall_factor=wall_factor,
             wall_extra=wall_extra,
@@ -206,7 +208,10 @@ def _print_summary(
         "pass_rate null)"
         + (f"   rows without programs: {s.rows_without_inferences:,}" if s.rows_without_inferences else ""),
         f"tests passed: {s.passed:,} ({s.pass_rate:.1%})   programs passing all: {s.all_passed:,}",
-        f"timeouts: {s.timeouts:,}   infrastructure errors: {s.infra_errors:,}",
+        f"timeouts: {s.timeouts:,} (programs out of CPU budget: {s.budget_exhausted:,})   "
+        f"infrastructure errors: {s.infra_errors:,} (pass_rate null)",
+        f"tests judged outside the program: {s.split_tests:,} of {s.tests:,}"
+        + (f" ({s.split_tests / s.tests:.1%})" if s.tests else ""),
         "test failures by kind: " + _counts(s.errors),
         f"programs failing before any test: {s.setup_failures:,}"
         + (f" ({_counts(s.setup_errors)})" if s.setup_errors else ""),

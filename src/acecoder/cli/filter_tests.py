@@ -64,6 +64,7 @@ def filter_tests_command(
     keep_programs: Annotated[bool, typer.Option(help="Store the oracle programs in each row.")] = False,
     workers: options.Workers = None,
     timeout: options.Timeout = 1.0,
+    program_timeout: options.ProgramTimeout = 8.0,
     memory_mb: options.MemoryMb = 4096,
     isolation: options.IsolationOption = options.Isolation.auto,
     cache: options.Cache = None,
@@ -92,7 +93,7 @@ def filter_tests_command(
         [input], output, in_place=in_place, side_outputs=[*side, *([cache_file] if model is not None else [])]
     )
     try:
-        limits = Limits(timeout=timeout, memory_mb=memory_mb)
+        limits = Limits(timeout=timeout, program_timeout=program_timeout or None, memory_mb=memory_mb)
     except ValueError as e:
         raise fail(str(e)) from None
     client = None

@@ -41,6 +41,14 @@ Workers = Annotated[
     int | None, typer.Option(min=1, show_default=False, help="Sandbox workers. [default: one per core]")
 ]
 Timeout = Annotated[float, typer.Option(help="CPU seconds per test.")]
+ProgramTimeout = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        help="CPU seconds for a program and all its tests together, over its process tree (re-runs after a "
+        "crash or timeout included); tests not reached in time fail as timeouts. 0: no such budget.",
+    ),
+]
 MemoryMb = Annotated[int, typer.Option(min=1, help="Address-space limit per program, MiB.")]
 IsolationOption = Annotated[
     Isolation,

@@ -558,6 +558,10 @@ class ExecutionSummary:
     all_passed: int = 0
     timeouts: int = 0
     infra_errors: int = 0
+    budget_exhausted: int = 0
+    """Programs that spent their whole CPU budget (``Limits.program_timeout``) before their last test."""
+    split_tests: int = 0
+    """Tests judged outside the program's process (the rest ran inside it, with mitigations)."""
     errors: dict[str, int] = field(default_factory=dict)
     setup_errors: dict[str, int] = field(default_factory=dict)
 
@@ -566,16 +570,18 @@ class ExecutionSummary:
         self.tests += len(result.test_results)
         self.passed += sum(result.test_results)
         self.all_passed += result.passed_all
+        self.split_tests += result.modes.count("split")
         if result.infra_error:
             self.infra_errors += 1
         if result.setup_error:
             self.setup_errors[result.setup_error] = self.setup_errors.get(result.setup_error, 0) + 1
+        self.budget_exhausted += "timeout:budget" in result.errors
         for error in result.errors:
             if error is None:
                 continue
-            kind = error.split(":", 1)[0] if error.startswith(("setup:", "test:")) else error
+            kind = error.split(":", 1)[0] if error.startswith(("setup:", "test:", "timeout:")) else error
             self.errors[kind] = self.errors.get(kind, 0) + 1
-            self.timeouts += error == "timeout"
+            self.timeouts += kind == "timeout"
 
     @property
     def pass_rate(self) -> float:

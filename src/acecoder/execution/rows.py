@@ -134,7 +134,11 @@ def apply_results(row: Row, results: list[JobResult], *, errors: bool = False) -
         if has_tests:
             result = results[index]
             inference["test_results"] = result.test_results
-            inference["pass_rate"] = result.pass_rate
+            inference["pass_rate"] = result.pass_rate  # null when the engine, not the program, failed
+            if result.infra_error:
+                inference["infra_error"] = result.infra_error
+            else:
+                inference.pop("infra_error", None)
             if errors:
                 inference["test_errors"] = result.errors
         else:
