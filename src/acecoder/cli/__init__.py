@@ -16,6 +16,10 @@ COMMANDS = {
     "sample": "sample",
     "pairs": "pairs",
     "hard": "hard",
+    "run": "run",
+    "status": "run",
+    "report": "report",
+    "push": "push",
 }
 
 

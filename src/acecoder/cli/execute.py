@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from acecoder.cli import executor_options
 from acecoder.cli.base import app, fail
 from acecoder.data.io import count_rows, file_format, iter_rows
 from acecoder.data.schema import DataError, validate_acecode_row
@@ -49,6 +50,8 @@ def execute_command(
     errors: Annotated[bool, typer.Option(help="Also write test_errors (why each test failed).")] = False,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run of the same command.")] = True,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    executor: executor_options.Executor = executor_options.ExecutorKind.local,
+    ray_address: executor_options.RayAddress = None,
 ) -> None:
     """Run every inference's program against its row's test_cases; write test_results and pass_rate."""
     if not input.is_file():
@@ -74,7 +77,9 @@ def execute_command(
     if checkpoint.done:
         typer.echo(f"resuming: {checkpoint.done} rows already done in {checkpoint.path}", err=True)
     summary = ExecutionSummary()
-    engine = ExecutionEngine(
+    engine = executor_options.make_executor(
+        executor,
+        ray_address,
         workers=workers or None,
         limits=limits,
         interpreter=interpreter,

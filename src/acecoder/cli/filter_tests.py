@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from acecoder.cli import llm_options
+from acecoder.cli import executor_options, llm_options
 from acecoder.cli.base import app, fail
 
 
@@ -54,11 +54,13 @@ def filter_tests_command(
     batch_size: Annotated[int, typer.Option(help="Rows per oracle/execution batch.")] = 256,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run of the same command.")] = True,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
+    executor: executor_options.Executor = executor_options.ExecutorKind.local,
+    ray_address: executor_options.RayAddress = None,
 ) -> None:
     """Keep only the tests an oracle program passes (the paper's filtering step)."""
     from acecoder.data import DataError
     from acecoder.data.io import file_format
-    from acecoder.execution import ExecutionEngine, Limits, SandboxError
+    from acecoder.execution import Limits, SandboxError
     from acecoder.synthesis import FieldOracle, ModelOracle, filter_tests_file
 
     if (reference_field is None) == (model is None):
@@ -96,7 +98,9 @@ def filter_tests_command(
         )
     from acecoder.llm import FatalBackendError
 
-    engine = ExecutionEngine(workers=workers or None, limits=limits, isolation=isolation)
+    engine = executor_options.make_executor(
+        executor, ray_address, workers=workers or None, limits=limits, isolation=isolation
+    )
     try:
         with engine:
             summary = filter_tests_file(
