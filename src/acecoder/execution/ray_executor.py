@@ -194,7 +194,7 @@ class RayExecutor:
     def _dispatch(self, source: Iterator[Job]) -> Iterator[JobResult]:
         ray = _ray()
         busy = [0] * len(self._handles)
-        pending: dict[Any, tuple[int, int, list[Job], int]] = {}  # ref -> (batch, actor, jobs, attempt)
+        pending: dict[Any, tuple[int, int, list[Job], int, Any]] = {}  # ref -> (batch, actor, jobs, attempt, handle)
         done: dict[int, list[JobResult]] = {}
         submitted = emitted = 0
         exhausted = False
@@ -203,7 +203,8 @@ class RayExecutor:
         def submit(index: int, batch: list[Job], attempt: int) -> None:
             actor = min(range(len(busy)), key=busy.__getitem__)
             busy[actor] += 1
-            pending[self._handles[actor].run.remote(batch)] = (index, actor, batch, attempt)
+            handle = self._handles[actor]
+            pending[handle.run.remote(batch)] = (index, actor, batch, attempt, handle)
 
         while True:
             while not exhausted and min(busy) < self.depth and submitted - emitted < window:
@@ -222,12 +223,13 @@ class RayExecutor:
                 continue
             ready, _ = ray.wait(list(pending), num_returns=1)
             ref = ready[0]
-            index, actor, batch, attempt = pending.pop(ref)
+            index, actor, batch, attempt, handle = pending.pop(ref)
             busy[actor] -= 1
             try:
                 done[index] = ray.get(ref)
             except ray.exceptions.RayActorError as e:
-                self._replace(ray, actor)
+                if self._handles[actor] is handle:  # the batches queued behind this one find it replaced already
+                    self._replace(ray, actor)
                 if attempt < _RETRIES:
                     submit(index, batch, attempt + 1)
                 else:
