@@ -167,7 +167,9 @@ def test_changed_setting_redoes_that_stage_and_what_follows_only(tmp_path):
     assert stage_meta(run_dir, "hard")["finished"] != hard
     # Volatile settings (speed only) and the executor do not change fingerprints.
     fp = stage_meta(run_dir, "execute")["fingerprint"]
-    run(config, overrides=["stages.pairs.min_chosen=1.0", "stages.execute.timeout=2.0", "execution.workers=1"])
+    run(
+        config, overrides=["stages.pairs.min_chosen=1.0", "stages.execute.timeout=2.0", "execution.workers=1"]
+    )
     assert stage_meta(run_dir, "execute")["fingerprint"] == fp
 
 
@@ -206,7 +208,9 @@ def _fake_llm(messages, params):
 def test_llm_stages_against_a_loopback_server(tmp_path):
     from importlib import resources
 
-    seeds = Path(str(resources.files("acecoder").joinpath("resources", "seeds", "cpython311_stdlib_sample.jsonl")))
+    seeds = Path(
+        str(resources.files("acecoder").joinpath("resources", "seeds", "cpython311_stdlib_sample.jsonl"))
+    )
     prices = tmp_path / "prices.yaml"
     prices.write_text("gpt-4o-mini: {input: 100.0, output: 200.0}\n")
     stages = {
@@ -218,7 +222,10 @@ def test_llm_stages_against_a_loopback_server(tmp_path):
     }
     with FakeOpenAIServer(_fake_llm) as server:
         config = write_config(
-            tmp_path, stages, input=str(seeds), llm={"base_url": server.url, "prices": str(prices), "max_attempts": 2}
+            tmp_path,
+            stages,
+            input=str(seeds),
+            llm={"base_url": server.url, "prices": str(prices), "max_attempts": 2},
         )
         run(config)
         requests = len(server.received)

@@ -32,7 +32,9 @@ def run_dir(tmp_path_factory) -> Path:
         "input": str(SAMPLE),
         "shard_rows": 10,
         "license": "mit",
-        "sources": [{"name": "bundled sample", "license": "MIT", "url": "https://github.com/microsoft/CodeT"}],
+        "sources": [
+            {"name": "bundled sample", "license": "MIT", "url": "https://github.com/microsoft/CodeT"}
+        ],
         "stages": {"pairs": {"min_chosen": 0.8}, "hard": {}},
     }
     (base / "c.yaml").write_text(yaml.safe_dump(config))
@@ -60,7 +62,7 @@ def test_card_describes_the_data(run_dir):
 
 
 def test_card_refuses_what_cannot_be_published(run_dir, tmp_path):
-    with pytest.raises(CardError, match="no stage.json"):
+    with pytest.raises(CardError, match=r"no stage\.json"):
         dataset_card(tmp_path, "me/x")
     bad = tmp_path / "run" / "pairs"
     bad.mkdir(parents=True)
@@ -113,7 +115,9 @@ class FakeHub:
                         item = json.loads(line)
                         if item["key"] == "file":
                             hub.files[item["value"]["path"]] = base64.b64decode(item["value"]["content"])
-                    return self.reply({"commitUrl": f"{hub.url}/datasets/me/demo/commit/abc", "commitOid": "abc"})
+                    return self.reply(
+                        {"commitUrl": f"{hub.url}/datasets/me/demo/commit/abc", "commitOid": "abc"}
+                    )
                 self.reply({"error": "unexpected"}, 404)
 
             def do_GET(self):
@@ -155,7 +159,9 @@ def test_push_uploads_shards_and_card_in_one_commit(run_dir, monkeypatch):
 
 
 def test_push_cli_dry_run_and_offline_guard(run_dir):
-    result = subprocess.run([*CLI, "push", str(run_dir / "pairs"), "me/demo", "--dry-run"], capture_output=True, text=True)
+    result = subprocess.run(
+        [*CLI, "push", str(run_dir / "pairs"), "me/demo", "--dry-run"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert "license: mit" in result.stdout and "files: data/shard-00000.parquet" in result.stdout
     env_offline = {"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}

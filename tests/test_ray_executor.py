@@ -25,7 +25,9 @@ HOSTILE = [
     Job("def f(x):\n    return x\n", ["assert f(1) == 1", "while True: pass", "assert f(2) == 3"]),
     Job("def f(x) return x", ["assert f(1) == 1"]),  # syntax error
     Job("import sys\nsys.exit(0)\n", ["assert False"]),  # an early exit is no pass
-    Job("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n", ["assert True"]),  # tries to kill its server
+    Job(
+        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n", ["assert True"]
+    ),  # tries to kill its server
     Job("x = 1\n", []),  # no tests
 ]
 
@@ -47,9 +49,13 @@ def test_make_executor_checks_its_arguments():
     with pytest.raises(ValueError, match="batch_size"):
         RayExecutor(batch_size=0)
     result = subprocess.run(
-        [*CLI, "execute", str(SAMPLE), "/tmp/never.jsonl", "--ray-address", "auto"], capture_output=True, text=True
+        [*CLI, "execute", str(SAMPLE), "/tmp/never.jsonl", "--ray-address", "auto"],
+        capture_output=True,
+        text=True,
     )
-    assert result.returncode != 0 and "add --executor ray" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.returncode != 0 and "add --executor ray" in result.stderr and "Traceback" not in result.stderr
+    )
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +108,10 @@ def test_execute_cli_and_pipeline_on_ray(ray_cluster, tmp_path):
     local = tmp_path / "local.jsonl"
     remote = tmp_path / "ray.jsonl"
     common = ["--workers", "2", "--timeout", "0.5", "--no-progress"]
-    assert subprocess.run([*CLI, "execute", str(SAMPLE), str(local), *common], capture_output=True).returncode == 0
+    assert (
+        subprocess.run([*CLI, "execute", str(SAMPLE), str(local), *common], capture_output=True).returncode
+        == 0
+    )
     # Its own local cluster (the test's cluster belongs to this process).
     result = subprocess.run([*CLI, "execute", str(SAMPLE), str(remote), *common, "--executor", "ray"],
                             capture_output=True, text=True, timeout=180)  # fmt: skip

@@ -33,7 +33,14 @@ def run_dir(tmp_path_factory) -> Path:
         "input": str(SAMPLE),
         "shard_rows": 10,
         "execution": {"workers": 2},
-        "stages": {"sample": {"models": ["m"]}, "execute": {}, "pairs": {}, "hard": {}, "stats": {}, "report": {}},
+        "stages": {
+            "sample": {"models": ["m"]},
+            "execute": {},
+            "pairs": {},
+            "hard": {},
+            "stats": {},
+            "report": {},
+        },
     }
     (base / "c.yaml").write_text(yaml.safe_dump(config))
     run_pipeline(load_run_config(base / "c.yaml"), log=lambda _: None)
@@ -70,18 +77,27 @@ def test_sections_of_later_stages_appear_with_their_data(run_dir, tmp_path):
     shutil.copytree(run_dir, run)
     plan = json.loads((run / "run.json").read_text())
     for name in ("train-rm", "evaluate", "rewards"):
-        plan["stages"].append({"name": name, "fingerprint": name, "source": None, "uses": [], "output": None, "skip": None})
+        plan["stages"].append(
+            {"name": name, "fingerprint": name, "source": None, "uses": [], "output": None, "skip": None}
+        )
         (run / name).mkdir()
-        (run / name / "stage.json").write_text(json.dumps({"state": "done", "fingerprint": name, "seconds": 1.5}))
+        (run / name / "stage.json").write_text(
+            json.dumps({"state": "done", "fingerprint": name, "seconds": 1.5})
+        )
     (run / "run.json").write_text(json.dumps(plan))
     (run / "train-rm" / "metrics.json").write_text(json.dumps({"accuracy": 0.8125, "pairs": 96}))
     evaluation = {
         "benchmark": "humaneval+",
-        "best_of_n": {"rm_score": {"1": 0.30, "2": 0.36, "4": 0.41}, "pass_rate": {"1": 0.30, "2": 0.40, "4": 0.47}},
+        "best_of_n": {
+            "rm_score": {"1": 0.30, "2": 0.36, "4": 0.41},
+            "pass_rate": {"1": 0.30, "2": 0.40, "4": 0.47},
+        },
         "rows": [{"method": "Greedy", "pass@1": 0.312}, {"method": "best-of-4 (rm_score)", "pass@1": 0.41}],
     }
     (run / "evaluate" / "summary.json").write_text(json.dumps(evaluation))
-    (run / "rewards" / "summary.json").write_text(json.dumps({"mode": "binary", "mean_reward": 0.25, "rows": 7}))
+    (run / "rewards" / "summary.json").write_text(
+        json.dumps({"mode": "binary", "mean_reward": 0.25, "rows": 7})
+    )
     page = build_report(run)
     assert "<h2>Reward model</h2>" in page and "0.8125" in page
     assert "Best-of-N evaluation: humaneval+" in page and "best-of-4 (rm_score)" in page and "0.312" in page
@@ -91,7 +107,9 @@ def test_sections_of_later_stages_appear_with_their_data(run_dir, tmp_path):
 
 def test_report_cli_writes_the_page(run_dir, tmp_path):
     out = tmp_path / "page.html"
-    result = subprocess.run([*CLI, "report", str(run_dir), "--output", str(out)], capture_output=True, text=True)
+    result = subprocess.run(
+        [*CLI, "report", str(run_dir), "--output", str(out)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert out.read_text().startswith("<!DOCTYPE html>")
 
@@ -114,6 +132,10 @@ def test_report_renders_in_headless_chromium(run_dir, tmp_path):
     ink = (pixels.mean(axis=2) < 0.9).mean()
     colours = len(np.unique((pixels * 255).astype(np.uint8).reshape(-1, 3), axis=0))
     assert ink > 0.03 and colours > 100, (ink, colours)  # figures drawn, not a blank page
+
+    cli = subprocess.run([*CLI, "report", str(run_dir), "--screenshot", str(tmp_path / "cli.png")],
+                         capture_output=True, text=True, timeout=180)  # fmt: skip
+    assert cli.returncode == 0 and "5 figures, 0 broken" in cli.stdout, cli.stderr
 
     # The check itself catches what it must: console errors, exceptions and a broken image.
     bad = tmp_path / "bad.html"

@@ -16,11 +16,14 @@ class ExecutorKind(str, Enum):
 
 
 Executor = Annotated[
-    ExecutorKind, typer.Option("--executor", help="local (a pool on this machine) or ray (one engine per Ray node).")
+    ExecutorKind,
+    typer.Option("--executor", help="local (a pool on this machine) or ray (one engine per Ray node)."),
 ]
 RayAddress = Annotated[
     str | None,
-    typer.Option(help="Ray cluster to use with --executor ray (auto, ray://host:10001); none: a local cluster."),
+    typer.Option(
+        help="Ray cluster to use with --executor ray (auto, ray://host:10001); none: a local cluster."
+    ),
 ]
 
 

@@ -13,15 +13,21 @@ from acecoder.cli.base import app, fail
 
 @app.command("push")
 def push_command(
-    stage_dir: Annotated[Path, typer.Argument(help="A finished stage folder of a run, e.g. runs/demo/pairs.")],
-    repo_id: Annotated[str, typer.Argument(help="The Hub dataset repository, user/name (created if missing).")],
+    stage_dir: Annotated[
+        Path, typer.Argument(help="A finished stage folder of a run, e.g. runs/demo/pairs.")
+    ],
+    repo_id: Annotated[
+        str, typer.Argument(help="The Hub dataset repository, user/name (created if missing).")
+    ],
     private: Annotated[bool, typer.Option(help="Create the repository private.")] = False,
     license: Annotated[
         str | None, typer.Option(help="License id for the card (default: license in the run config).")
     ] = None,
     revision: Annotated[str | None, typer.Option(help="Branch to commit to (default: main).")] = None,
     token_env: Annotated[str, typer.Option(help="Environment variable holding the Hub token.")] = "HF_TOKEN",
-    endpoint: Annotated[str | None, typer.Option(help="Hub endpoint (default: HF_ENDPOINT or the Hub).")] = None,
+    endpoint: Annotated[
+        str | None, typer.Option(help="Hub endpoint (default: HF_ENDPOINT or the Hub).")
+    ] = None,
     message: Annotated[str | None, typer.Option(help="Commit message.")] = None,
     dry_run: Annotated[bool, typer.Option(help="Print the card and the files; upload nothing.")] = False,
 ) -> None:

@@ -13,7 +13,9 @@ from acecoder.cli.base import app, fail
 @app.command("report")
 def report_command(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by acecoder run.")],
-    output: Annotated[Path | None, typer.Option(help="Where to write the page (default: RUN_DIR/report.html).")] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Where to write the page (default: RUN_DIR/report.html).")
+    ] = None,
     screenshot: Annotated[
         Path | None, typer.Option(help="Also render the page in headless Chromium to this PNG and check it.")
     ] = None,

@@ -17,7 +17,9 @@ def run_command(
     ],
     start: Annotated[
         str | None,
-        typer.Option("--from", help="Redo this stage and those after it (the stages before must be finished)."),
+        typer.Option(
+            "--from", help="Redo this stage and those after it (the stages before must be finished)."
+        ),
     ] = None,
     stop: Annotated[str | None, typer.Option("--until", help="Stop after this stage.")] = None,
     run_dir: Annotated[
@@ -25,7 +27,9 @@ def run_command(
     ] = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override a config key, e.g. --set stages.execute.timeout=2 (repeatable)."),
+        typer.Option(
+            "--set", help="Override a config key, e.g. --set stages.execute.timeout=2 (repeatable)."
+        ),
     ] = None,
 ) -> None:
     """Run the stages of CONFIG in order; a rerun resumes at the first unfinished shard of the first unfinished

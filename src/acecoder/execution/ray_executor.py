@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
@@ -26,7 +25,9 @@ from acecoder.execution.limits import Limits
 EXECUTORS = ("local", "ray")
 INSTALL_HINT = "the Ray executor needs Ray: pip install 'acecoder[ray]'"
 _ACTOR_CLASS: Any = None  # _EngineActor as a Ray actor class, made on first use
-_RETRIES = 2  # replacement actors a batch may go through before its jobs are reported as infrastructure errors
+_RETRIES = (
+    2  # replacement actors a batch may go through before its jobs are reported as infrastructure errors
+)
 
 
 def _ray():
@@ -46,7 +47,11 @@ class _EngineActor:
     def info(self) -> dict[str, Any]:
         import socket
 
-        return {"workers": self.engine.workers, "isolation": self.engine.isolation, "host": socket.gethostname()}
+        return {
+            "workers": self.engine.workers,
+            "isolation": self.engine.isolation,
+            "host": socket.gethostname(),
+        }
 
     def run(self, jobs: list[Job]) -> list[JobResult]:
         return list(self.engine.run(jobs))
@@ -133,7 +138,10 @@ class RayExecutor:
         if self.actors is not None:
             workers = self._workers or 1
             return [
-                ({"num_cpus": workers}, {**self._engine_options, "workers": workers, "uid_base": 64000 + i * workers})
+                (
+                    {"num_cpus": workers},
+                    {**self._engine_options, "workers": workers, "uid_base": 64000 + i * workers},
+                )
                 for i in range(self.actors)
             ]
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -194,7 +202,9 @@ class RayExecutor:
     def _dispatch(self, source: Iterator[Job]) -> Iterator[JobResult]:
         ray = _ray()
         busy = [0] * len(self._handles)
-        pending: dict[Any, tuple[int, int, list[Job], int, Any]] = {}  # ref -> (batch, actor, jobs, attempt, handle)
+        pending: dict[
+            Any, tuple[int, int, list[Job], int, Any]
+        ] = {}  # ref -> (batch, actor, jobs, attempt, handle)
         done: dict[int, list[JobResult]] = {}
         submitted = emitted = 0
         exhausted = False
@@ -228,7 +238,9 @@ class RayExecutor:
             try:
                 done[index] = ray.get(ref)
             except ray.exceptions.RayActorError as e:
-                if self._handles[actor] is handle:  # the batches queued behind this one find it replaced already
+                if (
+                    self._handles[actor] is handle
+                ):  # the batches queued behind this one find it replaced already
                     self._replace(ray, actor)
                 if attempt < _RETRIES:
                     submit(index, batch, attempt + 1)

@@ -149,7 +149,9 @@ def load_run_config(
     config.execution = _dataclass_from(ExecutionSettings, data.get("execution"), f"{where}: execution")
     config.llm = _dataclass_from(LLMSettings, data.get("llm"), f"{where}: llm")
     if config.execution.executor not in ("local", "ray"):
-        raise ValueError(f"{where}: execution.executor: expected local or ray, got {config.execution.executor!r}")
+        raise ValueError(
+            f"{where}: execution.executor: expected local or ray, got {config.execution.executor!r}"
+        )
     config.license = data.get("license")
     sources = data.get("sources") or []
     if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):

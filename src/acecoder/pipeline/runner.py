@@ -51,7 +51,9 @@ def _stage_classes(config: RunConfig) -> list[type[Stage]]:
     for name in config.stages:
         if name not in STAGES:
             if name in PLANNED:
-                raise PipelineError(f"stage {name!r} ({PLANNED[name]}) is not part of this version of acecoder yet")
+                raise PipelineError(
+                    f"stage {name!r} ({PLANNED[name]}) is not part of this version of acecoder yet"
+                )
             raise PipelineError(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
     return [cls for name, cls in STAGES.items() if name in config.stages]
 
@@ -81,7 +83,9 @@ def plan(config: RunConfig) -> list[PlannedStage]:
             skip = f"it reads {source!r}, which is not part of this run" if source != INPUT else "no input"
         else:
             try:
-                stage.check(StageContext(stage.name, settings, config, StageDir(config.run_dir, stage.name), []))
+                stage.check(
+                    StageContext(stage.name, settings, config, StageDir(config.run_dir, stage.name), [])
+                )
             except StageSkipped as e:
                 skip = str(e)
             except ValueError as e:
@@ -129,8 +133,14 @@ def _save_config(config: RunConfig, planned: list[PlannedStage]) -> None:
             "started": time.time(),
             "executor": config.execution.executor,
             "stages": [
-                {"name": p.name, "fingerprint": p.fingerprint, "source": p.source, "uses": p.uses,
-                 "output": p.stage.output, "skip": p.skip}
+                {
+                    "name": p.name,
+                    "fingerprint": p.fingerprint,
+                    "source": p.source,
+                    "uses": p.uses,
+                    "output": p.stage.output,
+                    "skip": p.skip,
+                }
                 for p in planned
             ],
         },
@@ -169,7 +179,9 @@ def _run_stage(config: RunConfig, p: PlannedStage, *, forced: bool, keep: bool, 
         return
     if keep:
         if not done:
-            raise PipelineError(f"{p.name} is not finished (or its settings changed): run without --from first")
+            raise PipelineError(
+                f"{p.name} is not finished (or its settings changed): run without --from first"
+            )
         log(f"{p.name}: done, kept ({_counts(meta)})")
         return
     if done and not forced and not p.stage.always:

@@ -50,8 +50,12 @@ def run_status(run_dir: str | os.PathLike, *, exclude: str | None = None) -> lis
             "shards_done": len(markers) if state != "done" else meta.get("shards"),
             "shards": meta.get("shards"),
             "rows_in": meta.get("rows_in", sum(m.get("rows_in") or 0 for m in markers) if markers else None),
-            "rows_out": meta.get("rows_out", sum(m.get("rows_out") or 0 for m in markers) if markers else None),
-            "seconds": meta.get("seconds", round(sum(m.get("seconds") or 0 for m in markers), 3) if markers else None),
+            "rows_out": meta.get(
+                "rows_out", sum(m.get("rows_out") or 0 for m in markers) if markers else None
+            ),
+            "seconds": meta.get(
+                "seconds", round(sum(m.get("seconds") or 0 for m in markers), 3) if markers else None
+            ),
             "cost": meta.get("cost") if state == "done" else _cost(markers),
             "reason": planned.get("skip"),
         }
@@ -92,7 +96,15 @@ def format_status(entries: list[dict[str, Any]]) -> str:
         shards = "-" if e["shards"] is None else f"{e['shards_done'] or 0}/{e['shards']}"
         cost = "unknown" if e["cost"] == "?" else show(e["cost"], "${:.4f}")
         body.append(
-            [e["stage"], e["state"], shards, show(e["rows_in"]), show(e["rows_out"]), show(e["seconds"], "{:.1f}s"), cost]
+            [
+                e["stage"],
+                e["state"],
+                shards,
+                show(e["rows_in"]),
+                show(e["rows_out"]),
+                show(e["seconds"], "{:.1f}s"),
+                cost,
+            ]
         )
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *body]]
@@ -101,6 +113,6 @@ def format_status(entries: list[dict[str, Any]]) -> str:
             lines.append(f"{e['stage']}: skipped: {e['reason']}")
     costs = [e["cost"] for e in entries if e["cost"] is not None]
     seconds = sum(e["seconds"] or 0 for e in entries)
-    total = "unknown" if "?" in costs else f"${sum(costs):.4f}"
+    total = "unknown" if "?" in costs else (f"${sum(costs):.4f}" if costs else "none")
     lines.append(f"total: {seconds:.1f}s of stage time, LLM cost {total}")
     return "\n".join(lines)

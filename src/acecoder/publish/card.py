@@ -23,7 +23,9 @@ def stage_info(stage_dir: str | os.PathLike) -> tuple[StageDir, dict[str, Any], 
     if meta is None:
         raise CardError(f"{path}: not a stage folder of an acecoder run (no stage.json)")
     if meta.get("state") != "done":
-        raise CardError(f"{path}: the stage is {meta.get('state', 'unfinished')}: finish it with acecoder run first")
+        raise CardError(
+            f"{path}: the stage is {meta.get('state', 'unfinished')}: finish it with acecoder run first"
+        )
     shards = sd.shards()
     if not shards:
         raise CardError(f"{path}: the stage wrote no dataset (no shard-*.parquet)")
@@ -94,7 +96,9 @@ def dataset_card(stage_dir: str | os.PathLike, repo_id: str, *, license: str | N
     sd, meta, shards = stage_info(stage_dir)
     run_dir = sd.path.parent
     run = read_json(run_dir / "run.json") or {}
-    config_text = (run_dir / "config.yaml").read_text(encoding="utf-8") if (run_dir / "config.yaml").is_file() else ""
+    config_text = (
+        (run_dir / "config.yaml").read_text(encoding="utf-8") if (run_dir / "config.yaml").is_file() else ""
+    )
     config = yaml.safe_load(config_text) or {} if config_text else {}
     license = license or config.get("license")
     if not license:
@@ -113,13 +117,21 @@ def dataset_card(stage_dir: str | os.PathLike, repo_id: str, *, license: str | N
         f"The `{sd.name}` stage of an [acecoder](https://github.com/) run: "
         f"{meta.get('help') or _stage_help(sd.name)}. Produced with acecoder {acecoder.__version__}.",
         "## Counts",
-        _table(["rows", "shards", "Parquet bytes"], [[f"{counts['rows']:,}", counts["shards"], f"{counts['bytes']:,}"]]),
+        _table(
+            ["rows", "shards", "Parquet bytes"],
+            [[f"{counts['rows']:,}", counts["shards"], f"{counts['bytes']:,}"]],
+        ),
     ]
     if counts["sources"]:
         parts.append(_table(["source", "rows"], [[k, f"{v:,}"] for k, v in counts["sources"].most_common()]))
     if counts["models"]:
-        parts.append(_table(["model_name", "samples"], [[k, f"{v:,}"] for k, v in counts["models"].most_common()]))
-    parts += ["## Schema", _table(["column", "type"], [[f"`{n}`", f"`{t}`"] for n, t in _schema_rows(shards)])]
+        parts.append(
+            _table(["model_name", "samples"], [[k, f"{v:,}"] for k, v in counts["models"].most_common()])
+        )
+    parts += [
+        "## Schema",
+        _table(["column", "type"], [[f"`{n}`", f"`{t}`"] for n, t in _schema_rows(shards)]),
+    ]
     lineage = []
     for step in _lineage(run_dir, sd.name):
         settings = step.get("settings")
@@ -130,10 +142,18 @@ def dataset_card(stage_dir: str | os.PathLike, repo_id: str, *, license: str | N
             line += f", {step['rows_out']:,} rows out"
         lineage.append(line)
         if settings:
-            lineage.append("  - settings: `" + yaml.safe_dump(settings, default_flow_style=True, width=10**6).strip() + "`")
+            lineage.append(
+                "  - settings: `"
+                + yaml.safe_dump(settings, default_flow_style=True, width=10**6).strip()
+                + "`"
+            )
     parts += ["## Provenance", "\n".join(lineage)]
     sources = config.get("sources") or []
-    source_rows = [[s.get("name", "?"), s.get("license", "not stated"), s.get("url", "")] for s in sources if isinstance(s, dict)]
+    source_rows = [
+        [s.get("name", "?"), s.get("license", "not stated"), s.get("url", "")]
+        for s in sources
+        if isinstance(s, dict)
+    ]
     parts += [
         "## Inputs and their licenses",
         _table(["input", "license", "where"], source_rows)
@@ -154,7 +174,12 @@ def _stage_help(name: str) -> str:
 
 
 def _size_category(rows: int) -> str:
-    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+    for limit, label in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+    ):
         if rows < limit:
             return label
     return "1M<n<10M" if rows < 10_000_000 else "n>10M"

@@ -70,12 +70,17 @@ class _Pipe:
         self.events: list[dict[str, Any]] = []
         self.next_id = 0
 
-    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> dict[str, Any]:
+    def send(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None
+    ) -> dict[str, Any]:
         self.next_id += 1
         message: dict[str, Any] = {"id": self.next_id, "method": method, "params": params or {}}
         if session:
             message["sessionId"] = session
-        os.write(self.write_fd, json.dumps(message).encode() + b"\0")
+        try:
+            os.write(self.write_fd, json.dumps(message).encode() + b"\0")
+        except OSError:
+            raise BrowserError(f"Chromium exited (status {self.process.poll()}) before {method}") from None
         while True:
             reply = self._read()
             if reply.get("id") == self.next_id:
@@ -117,7 +122,9 @@ def _error_text(event: dict[str, Any]) -> str | None:
         return "console error: " + " ".join(args)
     if method == "Runtime.exceptionThrown":
         details = params.get("exceptionDetails", {})
-        return "uncaught exception: " + str(details.get("exception", {}).get("description") or details.get("text"))
+        return "uncaught exception: " + str(
+            details.get("exception", {}).get("description") or details.get("text")
+        )
     if method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
         entry = params["entry"]
         return f"{entry.get('source', 'log')} error: {entry.get('text')} {entry.get('url', '')}".strip()
@@ -132,7 +139,11 @@ _IMAGES = (
 
 
 def render(
-    page: str | os.PathLike, screenshot: str | os.PathLike | None = None, *, width: int = 1200, timeout: float = 90.0
+    page: str | os.PathLike,
+    screenshot: str | os.PathLike | None = None,
+    *,
+    width: int = 1200,
+    timeout: float = 90.0,
 ) -> RenderResult:
     """Load ``page`` (a local file) in headless Chromium, collect its errors, count its images and, with
     ``screenshot``, write a full-page PNG."""
@@ -144,9 +155,13 @@ def render(
     from_browser_r, from_browser_w = os.pipe()
 
     def child_fds() -> None:  # Chromium reads commands on fd 3 and writes replies on fd 4
-        high_r, high_w = os.dup(to_browser_r), os.dup(from_browser_w)  # above 4, so dup2 clears close-on-exec
-        os.dup2(high_r, 3)
-        os.dup2(high_w, 4)
+        import fcntl
+
+        # Copies above 4 first, so that neither pipe end is overwritten or kept close-on-exec at 3 or 4.
+        high_r = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD, 10)
+        high_w = fcntl.fcntl(from_browser_w, fcntl.F_DUPFD, 10)
+        os.dup2(high_r, 3, inheritable=True)
+        os.dup2(high_w, 4, inheritable=True)
 
     with tempfile.TemporaryDirectory(prefix="acecoder-chromium-") as profile:
         process = subprocess.Popen(
@@ -179,7 +194,9 @@ def render(
 def _check(pipe: _Pipe, url: str, screenshot: str | os.PathLike | None, width: int) -> RenderResult:
     targets = pipe.send("Target.getTargets")["targetInfos"]
     page = next((t for t in targets if t.get("type") == "page"), None)
-    target = page["targetId"] if page else pipe.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+    target = (
+        page["targetId"] if page else pipe.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+    )
     session = pipe.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     for domain in ("Page", "Runtime", "Log"):
         pipe.send(f"{domain}.enable", session=session)

@@ -36,7 +36,9 @@ def _e(value: Any) -> str:
     return html.escape(str(value))
 
 
-def table(header: Sequence[Any], rows: Sequence[Sequence[Any]], *, classes: Sequence[str] | None = None) -> str:
+def table(
+    header: Sequence[Any], rows: Sequence[Sequence[Any]], *, classes: Sequence[str] | None = None
+) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
     body = []
     for i, row in enumerate(rows):
@@ -48,7 +50,9 @@ def table(header: Sequence[Any], rows: Sequence[Sequence[Any]], *, classes: Sequ
 def markdown_table(text: str) -> str:
     """A pipe table (as :func:`acecoder.synthesis.format_table1` writes) as HTML, with the notes after it."""
     lines = [line for line in text.strip().splitlines() if line.strip()]
-    cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines if line.startswith("|")]
+    cells = [
+        [c.strip() for c in line.strip().strip("|").split("|")] for line in lines if line.startswith("|")
+    ]
     notes = [line for line in lines if not line.startswith("|")]
     rows = [r for r in cells[1:] if not all(set(c) <= {"-", ":"} for c in r)]
     return table(cells[0], rows) + "".join(f'<p class="note">{_e(n)}</p>' for n in notes)
@@ -74,7 +78,11 @@ def stages_section(run: RunData) -> str:
     skipped = "".join(
         f'<p class="note">{_e(e["stage"])} skipped: {_e(e["reason"])}</p>' for e in run.status if e["reason"]
     )
-    return "<h2>Stages</h2>" + table(["stage", "state", "shards", "rows in", "rows out"], rows, classes=classes) + skipped
+    return (
+        "<h2>Stages</h2>"
+        + table(["stage", "state", "shards", "rows in", "rows out"], rows, classes=classes)
+        + skipped
+    )
 
 
 def table1_section(run: RunData, rows_stage: str | None) -> str:
@@ -102,7 +110,11 @@ def tests_section(run: RunData, stats: Any) -> str:
         [[stats.rows, sum(stats.tests), _fmt(statistics.fmean(stats.tests), 2), _fmt(statistics.median(stats.tests), 1),
           min(stats.tests), max(stats.tests)]],
     )  # fmt: skip
-    return "<h2>Tests per question</h2>" + summary + image(figures.tests_histogram(stats.tests, before), "tests per question")
+    return (
+        "<h2>Tests per question</h2>"
+        + summary
+        + image(figures.tests_histogram(stats.tests, before), "tests per question")
+    )
 
 
 def pass_rate_section(stats: Any) -> str:
@@ -133,11 +145,20 @@ def pairs_section(run: RunData) -> str:
             totals[key] += s.get(key) or 0
     out = "<h2>Preference pairs</h2>" + table(
         ["questions", "questions with pairs", "pairs", "questions without pass rates"],
-        [[totals["rows_in"], totals["questions_with_pairs"], totals["pairs_out"], totals["rows_without_pass_rates"]]],
+        [
+            [
+                totals["rows_in"],
+                totals["questions_with_pairs"],
+                totals["pairs_out"],
+                totals["rows_without_pass_rates"],
+            ]
+        ],
     )
     if per_model:
         ordered = dict(sorted(per_model.items(), key=lambda kv: -kv[1]))
-        out += image(figures.bar_chart(ordered, xlabel="pairs (by the chosen sample's model)"), "pairs per model")
+        out += image(
+            figures.bar_chart(ordered, xlabel="pairs (by the chosen sample's model)"), "pairs per model"
+        )
     return out
 
 
@@ -201,10 +222,14 @@ def timing_section(run: RunData) -> str:
         cost = "unknown" if e["cost"] == "?" else ("-" if e["cost"] is None else f"${e['cost']:.4f}")
         rows.append([e["stage"], f"{e['seconds']:.1f}s", cost])
     costs = [e["cost"] for e in ran if e["cost"] is not None]
-    total_cost = "unknown" if "?" in costs else f"${sum(costs):.4f}"
+    total_cost = "unknown" if "?" in costs else (f"${sum(costs):.4f}" if costs else "-")
     rows.append(["total", f"{sum(e['seconds'] for e in ran):.1f}s", total_cost])
     chart = figures.bar_chart({e["stage"]: e["seconds"] for e in ran}, xlabel="seconds")
-    return "<h2>Timings and cost</h2>" + table(["stage", "time", "LLM cost"], rows) + image(chart, "time per stage")
+    return (
+        "<h2>Timings and cost</h2>"
+        + table(["stage", "time", "LLM cost"], rows)
+        + image(chart, "time per stage")
+    )
 
 
 def build_report(run_dir: str | os.PathLike) -> str:
@@ -231,7 +256,7 @@ def build_report(run_dir: str | os.PathLike) -> str:
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
         f"<style>{CSS}</style></head><body><h1>{_e(title)}</h1>"
         f'<p class="note">{_e(Path(run_dir).resolve())}, report made {when}'
-        f'{f", from rows of stage {_e(rows_stage)}" if rows_stage else ""}</p>{body}</body></html>\n'
+        f"{f', from rows of stage {_e(rows_stage)}' if rows_stage else ''}</p>{body}</body></html>\n"
     )
 
 

@@ -46,7 +46,12 @@ def require_endpoint(ctx: StageContext, what: str = "") -> None:
 
 
 def client(
-    ctx: StageContext, model: str, *, backend: str | None = None, base_url: Any = None, api_key_env: str | None = None
+    ctx: StageContext,
+    model: str,
+    *,
+    backend: str | None = None,
+    base_url: Any = None,
+    api_key_env: str | None = None,
 ) -> Any:
     """An LLM client for ``model`` with the stage's settings and the run's request cache; closed with the stage."""
     from acecoder.llm import LLMClient, PriceTable, make_backend

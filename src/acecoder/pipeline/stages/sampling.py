@@ -45,7 +45,12 @@ class Sample(Stage):
 
     def open(self, ctx: StageContext) -> None:
         self.clients = [
-            (p.label, endpoints.client(ctx, p.model, backend=p.backend, base_url=p.base_urls, api_key_env=p.api_key_env))
+            (
+                p.label,
+                endpoints.client(
+                    ctx, p.model, backend=p.backend, base_url=p.base_urls, api_key_env=p.api_key_env
+                ),
+            )
             for p in self._policies(ctx)
         ]
 

@@ -34,4 +34,7 @@ class Stats(Stage):
         (ctx.dir.path / "table1.md").write_text(format_table1(columns, "markdown") + "\n", encoding="utf-8")
         ctx.log(format_table1(columns, "text"))
         overall = data[-1]
-        return {"rows_in": overall["examples_after"] or overall["examples_before"], "summary": {"table1": data}}
+        return {
+            "rows_in": overall["examples_after"] or overall["examples_before"],
+            "summary": {"table1": data},
+        }

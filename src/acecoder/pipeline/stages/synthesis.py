@@ -49,7 +49,9 @@ class Synthesize(Stage):
 
         s = ctx.settings
         if len(ctx.inputs) != 1:
-            raise ValueError("synthesize reads one seed file: make it the first stage and set input to the seeds")
+            raise ValueError(
+                "synthesize reads one seed file: make it the first stage and set input to the seeds"
+            )
         decontaminator = (
             Decontaminator.bundled(extra_files=s["benchmark"], n=s["ngram"]) if s["decontaminate"] else None
         )
