@@ -287,6 +287,22 @@ def test_cli_usage_errors(tmp_path):
         load_run_config(no_run_dir)
 
 
+def test_one_run_at_a_time_and_an_input_is_needed(tmp_path):
+    import fcntl
+
+    config = write_config(tmp_path, {"execute": {}})
+    (tmp_path / "run").mkdir()
+    with open(tmp_path / "run" / ".lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with pytest.raises(PipelineError, match="another acecoder run is using this run directory"):
+            run(config)
+    data = yaml.safe_load(config.read_text())
+    del data["input"]
+    config.write_text(yaml.safe_dump(data))
+    with pytest.raises(PipelineError, match="stage execute reads the run input: set input"):
+        run(config)
+
+
 def test_quickstart_config_is_valid_and_relative_to_itself():
     config = load_run_config("quickstart", run_dir="/tmp/unused")
     assert config.path == QUICKSTART.resolve()

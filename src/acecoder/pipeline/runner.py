@@ -75,12 +75,14 @@ def plan(config: RunConfig) -> list[PlannedStage]:
         except (ValueError, TypeError) as e:
             raise PipelineError(str(e)) from None
         source = rows if stage.reads == "rows" else stage.reads
+        if source == INPUT and INPUT not in produced and enabled is not False:
+            raise PipelineError(f"stage {stage.name} reads the run input: set input in {config.path}")
         uses = [u for u in stage.uses if u in produced]
         skip = None
         if enabled is False:
             skip = "disabled in the config (enabled: false)"
         elif source is not None and source not in produced:
-            skip = f"it reads {source!r}, which is not part of this run" if source != INPUT else "no input"
+            skip = f"it reads {source!r}, which is not part of this run"
         else:
             try:
                 stage.check(
