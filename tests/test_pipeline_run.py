@@ -260,6 +260,11 @@ def test_llm_stages_against_a_loopback_server(tmp_path):
         ({"execute": {}}, {"colour": 1}, "unknown key(s) ['colour']"),
         ({"execute": {}}, {"execution": {"executor": "slurm"}}, "expected local or ray"),
         ({"filter-tests": {}}, {}, "set exactly one oracle"),
+        (
+            {"execute": {"timeout": "soon"}, "pairs": {}},
+            {},
+            "stages.execute.timeout: expected a number, got 'soon'",
+        ),
     ],
 )
 def test_bad_configs_fail_with_one_clear_line(tmp_path, stages, top, message):

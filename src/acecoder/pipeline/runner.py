@@ -67,7 +67,7 @@ def plan(config: RunConfig) -> list[PlannedStage]:
         fps[INPUT] = fingerprint(input=file_identity(config.input), shard_rows=config.shard_rows)
     rows, out, produced = INPUT, [], set(fps)
     for cls in _stage_classes(config):
-        stage = cls()
+        stage = cls()  # one instance per run: check() may keep what it builds for open()
         given = dict(config.stages.get(stage.name, {}))
         enabled = given.pop("enabled", True)
         try:
@@ -90,8 +90,8 @@ def plan(config: RunConfig) -> list[PlannedStage]:
                 )
             except StageSkipped as e:
                 skip = str(e)
-            except ValueError as e:
-                raise PipelineError(str(e)) from None
+            except (ValueError, TypeError) as e:
+                raise PipelineError(f"stages.{stage.name}: {e}") from None
         kept = {k: v for k, v in settings.items() if k not in stage.volatile}
         fp = fingerprint(
             stage=stage.name,

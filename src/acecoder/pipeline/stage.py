@@ -43,6 +43,24 @@ def pick(settings: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
     return {k: settings[k] for k in names if k in settings}
 
 
+def _check_type(where: str, value: Any, default: Any) -> None:
+    """A setting whose default is a bool, number or string must be one too (None stays allowed for strings)."""
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+        want = "true or false"
+    elif isinstance(default, (int, float)):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = ok and (isinstance(default, float) or isinstance(value, int))
+        want = "a number" if isinstance(default, float) else "an integer"
+    elif isinstance(default, str):
+        ok = value is None or isinstance(value, str)
+        want = "a string"
+    else:
+        return
+    if not ok:
+        raise ValueError(f"{where}: expected {want}, got {value!r}")
+
+
 class StageSkipped(Exception):
     """Raised by :meth:`Stage.check` when the stage cannot run as configured and should be skipped."""
 
@@ -122,6 +140,8 @@ class Stage:
             raise ValueError(
                 f"stages.{self.name}: unknown setting(s) {unknown}; expected some of {sorted(defaults)}"
             )
+        for key, value in given.items():
+            _check_type(f"stages.{self.name}.{key}", value, defaults[key])
         out = {**defaults, **given}
         missing = sorted(k for k, v in out.items() if v is inspect.Parameter.empty)
         if missing:

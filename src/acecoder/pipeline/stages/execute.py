@@ -32,10 +32,14 @@ class Execute(Stage):
 
         return {**dataclass_defaults(Limits), "errors": False}
 
-    def open(self, ctx: StageContext) -> None:
+    def check(self, ctx: StageContext) -> None:
         from acecoder.execution import Limits
 
-        self.limits = Limits(**pick(ctx.settings, dataclass_defaults(Limits)))
+        self.limits = Limits(
+            **pick(ctx.settings, dataclass_defaults(Limits))
+        )  # bad values fail before any work
+
+    def open(self, ctx: StageContext) -> None:
         self.engine = ctx.executor(self.limits)
 
     def run_shard(self, ctx: StageContext, source: Path, output: Path) -> dict[str, Any]:

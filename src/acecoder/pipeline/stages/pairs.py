@@ -21,7 +21,7 @@ class Pairs(Stage):
 
         return {**dataclass_defaults(PairConfig), "format": "pairs", "template": None}
 
-    def open(self, ctx: StageContext) -> None:
+    def check(self, ctx: StageContext) -> None:
         from acecoder.pairs import PairConfig
 
         self.pair_config = PairConfig(**pick(ctx.settings, dataclass_defaults(PairConfig)))

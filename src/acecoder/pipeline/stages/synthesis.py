@@ -89,17 +89,18 @@ class FilterTests(Stage):
         }
 
     def check(self, ctx: StageContext) -> None:
+        from acecoder.execution import Limits
+
         s = ctx.settings
+        self.limits = Limits(**pick(s, dataclass_defaults(Limits)))
         if (s["reference_field"] is None) == (s["model"] is None):
             raise ValueError("stages.filter-tests: set exactly one oracle: reference_field or model")
         if s["model"] is not None:
             endpoints.require_endpoint(ctx, " for the oracle model")
 
     def open(self, ctx: StageContext) -> None:
-        from acecoder.execution import Limits
-
         s = ctx.settings
-        self.engine = ctx.executor(Limits(**pick(s, dataclass_defaults(Limits))))
+        self.engine = ctx.executor(self.limits)
         self.client = endpoints.client(ctx, s["model"]) if s["model"] is not None else None
 
     def run_shard(self, ctx: StageContext, source: Path, output: Path) -> dict[str, Any]:
