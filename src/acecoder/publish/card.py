@@ -114,7 +114,7 @@ def dataset_card(stage_dir: str | os.PathLike, repo_id: str, *, license: str | N
     parts = [
         "---\n" + yaml.safe_dump(front, sort_keys=False).strip() + "\n---",
         f"# {repo_id}",
-        f"The `{sd.name}` stage of an [acecoder](https://github.com/) run: "
+        f"The `{sd.name}` stage of an acecoder run: "
         f"{meta.get('help') or _stage_help(sd.name)}. Produced with acecoder {acecoder.__version__}.",
         "## Counts",
         _table(
