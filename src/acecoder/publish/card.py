@@ -162,7 +162,12 @@ def dataset_card(stage_dir: str | os.PathLike, repo_id: str, *, license: str | N
         f"This dataset is published under `{license}`; the model outputs it holds may carry their models' terms.",
     ]
     if config_text:
-        parts += ["## The config that made it", "```yaml\n" + config_text.strip() + "\n```"]
+        parts += [
+            "## The config that made it",
+            "The config of the last `acecoder run` in the run directory (each stage's exact settings are under "
+            "Provenance above).",
+            "```yaml\n" + config_text.strip() + "\n```",
+        ]
     return "\n\n".join(parts) + "\n"
 
 
