@@ -19,7 +19,9 @@ from acecoder.execution import ExecutionEngine, Job, Limits
 
 pytestmark = pytest.mark.skipif(os.getuid() != 0, reason="the full isolation suite runs as root (CI does)")
 
-FAST = Limits(timeout=1.0, setup_timeout=2.0, program_timeout=4.0, wall_factor=2.0, wall_extra=0.5, max_processes=32)
+FAST = Limits(
+    timeout=1.0, setup_timeout=2.0, program_timeout=4.0, wall_factor=2.0, wall_extra=0.5, max_processes=32
+)
 REPO = Path(__file__).resolve().parents[1]
 WRONG = "def answer():\n    return 41\n"
 SPLIT = ["assert answer() == 42", "assert abs(answer() - 42) < 1e-9", "assert [answer()] == [42]"]
@@ -91,13 +93,17 @@ HACKS = {
     "current-frames": "import sys\ndef answer():\n    return len(sys._current_frames())\n",
     "rebind-builtins-abs": "import builtins\nbuiltins.abs = lambda x: 0\nabs = lambda x: 0\n" + WRONG,
     "rebind-isinstance": "import builtins\nbuiltins.isinstance = lambda *a: True\n" + WRONG,
-    "rebind-all-and-sorted": "import builtins\nbuiltins.all = lambda *a: True\nsorted = lambda *a, **k: [42]\n" + WRONG,
+    "rebind-all-and-sorted": "import builtins\nbuiltins.all = lambda *a: True\nsorted = lambda *a, **k: [42]\n"
+    + WRONG,
     "patch-math-isclose": "import math\nmath.isclose = lambda *a, **k: True\n" + WRONG,
-    "patch-numpy-allclose": "import numpy as np\nnp.allclose = lambda *a, **k: True\nnp.isclose = np.allclose\n" + WRONG,
+    "patch-numpy-allclose": "import numpy as np\nnp.allclose = lambda *a, **k: True\nnp.isclose = np.allclose\n"
+    + WRONG,
     "patch-pytest-approx": "import pytest\nclass A:\n    def __eq__(self, o):\n        return True\n"
     "pytest.approx = lambda *a, **k: A()\n" + WRONG,
-    "setprofile-swaps-guard": "import sys\ntry:\n    sys.setprofile(lambda *a: None)\nexcept Exception:\n    pass\n" + WRONG,
-    "settrace-rewrites-locals": "import sys\ntry:\n    sys.settrace(lambda *a: None)\nexcept Exception:\n    pass\n" + WRONG,
+    "setprofile-swaps-guard": "import sys\ntry:\n    sys.setprofile(lambda *a: None)\nexcept Exception:\n    pass\n"
+    + WRONG,
+    "settrace-rewrites-locals": "import sys\ntry:\n    sys.settrace(lambda *a: None)\nexcept Exception:\n    pass\n"
+    + WRONG,
     "thread-swaps-names": "import threading\ndef swap():\n    g = globals()\n    while True:\n"
     "        for k in list(g):\n            if k.startswith('__acecoder'):\n                g[k] = lambda *a: True\n"
     "threading.Thread(target=swap, daemon=True).start()\n" + WRONG,
@@ -109,9 +115,11 @@ HACKS = {
     "print-pass": "print('PASS\\n1 passed\\nOK')\ndef answer():\n    print('True')\n    return 41\n",
     "always-equal": "class F:\n    def __eq__(self, o):\n        return True\n    __ne__ = lambda s, o: False\n"
     "    def __sub__(self, o):\n        return 0\ndef answer():\n    return F()\n",
-    "forge-values-channel": "import os\nfor i in range(8):\n    os.write(3, b'%d [[{\"O\": [[], true]}], []]\\n' % i)\n" + WRONG,
+    "forge-values-channel": "import os\nfor i in range(8):\n    os.write(3, b'%d [[{\"O\": [[], true]}], []]\\n' % i)\n"
+    + WRONG,
     "malformed-values-channel": "import os\nos.write(3, b'0 {not json\\n1 [[{\"XX\": 1}], []]\\n')\n" + WRONG,
-    "flood-values-channel": "import os\ntry:\n    os.write(3, b'9' * (64 << 20))\nexcept OSError:\n    pass\n" + WRONG,
+    "flood-values-channel": "import os\ntry:\n    os.write(3, b'9' * (64 << 20))\nexcept OSError:\n    pass\n"
+    + WRONG,
     "patch-harness-modules": "import sys\nfor name, m in list(sys.modules.items()):\n    if name.startswith('acecoder_sandbox'):\n"
     "        for k in list(vars(m)):\n            if callable(getattr(m, k)) and not isinstance(getattr(m, k), type):\n"
     "                setattr(m, k, lambda *a, **kw: True)\n" + WRONG,
@@ -158,14 +166,29 @@ def test_trusted_classes_with_forged_state_do_not_pass(engine, name):
         ("def f():\n    return {'a': 1, 'b': 2}.keys()\n", "assert f() == {'a', 'b'}"),
         ("def f():\n    return {'a': 1}.items()\n", "assert f() == {('a', 1)}"),
         ("import pytest\ndef f():\n    return 0.1 + 0.2\n", "assert f() == pytest.approx(0.3)"),
-        ("from collections import Counter\ndef f():\n    return Counter('aab')\n", "assert f() == {'a': 2, 'b': 1}"),
-        ("from collections import OrderedDict\ndef f():\n    return OrderedDict(a=1)\n", "assert f() == {'a': 1}"),
+        (
+            "from collections import Counter\ndef f():\n    return Counter('aab')\n",
+            "assert f() == {'a': 2, 'b': 1}",
+        ),
+        (
+            "from collections import OrderedDict\ndef f():\n    return OrderedDict(a=1)\n",
+            "assert f() == {'a': 1}",
+        ),
         ("from fractions import Fraction\ndef f():\n    return Fraction(1, 2)\n", "assert f() == 0.5"),
-        ("from decimal import Decimal\ndef f():\n    return Decimal('1.5')\n", "assert f() == Decimal('1.5')"),
+        (
+            "from decimal import Decimal\ndef f():\n    return Decimal('1.5')\n",
+            "assert f() == Decimal('1.5')",
+        ),
         ("import math\ndef f():\n    return 0.1 + 0.2\n", "assert math.isclose(f(), 0.3)"),
         ("def f():\n    return (x * x for x in range(3))\n", "assert list(f()) == [0, 1, 4]"),
-        ("class P:\n    def __init__(self):\n        self.v = 1\ndef f():\n    return P()\n", "assert isinstance(f(), P)"),
-        ("class P:\n    def __eq__(self, o):\n        return isinstance(o, P)\ndef f():\n    return P()\n", "assert f() == P()"),
+        (
+            "class P:\n    def __init__(self):\n        self.v = 1\ndef f():\n    return P()\n",
+            "assert isinstance(f(), P)",
+        ),
+        (
+            "class P:\n    def __eq__(self, o):\n        return isinstance(o, P)\ndef f():\n    return P()\n",
+            "assert f() == P()",
+        ),
         ("def f():\n    return float('nan')\n", "assert f() != f()"),
     ],
 )
@@ -176,7 +199,12 @@ def test_honest_values_are_judged_as_python_judges_them(engine, program, test):
 
 def test_stdlib_value_semantics_are_kept(engine):
     program = "from collections import deque, OrderedDict\ndef d():\n    return deque([1])\ndef o():\n    return OrderedDict(a=1, b=2)\n"
-    tests = ["assert d() == [1]", "assert d() == deque([1])", "assert o() == OrderedDict(b=2, a=1)", "assert o() == {'b': 2, 'a': 1}"]
+    tests = [
+        "assert d() == [1]",
+        "assert d() == deque([1])",
+        "assert o() == OrderedDict(b=2, a=1)",
+        "assert o() == {'b': 2, 'a': 1}",
+    ]
     assert _verdicts(engine, program, tests).test_results == [0, 1, 0, 1]
 
 
@@ -200,15 +228,24 @@ def test_process_memory_is_out_of_reach(engine, name):
 
 POISON = {
     "deep-directory-tree": "import os\nfor i in range(600):\n    os.mkdir('d')\n    os.chdir('d')\n" + WRONG,
-    "long-paths": "import os\nfor i in range(40):\n    os.mkdir('x' * 200)\n    os.chdir('x' * 200)\nopen('f', 'w').write('x')\n" + WRONG,
-    "delete-own-cwd": "import os, shutil\ncwd = os.getcwd()\ntry:\n    shutil.rmtree(cwd)\nexcept OSError:\n    pass\ntry:\n    os.rmdir(cwd)\nexcept OSError:\n    pass\n" + WRONG,
-    "lock-own-cwd": "import os\nos.mkdir('locked')\nopen('locked/f', 'w').close()\nos.chmod('locked', 0)\nos.chmod('.', 0o500)\n" + WRONG,
-    "fill-scratch": "try:\n    with open('big', 'wb') as f:\n        while True:\n            f.write(b'x' * (1 << 20))\nexcept OSError:\n    pass\n" + WRONG,
-    "sysv-ipc": "import subprocess\nsubprocess.run(['ipcmk', '-M', '4096'], capture_output=True)\nsubprocess.run(['ipcmk', '-Q'], capture_output=True)\n" + WRONG,
-    "posix-shm": "from multiprocessing import shared_memory\nm = shared_memory.SharedMemory('acecoder_poison', create=True, size=4096)\nm.buf[0] = 7\n" + WRONG,
-    "kill-namespace-init": "import os, signal\nfor sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGSTOP):\n    try:\n        os.kill(1, sig)\n    except OSError:\n        pass\n" + WRONG,
-    "kill-everything": "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\n" + WRONG,
-    "fork-bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        break\n" + WRONG,
+    "long-paths": "import os\nfor i in range(40):\n    os.mkdir('x' * 200)\n    os.chdir('x' * 200)\nopen('f', 'w').write('x')\n"
+    + WRONG,
+    "delete-own-cwd": "import os, shutil\ncwd = os.getcwd()\ntry:\n    shutil.rmtree(cwd)\nexcept OSError:\n    pass\ntry:\n    os.rmdir(cwd)\nexcept OSError:\n    pass\n"
+    + WRONG,
+    "lock-own-cwd": "import os\nos.mkdir('locked')\nopen('locked/f', 'w').close()\nos.chmod('locked', 0)\nos.chmod('.', 0o500)\n"
+    + WRONG,
+    "fill-scratch": "try:\n    with open('big', 'wb') as f:\n        while True:\n            f.write(b'x' * (1 << 20))\nexcept OSError:\n    pass\n"
+    + WRONG,
+    "sysv-ipc": "import subprocess\nsubprocess.run(['ipcmk', '-M', '4096'], capture_output=True)\nsubprocess.run(['ipcmk', '-Q'], capture_output=True)\n"
+    + WRONG,
+    "posix-shm": "from multiprocessing import shared_memory\nm = shared_memory.SharedMemory('acecoder_poison', create=True, size=4096)\nm.buf[0] = 7\n"
+    + WRONG,
+    "kill-namespace-init": "import os, signal\nfor sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGSTOP):\n    try:\n        os.kill(1, sig)\n    except OSError:\n        pass\n"
+    + WRONG,
+    "kill-everything": "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\n"
+    + WRONG,
+    "fork-bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        break\n"
+    + WRONG,
 }
 
 
@@ -237,7 +274,11 @@ def host_servers(tmp_path_factory):
     """A unix socket bound to a host path, an abstract unix socket and a loopback TCP server on the host."""
     path = str(tmp_path_factory.mktemp("sock") / "host.sock")
     servers = []
-    for family, address in ((socket.AF_UNIX, path), (socket.AF_UNIX, "\0acecoder-redteam"), (socket.AF_INET, ("127.0.0.1", 0))):
+    for family, address in (
+        (socket.AF_UNIX, path),
+        (socket.AF_UNIX, "\0acecoder-redteam"),
+        (socket.AF_INET, ("127.0.0.1", 0)),
+    ):
         server = socket.socket(family, socket.SOCK_STREAM)
         server.bind(address)
         server.listen()
@@ -384,7 +425,10 @@ def test_a_programs_busy_children_do_not_starve_an_honest_neighbour(engine):
 
 def test_concurrent_engines_use_disjoint_uids(engine):
     with ExecutionEngine(workers=1, limits=FAST) as other:
-        assert not (set(range(other.uids.base, other.uids.base + 1)) & set(range(engine.uids.base, engine.uids.base + 2)))
+        assert not (
+            set(range(other.uids.base, other.uids.base + 1))
+            & set(range(engine.uids.base, engine.uids.base + 2))
+        )
         bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
         jobs = [Job(bomb, ["assert True"])]
         results = {}

@@ -16,6 +16,10 @@ COMMANDS = {
     "pairs": "pairs",
     "hard": "hard",
     "stats": "stats",
+    "run": "run",
+    "status": "run",
+    "report": "report",
+    "push": "push",
 }
 
 # The order ``acecoder --help`` lists verbs in: the pipeline's. Verbs not named here come after, as registered.

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from acecoder.cli import options
+from acecoder.cli import executor_options, options
 from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, warn
 from acecoder.data.ids import unique_rows
 from acecoder.data.io import count_rows, iter_rows
@@ -97,6 +97,8 @@ def execute_command(
     dedupe_ids: options.DedupeIds = False,
     resume: options.Resume = True,
     progress: options.Progress = True,
+    executor: executor_options.Executor = executor_options.ExecutorKind.local,
+    ray_address: executor_options.RayAddress = None,
 ) -> None:
     """Run every inference's program against its row's tests; write test_results and pass_rate.
 
@@ -130,7 +132,9 @@ def execute_command(
     summary = _summary_so_far(checkpoint)
     if resumed:
         typer.echo(f"resuming: {resumed} rows already done in {checkpoint.path}", err=True)
-    engine = ExecutionEngine(
+    engine = executor_options.make_executor(
+        executor,
+        ray_address,
         workers=workers,
         limits=limits,
         interpreter=interpreter,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from acecoder.cli import llm_options, options
+from acecoder.cli import executor_options, llm_options, options
 from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, retry_hint
 
 
@@ -77,12 +77,14 @@ def filter_tests_command(
     dedupe_ids: options.DedupeIds = False,
     resume: options.Resume = True,
     progress: options.Progress = True,
+    executor: executor_options.Executor = executor_options.ExecutorKind.local,
+    ray_address: executor_options.RayAddress = None,
 ) -> None:
     """Keep only the tests an oracle program passes (the paper's filtering step).
 
     Exit status 1, with exact counts, when oracle requests failed for good (their rows are dropped as no_oracle): rerunning the same command asks only for the answers still missing."""
     from acecoder.data import DataError
-    from acecoder.execution import ExecutionEngine, Limits, SandboxError
+    from acecoder.execution import Limits, SandboxError
     from acecoder.synthesis import FieldOracle, ModelOracle, filter_tests_file
 
     if (reference_field is None) == (model is None):
@@ -122,7 +124,9 @@ def filter_tests_command(
         )
     from acecoder.llm import FatalBackendError
 
-    engine = ExecutionEngine(workers=workers, limits=limits, isolation=isolation.value)
+    engine = executor_options.make_executor(
+        executor, ray_address, workers=workers, limits=limits, isolation=isolation.value
+    )
     try:
         with resume_hint(output), engine:
             summary = filter_tests_file(

@@ -121,14 +121,43 @@ def _iter_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
     number = 0
     try:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+        pf = pq.ParquetFile(path)
+        restore = _EMPTY_FLAG in (pf.schema_arrow.metadata or {})
+        for batch in pf.iter_batches(batch_size=1024):
             for row in batch.to_pylist():
                 number += 1
-                yield number, row
+                yield number, _strip_empty(row) if restore else row
     except (pa.ArrowException, OSError) as e:
         raise DataError(
             f"not a readable Parquet file ({e})", path=str(path), row=number + 1 if number else None
         ) from None
+
+
+# Parquet cannot store a struct with no field (a column of empty dicts, e.g. ``{"dropped": {}}`` in every row):
+# such structs are written with one placeholder field and read back as empty dicts, so rows round-trip exactly.
+_EMPTY_FIELD = "__acecoder_empty__"
+_EMPTY_FLAG = b"acecoder.empty_structs"
+
+
+def _fill_empty_structs(dtype: Any) -> Any:
+    import pyarrow as pa
+
+    if pa.types.is_struct(dtype):
+        if dtype.num_fields == 0:
+            return pa.struct([pa.field(_EMPTY_FIELD, pa.null())])
+        return pa.struct([f.with_type(_fill_empty_structs(f.type)) for f in dtype])
+    if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
+        inner = dtype.value_field.with_type(_fill_empty_structs(dtype.value_type))
+        return pa.list_(inner) if pa.types.is_list(dtype) else pa.large_list(inner)
+    return dtype
+
+
+def _strip_empty(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_empty(v) for k, v in value.items() if k != _EMPTY_FIELD}
+    if isinstance(value, list):
+        return [_strip_empty(v) for v in value]
+    return value
 
 
 def read_rows(path: str | os.PathLike) -> list[dict[str, Any]]:
@@ -167,6 +196,9 @@ class RowWriter:
 
             try:
                 table = pa.Table.from_pylist(self._rows)
+                schema = pa.schema([f.with_type(_fill_empty_structs(f.type)) for f in table.schema])
+                if not schema.equals(table.schema):
+                    table = pa.Table.from_pylist(self._rows, schema=schema.with_metadata({_EMPTY_FLAG: b"1"}))
             except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
                 raise DataError(
                     f"rows cannot be stored as Parquet ({e}); write .jsonl instead", path=str(self.path)

@@ -91,30 +91,35 @@ def load_models_file(path: str | os.PathLike, *, defaults: PolicyModel | None = 
     data = parse_settings(read_text(path, "models file"), path)
     if isinstance(data, dict) and set(data) == {"models"}:
         data = data["models"]
+    return models_from_list(data, where=str(path), defaults=defaults)
+
+
+def models_from_list(data: Any, *, where: str, defaults: PolicyModel | None = None) -> list[PolicyModel]:
+    """Models from a list as in a models file (see :func:`load_models_file`); errors name ``where``."""
     if not isinstance(data, list) or not data:
-        raise ValueError(f"{path}: expected a non-empty list of models")
+        raise ValueError(f"{where}: expected a non-empty list of models")
     base = defaults or PolicyModel(model="")
     out = []
     for i, item in enumerate(data):
-        where = f"{path}: model {i + 1}"
+        where_item = f"{where}: model {i + 1}"
         if isinstance(item, str):
             item = {"model": item}
         if not isinstance(item, dict):
-            raise ValueError(f"{where}: expected a model name or a mapping")
+            raise ValueError(f"{where_item}: expected a model name or a mapping")
         unknown = sorted(set(item) - set(_MODEL_KEYS))
         if unknown:
-            raise ValueError(f"{where}: unknown key(s) {unknown}; expected some of {list(_MODEL_KEYS)}")
+            raise ValueError(f"{where_item}: unknown key(s) {unknown}; expected some of {list(_MODEL_KEYS)}")
         for key in ("model", "name", "backend", "api_key_env"):
             if key in item and not isinstance(item[key], str):
-                raise ValueError(f"{where}: '{key}' must be a string")
+                raise ValueError(f"{where_item}: '{key}' must be a string")
         if not item.get("model"):
-            raise ValueError(f"{where}: 'model' is missing")
+            raise ValueError(f"{where_item}: 'model' is missing")
         urls = item.get("base_urls", item.get("base_url"))
         out.append(
             PolicyModel(
                 model=item["model"],
                 name=item.get("name"),
-                base_urls=_urls(urls, where) if urls is not None else base.base_urls,
+                base_urls=_urls(urls, where_item) if urls is not None else base.base_urls,
                 backend=item.get("backend", base.backend),
                 api_key_env=item.get("api_key_env", base.api_key_env),
             )
