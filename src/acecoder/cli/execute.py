@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import deque
-from dataclasses import asdict
-from itertools import islice
 from pathlib import Path
 from typing import Annotated
 
@@ -13,16 +10,12 @@ import typer
 
 from acecoder.cli import executor_options, options
 from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, warn
-from acecoder.data.ids import unique_rows
-from acecoder.data.io import count_rows, iter_rows
-from acecoder.data.schema import DataError, validate_acecode_row
+from acecoder.data.io import count_rows
+from acecoder.data.schema import DataError
 from acecoder.execution.engine import DEFAULT_PRELOAD, ExecutionEngine, SandboxError
 from acecoder.execution.limits import Limits
-from acecoder.execution.rows import BODY_TEMPLATE, ProgramTemplate, RowSummary, execute_rows
-from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
-
-# Version of the progress records ({"summary", "row"}), so a progress file of another shape is never resumed.
-_RECORD = 2
+from acecoder.execution.rows import BODY_TEMPLATE, ProgramTemplate, RowSummary
+from acecoder.pipeline.execute_file import ExecutedFile, execute_file
 
 
 @app.command("execute", short_help="Run every program against its row's tests (pass rates).")
@@ -105,7 +98,8 @@ def execute_command(
     Exit status 1 when most programs fail before any test runs (a sign the programs are built wrong, e.g. function bodies without their prompt: the output is withheld, see --allow-setup-failures) or when the engine could not run some programs."""
     check_paths([input], output, in_place=in_place)
     try:
-        template = ProgramTemplate(program) if program is not None else None
+        if program is not None:
+            ProgramTemplate(program)  # a bad template fails here, before any worker starts
         limits = Limits(
             timeout=timeout,
             program_timeout=program_timeout or None,
@@ -117,21 +111,8 @@ def execute_command(
             max_processes=max_processes,
             strict_equality=strict_equality,
         )
-        run_id = fingerprint(
-            input=file_identity(input),
-            limits=asdict(limits),
-            interpreter=interpreter,
-            errors=errors,
-            program=program,
-            record=_RECORD,
-        )
     except (ValueError, OSError) as e:
         raise fail(str(e)) from None
-    checkpoint = Checkpoint(output, run_id, resume=resume)
-    resumed = checkpoint.done
-    summary = _summary_so_far(checkpoint)
-    if resumed:
-        typer.echo(f"resuming: {resumed} rows already done in {checkpoint.path}", err=True)
     engine = executor_options.make_executor(
         executor,
         ray_address,
@@ -141,22 +122,42 @@ def execute_command(
         isolation=isolation.value,
         preload=DEFAULT_PRELOAD if preload is None else [m.strip() for m in preload.split(",") if m.strip()],
     )
-    programs_before, started = summary.programs, time.monotonic()
+    state: dict = {}
+
+    def started_file(done: ExecutedFile) -> None:
+        state.update(done=done, programs_before=done.summary.programs, started=time.monotonic())
+        if done.resumed:
+            typer.echo(f"resuming: {done.resumed} rows already done in {done.checkpoint.path}", err=True)
+        state["bar"] = _progress_bar(input, done.resumed, progress)
+
+    def finished_row(summary: RowSummary) -> None:
+        state["bar"].update(1)
+        state["bar"].set_postfix(
+            programs=summary.programs, pass_rate=f"{summary.pass_rate:.3f}", refresh=False
+        )
+
     try:
-        with resume_hint(output), engine, _progress_bar(input, resumed, progress) as bar:
-            rows = _validated_rows(input, skip=resumed, dedupe_ids=dedupe_ids)
-            for row in execute_rows(
-                rows, engine, summary=summary, errors=errors, program_template=template, path=str(input)
-            ):
-                checkpoint.append({"summary": summary.to_dict(), "row": row})
-                bar.update(1)
-                bar.set_postfix(
-                    programs=summary.programs, pass_rate=f"{summary.pass_rate:.3f}", refresh=False
-                )
+        with resume_hint(output), engine:
+            done = execute_file(
+                input,
+                output,
+                engine,
+                limits=limits,
+                program=program,
+                errors=errors,
+                dedupe_ids=dedupe_ids,
+                resume=resume,
+                identity={"interpreter": interpreter},
+                on_start=started_file,
+                on_row=finished_row,
+            )
     except (DataError, SandboxError, ValueError) as e:
         raise fail(str(e)) from None
     finally:
-        checkpoint.close()
+        if "bar" in state:
+            state["bar"].close()
+    summary, checkpoint, resumed = done.summary, done.checkpoint, done.resumed
+    programs_before, started = state["programs_before"], state["started"]
     elapsed = time.monotonic() - started
     _print_summary(summary, resumed, summary.programs - programs_before, elapsed, engine)
     problem = summary.warning(template=program)
@@ -169,7 +170,7 @@ def execute_command(
                 "to write them as they are (nothing runs again)",
                 EXIT_FAILED,
             )
-    checkpoint.finalize(row_of=lambda record: record["row"])
+    done.finalize()
     typer.echo(f"wrote {output}")
     if summary.infra_errors:
         raise fail(
@@ -177,22 +178,6 @@ def execute_command(
             "on the programs; see the warnings above); rerun the same command to execute the file again",
             EXIT_FAILED,
         )
-
-
-def _summary_so_far(checkpoint: Checkpoint) -> RowSummary:
-    """The counts of the rows an earlier run finished (kept in each progress record), so that a resumed run
-    reports the whole file."""
-    records = deque(islice(checkpoint.rows(), checkpoint.done), maxlen=1)
-    return RowSummary.from_dict(records[0]["summary"]) if records else RowSummary()
-
-
-def _validated_rows(path: Path, *, skip: int, dedupe_ids: bool):
-    for number, row in unique_rows(iter_rows(path), str(path), dedupe=dedupe_ids):
-        if skip:
-            skip -= 1
-            continue
-        require = ("inferences",) if "inferences" in row else ()
-        yield number, validate_acecode_row(row, require=require, path=str(path), line=number)
 
 
 def _progress_bar(path: Path, done: int, enabled: bool):
