@@ -194,7 +194,8 @@ class Server:
             self.cgroup = None
         self.cgroup_limits = (defaults.get("memory_mb", 4096), defaults.get("max_processes", 64))
         mode = config.get("isolation", "auto")
-        self.scratch = None
+        self.scratch, self.scratch_mb = None, config.get("scratch_mb", 256)
+        self.scratch_is_mount = False
         if mode in ("auto", "namespaces"):
             self._enter_namespaces(config, mode)
         if self.scratch is None:  # no namespaces: a private directory on the host, emptied after each program
@@ -205,7 +206,8 @@ class Server:
             os.mkdir(self.scratch, 0o700)
             if self.uid is not None:
                 os.chown(self.scratch, self.uid, self.uid)
-        self.scratch_mb = config.get("scratch_mb", 256)
+        if self.scratch_is_mount:
+            self._mount_scratch()
         os.environ.update(HOME=self.scratch, TMPDIR=self.scratch, PWD=self.scratch)
         os.chdir("/")
         if self.isolation.get("pid_namespace"):
@@ -369,21 +371,34 @@ class Server:
     def _tree_cpu(self, pid):
         return self.cgroup.cpu_seconds() if self.cgroup is not None else _cpu_seconds(pid)
 
+    def _mount_scratch(self):
+        """One tmpfs per server for the programs' scratch space: root-owned, sticky and world-writable, so a
+        program can create anything in it but can neither remove nor unmount it."""
+        opts = "size=%dm,mode=1777" % self.scratch_mb
+        isolation.mount("tmpfs", self.scratch, "tmpfs", isolation.MS_NOSUID | isolation.MS_NODEV, opts)
+
     def _prepare_scratch(self):
         if self.scratch_is_mount:
             isolation.new_ipc_namespace()
-            uid = self.uid if self.uid is not None else 0
-            opts = "size=%dm,mode=0700,uid=%d,gid=%d" % (self.scratch_mb, uid, uid)
-            isolation.mount("tmpfs", self.scratch, "tmpfs", isolation.MS_NOSUID | isolation.MS_NODEV, opts)
 
     def _release_scratch(self):
+        """Empty the scratch space however the program left it (deep, long-named, locked); when that fails, a
+        fresh tmpfs replaces it; when that fails too, the server retires."""
         try:
-            if self.scratch_is_mount:
-                isolation.umount(self.scratch)
-            else:
-                cleanup.empty_directory(self.scratch)
+            cleanup.empty_directory(self.scratch)
+            if not self.scratch_is_mount:  # the program owns this one and may have locked it
+                os.chmod(self.scratch, 0o700)
+            return
         except OSError as e:
-            self.retire = "cannot clean the scratch space: %s" % e
+            reason = "cannot empty the scratch space: %s" % e
+        if self.scratch_is_mount:
+            try:
+                isolation.umount(self.scratch)
+                self._mount_scratch()
+                return
+            except OSError as e:
+                reason += "; cannot remount it: %s" % e
+        self.retire = reason
 
     def _run_child(self, program, tests, start, limits, result, output, budget):
         """Run one child from test ``start``; record its verdicts; return the next test still to run."""
