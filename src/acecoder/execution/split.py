@@ -313,16 +313,31 @@ def _is_reference(node: ast.AST) -> bool:
 
 
 class _Splitter:
-    def __init__(self, analysis: _Analysis):
+    def __init__(self, analysis: _Analysis, source: str):
         self.analysis = analysis
+        self.source = source.encode("utf-8")
+        self.line_starts = [0]
+        for line in self.source.splitlines(keepends=True):
+            self.line_starts.append(self.line_starts[-1] + len(line))
         self.probes: list[str] = []
 
+    def text(self, node: ast.AST) -> str:
+        """The test's own text of ``node`` (positions are UTF-8 byte offsets)."""
+        start = self.line_starts[node.lineno - 1] + node.col_offset
+        end = self.line_starts[node.end_lineno - 1] + node.end_col_offset
+        return self.source[start:end].decode("utf-8")
+
     def probe(self, node: ast.AST, source: str | None = None) -> ast.AST:
-        self.probes.append(source if source is not None else ast.unparse(node))
+        """Record ``node`` (its text in the test, exactly as written) as a probe; the judge's ``__v(k)``."""
+        if source is None:
+            source = self.text(node)
+        self.probes.append(source)
         call = ast.Call(
-            func=ast.Name(PROBE, ast.Load()), args=[ast.Constant(len(self.probes) - 1)], keywords=[]
+            func=_at(ast.Name(PROBE, ast.Load()), node),
+            args=[_at(ast.Constant(len(self.probes) - 1), node)],
+            keywords=[],
         )
-        return ast.copy_location(call, node)
+        return _at(call, node)
 
     def judged(self, node: ast.AST) -> ast.AST:
         """``node`` rewritten for the judge (probes replaced by ``__v(k)``)."""
@@ -363,7 +378,7 @@ class _Splitter:
         """A trusted operation over operands. When every operand is itself a bare probe (``f(x) == g(y)``,
         ``sorted(f(x))``), the operation holds nothing of the test's own and runs in the sandbox as one probe,
         with the program's semantics; otherwise the judge applies it, if its cost is bounded by the values."""
-        source, mark = ast.unparse(node), len(self.probes)
+        source, mark = self.text(node), len(self.probes)
         rebuilt = self._rebuild(node)
         operands = _operands(rebuilt)
         if operands and all(_is_probe(o) for o in operands) and len(self.probes) - mark == len(operands):
@@ -384,6 +399,13 @@ class _Splitter:
             elif isinstance(value, ast.AST):
                 setattr(node, field, self.judged(value))
         return node
+
+
+def _at(new: ast.AST, old: ast.AST) -> ast.AST:
+    """``new`` placed where ``old`` is (every node the compiler sees needs a position)."""
+    new.lineno, new.col_offset = old.lineno, old.col_offset
+    new.end_lineno, new.end_col_offset = old.end_lineno, old.end_col_offset
+    return new
 
 
 def _operands(node: ast.AST) -> list[ast.AST]:
@@ -422,13 +444,15 @@ def split_test(source: str) -> SplitTest | InProcessTest:
     else:
         return InProcessTest(source, f"a {type(statement).__name__} statement")
     analysis = _Analysis()
-    splitter = _Splitter(analysis)
+    splitter = _Splitter(analysis, source)
     try:
         checked = splitter.judged(node)
-        tree = ast.Expression(checked) if expression else ast.Module([ast.Assert(checked, None)], [])
-        code = compile(
-            ast.fix_missing_locations(tree), "<check>", "eval" if expression else "exec", dont_inherit=True
+        tree = (
+            ast.Expression(checked)
+            if expression
+            else ast.Module([_at(ast.Assert(checked, None), statement)], [])
         )
+        code = compile(tree, "<check>", "eval" if expression else "exec", dont_inherit=True)
     except (_Unsplittable, RecursionError, SyntaxError, ValueError, TypeError) as e:
         return InProcessTest(source, f"cannot split: {e}")
     return SplitTest(tuple(splitter.probes), code, tuple(sorted(analysis.names)), expression)
