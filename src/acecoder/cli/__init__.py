@@ -16,6 +16,8 @@ COMMANDS = {
     "sample": "sample",
     "pairs": "pairs",
     "hard": "hard",
+    "serve-reward": "serve_reward",
+    "train-rl": "train_rl",
 }
 
 

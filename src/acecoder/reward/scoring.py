@@ -135,17 +135,22 @@ class BatchStats:
     setup_errors: int = 0
     infra_errors: int = 0
     rewards: list[float | None] = field(default_factory=list)
+    pass_rates: list[float | None] = field(default_factory=list)
+    """Per sample: tests passed / tests (in binary mode, tests skipped after the first failure count as failed)."""
+    timed_out: list[bool] = field(default_factory=list)
 
     def add(self, result: JobResult, reward: float | None) -> None:
         self.samples += 1
         self.rewards.append(reward)
+        self.pass_rates.append(passed_fraction(result))
+        self.timed_out.append(timed_out(result))
         if result.infra_error:
             self.infra_errors += 1
             return
         self.scored += 1
         self.all_passed += result.passed_all
-        self.passed_tests += passed_fraction(result) or 0.0
-        self.timeouts += timed_out(result)
+        self.passed_tests += self.pass_rates[-1] or 0.0
+        self.timeouts += self.timed_out[-1]
         self.setup_errors += result.setup_error is not None
 
     def metrics(self, prefix: str = "tests/") -> dict[str, float]:

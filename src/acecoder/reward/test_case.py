@@ -69,8 +69,7 @@ class TestCaseReward:
         self.dispatcher = dispatcher or EngineDispatcher(
             engine, workers=workers, limits=limits, max_pending=max_pending, start=start
         )
-        self.last_stats: BatchStats | None = None
-        self.last_results: list[JobResult] = []
+        self.last_stats: BatchStats | None = None  # the last call's statistics
 
     def jobs(self, completions: Sequence[Any], test_cases: Sequence[Any]) -> list:
         if len(completions) != len(test_cases):
@@ -86,11 +85,24 @@ class TestCaseReward:
             for i, (c, t) in enumerate(zip(completions, test_cases, strict=True))
         ]
 
-    def score(self, results: Sequence[JobResult], log_metric: Callable[[str, float], None] | None = None):
+    def evaluate(self, completions: Sequence[Any], test_cases: Sequence[Any]) -> tuple[list, BatchStats]:
+        """Rewards and batch statistics (thread-safe: any number of threads may evaluate at once)."""
+        return self.tally(self.dispatcher.run(self.jobs(completions, test_cases)))
+
+    async def aevaluate(
+        self, completions: Sequence[Any], test_cases: Sequence[Any]
+    ) -> tuple[list, BatchStats]:
+        """:meth:`evaluate` from a coroutine, without blocking its event loop."""
+        return self.tally(await self.dispatcher.arun(self.jobs(completions, test_cases)))
+
+    def tally(self, results: Sequence[JobResult]) -> tuple[list[float | None], BatchStats]:
         stats = BatchStats()
         for result in results:
             stats.add(result, reward_of(result, self.mode))
-        self.last_stats, self.last_results = stats, list(results)
+        return stats.rewards, stats
+
+    def _report(self, stats: BatchStats, log_metric: Callable[[str, float], None] | None) -> list:
+        self.last_stats = stats
         if log_metric is not None:
             for name, value in stats.metrics(self.metric_prefix).items():
                 log_metric(name, value)
@@ -107,8 +119,8 @@ class TestCaseReward:
     def __call__(
         self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **kwargs: Any
     ) -> list[float | None]:
-        jobs = self.jobs(completions, self._tests(kwargs))
-        return self.score(self.dispatcher.run(jobs), kwargs.get("log_metric"))
+        _, stats = self.evaluate(completions, self._tests(kwargs))
+        return self._report(stats, kwargs.get("log_metric"))
 
     def close(self) -> None:
         """Stop the engine's servers (when this reward started them)."""
@@ -129,8 +141,8 @@ class AsyncTestCaseReward(TestCaseReward):
     async def __call__(  # type: ignore[override]
         self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **kwargs: Any
     ) -> list[float | None]:
-        jobs = self.jobs(completions, self._tests(kwargs))
-        return self.score(await self.dispatcher.arun(jobs), kwargs.get("log_metric"))
+        _, stats = await self.aevaluate(completions, self._tests(kwargs))
+        return self._report(stats, kwargs.get("log_metric"))
 
 
 _TRL_KWARGS = {"completion_ids", "trainer_state", "log_extra", "log_metric", "environments"}

@@ -1,0 +1,64 @@
+"""``acecoder serve-reward``: the test-case reward over HTTP (OpenRLHF's remote reward protocol and TRL JSON)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from acecoder.cli.base import app, fail
+
+
+@app.command("serve-reward")
+def serve_reward_command(
+    dataset: Annotated[
+        Path | None,
+        typer.Option(
+            help="AceCode rows (.jsonl, .jsonl.gz, .parquet) whose ids labels name; without it, "
+            "labels must be JSON lists of tests."
+        ),
+    ] = None,
+    reward: Annotated[str, typer.Option(help="binary (all tests pass) or pass-rate.")] = "binary",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
+    workers: Annotated[int, typer.Option(help="Sandbox workers (default: one per core).")] = 0,
+    timeout: Annotated[float, typer.Option(help="CPU seconds per test.")] = 1.0,
+    max_pending: Annotated[
+        int, typer.Option(help="Programs queued or running at once; further requests wait for room.")
+    ] = 4096,
+    max_connections: Annotated[
+        int, typer.Option(help="Open connections before new ones get 503 (0: no limit).")
+    ] = 0,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+) -> None:
+    """Serve test-case rewards: POST /get_reward (OpenRLHF), POST /reward (TRL JSON), GET /health, GET /metrics."""
+    try:
+        import uvicorn
+
+        from acecoder.execution import Limits, SandboxError
+        from acecoder.reward.labels import TestLookup
+        from acecoder.reward.server import create_app
+        from acecoder.reward.test_case import TestCaseReward
+    except ImportError as e:
+        raise fail(f"{e.name} is not installed: pip install 'acecoder[serve]'") from None
+    from acecoder.data import DataError
+
+    try:
+        lookup = TestLookup.from_file(dataset) if dataset is not None else TestLookup()
+        scorer = TestCaseReward(reward, Limits(timeout=timeout), workers or None, max_pending=max_pending)
+    except (DataError, ValueError, SandboxError) as e:
+        raise fail(str(e)) from None
+    engine = scorer.dispatcher.engine
+    typer.echo(
+        f"serving {reward} rewards for {len(lookup)} rows on http://{host}:{port} "
+        f"({engine.workers} workers, isolation: {engine.isolation.get('network', '?')} network)",
+        err=True,
+    )
+    uvicorn.run(
+        create_app(scorer, lookup),
+        host=host,
+        port=port,
+        log_level=log_level,
+        limit_concurrency=max_connections or None,
+    )
