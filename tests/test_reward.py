@@ -192,7 +192,7 @@ def test_cancelled_callers_do_not_hold_slots():
     with EngineDispatcher(workers=1, limits=LIMITS, max_pending=2) as small:
 
         async def give_up():
-            slow = [make_job("while True:\n    pass\n", TESTS, "binary")] * 2
+            slow = [make_job("while True:\n    pass\n", TESTS, "binary")] * 3
             task = asyncio.ensure_future(small.arun(slow))
             await asyncio.sleep(0.2)
             task.cancel()

@@ -20,6 +20,11 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Any
 
+from fastapi import FastAPI, HTTPException
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict
+
 from acecoder.reward.labels import TestLookup, UnknownLabel
 from acecoder.reward.metrics import ServerMetrics
 from acecoder.reward.openrlhf import RewardInfraError, openrlhf_reply
@@ -27,26 +32,27 @@ from acecoder.reward.queries import response_from_query
 from acecoder.reward.test_case import TestCaseReward
 
 
+class GetRewardRequest(BaseModel):
+    """OpenRLHF's body (extra fields ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+    query: list[str] | str
+    prompts: list[str] | str | None = None
+    labels: list[Any] | Any = None
+
+
+class RewardRequest(BaseModel):
+    """TRL-style body: completions and, per completion, its tests or a row id."""
+
+    model_config = ConfigDict(extra="ignore")
+    completions: list[Any]
+    test_cases: list[Any]
+
+
 def create_app(reward: TestCaseReward, lookup: TestLookup | None = None, *, close_on_shutdown: bool = True):
     """The FastAPI application serving ``reward`` for the rows of ``lookup``."""
-    from fastapi import FastAPI, HTTPException
-    from fastapi.exception_handlers import request_validation_exception_handler
-    from fastapi.exceptions import RequestValidationError
-    from pydantic import BaseModel, ConfigDict
-
     lookup = lookup or TestLookup()
     metrics = ServerMetrics()
-
-    class GetRewardRequest(BaseModel):
-        model_config = ConfigDict(extra="ignore")
-        query: list[str] | str
-        prompts: list[str] | str | None = None
-        labels: list[Any] | Any = None
-
-    class RewardRequest(BaseModel):
-        model_config = ConfigDict(extra="ignore")
-        completions: list[Any]
-        test_cases: list[Any]
 
     @asynccontextmanager
     async def lifespan(_app):
