@@ -79,11 +79,11 @@ def grpo_args(config: RLConfig, output: Path, *, max_steps: int | None = None):
     return GRPOConfig(**settings)
 
 
-def run_fingerprint(config: RLConfig, model: str, dataset: str | os.PathLike, max_steps: int | None) -> str:
-    source = file_identity(model) if Path(model).is_file() else str(model)
-    return fingerprint(
-        config=config.to_dict(), model=source, dataset=file_identity(dataset), max_steps=max_steps
-    )
+def run_fingerprint(config: RLConfig, model: str, dataset: str | os.PathLike) -> str:
+    """What must not change between a run and its resumption (``max_steps`` may: raising it extends a run)."""
+    settings = config.to_dict()
+    settings["trainer"] = {k: v for k, v in settings["trainer"].items() if k != "max_steps"}
+    return fingerprint(config=settings, model=str(model), dataset=file_identity(dataset))
 
 
 def train_rl(
