@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from acecoder.reward.scoring import BatchStats
 
@@ -27,6 +30,21 @@ class ServerMetrics:
         self.infra_errors = 0
         self.in_flight = 0
         self._lock = threading.Lock()
+
+    @contextmanager
+    def track(self, endpoint: str) -> Iterator[RequestRecord]:
+        """Count one request: its status (from an exception's ``status_code``, 500 for others), its latency
+        and the programs of the ``stats`` it records."""
+        record = RequestRecord()
+        started = self.begin(endpoint)
+        status = 200
+        try:
+            yield record
+        except Exception as e:
+            status = getattr(e, "status_code", 500)
+            raise
+        finally:
+            self.end(started, record.stats, status=status)
 
     def begin(self, endpoint: str) -> float:
         with self._lock:
@@ -68,6 +86,11 @@ class ServerMetrics:
                 "latency_ms": {f"p{p}": _percentile(latencies, p) for p in PERCENTILES}
                 | {"max": round(latencies[-1] * 1000, 2) if latencies else None, "window": len(latencies)},
             }
+
+
+@dataclass
+class RequestRecord:
+    stats: BatchStats | None = None
 
 
 def _percentile(ordered: list[float], p: float) -> float | None:

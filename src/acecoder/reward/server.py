@@ -87,9 +87,7 @@ def create_app(reward: TestCaseReward, lookup: TestLookup | None = None, *, clos
 
     @app.post("/get_reward")
     async def get_reward(request: GetRewardRequest) -> dict:
-        started = metrics.begin("/get_reward")
-        status, stats = 200, None
-        try:
+        with metrics.track("/get_reward") as record:
             queries = [request.query] if isinstance(request.query, str) else request.query
             prompts = request.prompts if request.prompts is not None else [None] * len(queries)
             prompts = [prompts] if isinstance(prompts, str) else prompts
@@ -110,35 +108,24 @@ def create_app(reward: TestCaseReward, lookup: TestLookup | None = None, *, clos
                 )
             tests = tests_of(labels, "labels")
             answers = [response_from_query(q, p) for q, p in zip(queries, prompts, strict=True)]
-            _, stats = await evaluate("/get_reward", answers, tests)
+            _, record.stats = await evaluate("/get_reward", answers, tests)
             try:
-                return openrlhf_reply(stats)
+                return openrlhf_reply(record.stats)
             except RewardInfraError as e:
                 raise HTTPException(503, str(e)) from None
-        except HTTPException as e:
-            status = e.status_code
-            raise
-        finally:
-            metrics.end(started, stats, status=status)
 
     @app.post("/reward")
     async def reward_endpoint(request: RewardRequest) -> dict:
-        started = metrics.begin("/reward")
-        status, stats = 200, None
-        try:
+        with metrics.track("/reward") as record:
             if len(request.completions) != len(request.test_cases):
                 raise HTTPException(
                     422,
                     f"got {len(request.completions)} completions and {len(request.test_cases)} test_cases",
                 )
             tests = tests_of(request.test_cases, "test_cases")
-            _, stats = await evaluate("/reward", request.completions, tests)
+            _, record.stats = await evaluate("/reward", request.completions, tests)
+            stats = record.stats
             return {"rewards": stats.rewards, "pass_rates": stats.pass_rates, "timeouts": stats.timed_out}
-        except HTTPException as e:
-            status = e.status_code
-            raise
-        finally:
-            metrics.end(started, stats, status=status)
 
     @app.get("/health")
     async def health() -> dict:

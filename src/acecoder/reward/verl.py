@@ -21,6 +21,11 @@ from acecoder.reward.scoring import BatchStats, parse_tests
 from acecoder.reward.shared import shared_reward
 
 
+def _prepare(ground_truth: Any, mode: str | None, stop_on_failure: bool | None):
+    tests = [parse_tests(ground_truth, where="ground_truth")]
+    return shared_reward(mode, stop_on_failure=stop_on_failure), tests
+
+
 def _reply(stats: BatchStats) -> dict[str, float]:
     if stats.infra_errors:
         raise RewardInfraError("the execution engine failed on this sample")
@@ -42,9 +47,8 @@ def compute_score(
     **kwargs: Any,
 ) -> dict[str, float]:
     """The reward of one verl sample (blocks its thread until the shared engine has run it)."""
-    reward = shared_reward(mode, stop_on_failure=stop_on_failure)
-    _, stats = reward.evaluate([solution_str], [parse_tests(ground_truth, where="ground_truth")])
-    return _reply(stats)
+    reward, tests = _prepare(ground_truth, mode, stop_on_failure)
+    return _reply(reward.evaluate([solution_str], tests)[1])
 
 
 async def compute_score_async(
@@ -58,6 +62,5 @@ async def compute_score_async(
     **kwargs: Any,
 ) -> dict[str, float]:
     """:func:`compute_score` as a coroutine; concurrent calls share the engine's workers."""
-    reward = shared_reward(mode, stop_on_failure=stop_on_failure)
-    _, stats = await reward.aevaluate([solution_str], [parse_tests(ground_truth, where="ground_truth")])
-    return _reply(stats)
+    reward, tests = _prepare(ground_truth, mode, stop_on_failure)
+    return _reply((await reward.aevaluate([solution_str], tests))[1])
