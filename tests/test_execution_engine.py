@@ -180,16 +180,23 @@ def test_programs_do_not_see_files_an_earlier_program_left_anywhere():
         assert result.test_results == [1, 1]
 
 
-def test_files_under_tmp_stay_visible_and_tempfile_works(tmp_path):
-    """The caller's files (e.g. a checkout or a venv under /tmp) are never hidden by the sandbox's scratch."""
+def test_an_interpreter_installed_under_tmp_runs_and_tempfile_works(tmp_path):
+    """The interpreter's own tree is visible wherever it is installed (here a venv under /tmp); the caller's
+    other files are not."""
+    import subprocess
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     (tmp_path / "helper_mod.py").write_text("VALUE = 7\n")
-    program = f"import sys, tempfile\nsys.path.insert(0, {str(tmp_path)!r})\nimport helper_mod\n"
+    program = f"import os, sys, tempfile\nhelper = {str(tmp_path / 'helper_mod.py')!r}\n"
     tests = [
-        "assert helper_mod.VALUE == 7",
+        f"assert sys.prefix.startswith({str(tmp_path)!r})",
         "fd, name = tempfile.mkstemp()\nassert name.startswith(tempfile.gettempdir())",
+        "assert not os.path.exists(helper)",
     ]
-    with ExecutionEngine(workers=1) as engine:
-        assert engine.run_one(program, tests).test_results == [1, 1]
+    with ExecutionEngine(workers=1, interpreter=str(venv / "bin" / "python")) as engine:
+        result = engine.run_one(program, tests)
+        assert result.test_results == [1, 1, 1], result.errors
 
 
 def test_lone_surrogates_in_completions_do_not_break_writing(tmp_path):
