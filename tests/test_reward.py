@@ -108,7 +108,7 @@ HACKS = {
     ),
     "always-equal int subclass": (
         "class Int(int):\n    def __eq__(self, other):\n        return True\n"
-        "def add(a, b):\n    return Int(0)\n"
+        "def add(a, b):\n    return Int(99)\n"
     ),
     "sys.exit(0) before the asserts": "import sys\ndef add(a, b):\n    return 0\nsys.exit(0)\n",
     "os._exit(0) inside the function": "import os\ndef add(a, b):\n    os._exit(0)\n",
@@ -189,7 +189,8 @@ def test_threads_share_the_dispatcher_and_back_pressure_bounds_pending():
 
 
 def test_cancelled_callers_do_not_hold_slots():
-    with EngineDispatcher(workers=1, limits=LIMITS, max_pending=2) as small:
+    quick = Limits(timeout=0.2, setup_timeout=0.2, wall_factor=2.0, wall_extra=0.2)
+    with EngineDispatcher(workers=1, limits=quick, max_pending=2) as small:
 
         async def give_up():
             slow = [make_job("while True:\n    pass\n", TESTS, "binary")] * 3

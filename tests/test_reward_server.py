@@ -75,7 +75,8 @@ def test_many_concurrent_one_sample_clients(server):
 
     replies = asyncio.run(main())
     assert [r["rewards"] for r in replies] == [[1.0] if i % 2 == 0 else [0.0] for i in range(64)]
-    assert replies[0]["scores"] == [1.0] and replies[1]["extra_logs"]["pass_rate"] == [0.25]
+    assert replies[0]["scores"] == [1.0]
+    assert replies[1]["extra_logs"] == {"pass_rate": [0.0], "timeout": [0.0]}  # binary: stopped at test 1
     metrics = httpx.get(f"{server}/metrics").json()
     assert metrics["requests"]["/get_reward"] >= 64 and metrics["programs"] >= 64
     assert metrics["latency_ms"]["p50"] is not None and metrics["pending_programs"] == 0
