@@ -66,20 +66,28 @@ def build_workload(samples: int, tests: int) -> list[dict]:
 # ---- (1) acecoder in-process --------------------------------------------------------------------------------
 
 
-def run_reward(items: list[dict], workers: int, mode: str) -> tuple[float, list[float], dict]:
+def run_reward(items: list[dict], workers: int, mode: str) -> tuple[float, list[float | None], dict]:
+    """One call with the whole batch, then one call per batch size; also the programs' CPU seconds (a figure
+    the machine's load does not change) and the engine's infrastructure errors."""
     from acecoder.reward import TestCaseReward
 
+    completions, tests = [i["program"] for i in items], [i["tests"] for i in items]
     with TestCaseReward(mode, workers=workers) as reward:
         started = time.perf_counter()
-        rewards = reward(completions=[i["program"] for i in items], test_cases=[i["tests"] for i in items])
+        results = reward.dispatcher.run(reward.jobs(completions, tests))
+        rewards, stats = reward.tally(results)
         elapsed = time.perf_counter() - started
-        batches = {}
+        info = {
+            "cpu_seconds": sum(getattr(r, "cpu_time", 0.0) for r in results),
+            "infra": [r.infra_error for r in results if r.infra_error],
+            "timeouts": stats.timeouts,
+            "batches": {},
+        }
         for size in (64, 256, 1024):
-            chunk = items[:size]
             t = time.perf_counter()
-            reward(completions=[i["program"] for i in chunk], test_cases=[i["tests"] for i in chunk])
-            batches[size] = time.perf_counter() - t
-    return elapsed, rewards, batches
+            reward(completions=completions[:size], test_cases=tests[:size])
+            info["batches"][size] = time.perf_counter() - t
+    return elapsed, rewards, info
 
 
 # ---- (2) the reward server ----------------------------------------------------------------------------------
@@ -123,6 +131,7 @@ async def _clients(url: str, items: list[dict], clients: int) -> dict:
     for index, item in enumerate(items):
         queue.put_nowait((index, item))
     latencies: list[float] = []
+    retries = [0]
     rewards: list[float | None] = [None] * len(items)
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
@@ -131,7 +140,14 @@ async def _clients(url: str, items: list[dict], clients: int) -> dict:
             index, item = queue.get_nowait()
             body = {"query": [item["program"]], "prompts": [""], "labels": [item["id"]]}
             started = time.perf_counter()
-            reply = await http.post(f"{url}/get_reward", json=body)
+            for attempt in range(5):  # as OpenRLHF's client does
+                try:
+                    reply = await http.post(f"{url}/get_reward", json=body)
+                    break
+                except httpx.TransportError:
+                    retries[0] += 1
+                    if attempt == 4:
+                        raise
             latencies.append(time.perf_counter() - started)
             reply.raise_for_status()
             rewards[index] = reply.json()["rewards"][0]
@@ -149,6 +165,7 @@ async def _clients(url: str, items: list[dict], clients: int) -> dict:
         "p99": pick(99),
         "max": latencies[-1],
         "rewards": rewards,
+        "retries": retries[0],
     }
 
 
@@ -241,15 +258,19 @@ def main() -> None:
         f"workers on {os.cpu_count()} cores; load average before: {os.getloadavg()}; "
         f"engine stop_on_failure: {SUPPORTS_STOP_ON_FAILURE}"
     )
-    elapsed, ours, batches = run_reward(items, args.workers, "binary")
-    passing = sum(ours)
+    elapsed, ours, info = run_reward(items, args.workers, "binary")
     print(
-        f"(1) TestCaseReward binary, 1,024 in one call: {elapsed:.2f} s ({len(items) / elapsed:.0f} samples/s); "
-        f"{passing:.0f} pass all tests"
+        f"(1) TestCaseReward binary, {len(items)} in one call: {elapsed:.2f} s ({len(items) / elapsed:.0f} "
+        f"samples/s); programs' CPU {info['cpu_seconds']:.2f} s; {sum(r or 0 for r in ours):.0f} pass all "
+        f"tests; {info['timeouts']} with a timeout; infrastructure errors: {info['infra'] or 'none'}"
     )
-    print("    batches: " + ", ".join(f"{k}: {v:.2f} s" for k, v in batches.items()))
-    elapsed_rate, rates, _ = run_reward(items, args.workers, "pass_rate")
-    print(f"    TestCaseReward pass_rate: {elapsed_rate:.2f} s; mean pass rate {statistics.mean(rates):.3f}")
+    print("    batches: " + ", ".join(f"{k}: {v:.2f} s" for k, v in info["batches"].items()))
+    elapsed_rate, rates, info_rate = run_reward(items, args.workers, "pass_rate")
+    scored = [r for r in rates if r is not None]
+    print(
+        f"    TestCaseReward pass_rate: {elapsed_rate:.2f} s; programs' CPU {info_rate['cpu_seconds']:.2f} s; "
+        f"mean pass rate {statistics.mean(scored):.3f}; infrastructure errors: {info_rate['infra'] or 'none'}"
+    )
     served = run_server(items, args.workers, [64, 256, 1024])
     for clients, result in served.items():
         agree = sum(a == b for a, b in zip(result["rewards"], ours, strict=True)) / len(items)
@@ -257,7 +278,7 @@ def main() -> None:
             f"(2) server, {clients:4d} concurrent one-sample clients: {result['seconds']:.2f} s "
             f"({len(items) / result['seconds']:.0f} req/s); latency p50 {result['p50'] * 1000:.0f} ms, "
             f"p90 {result['p90'] * 1000:.0f} ms, p99 {result['p99'] * 1000:.0f} ms, "
-            f"max {result['max'] * 1000:.0f} ms; agree {agree:.1%}"
+            f"max {result['max'] * 1000:.0f} ms; agree {agree:.1%}; client retries {result['retries']}"
         )
     if not args.skip_competitors:
         for name, runner in (

@@ -52,7 +52,7 @@ def serve_reward_command(
     engine = scorer.dispatcher.engine
     typer.echo(
         f"serving {reward} rewards for {len(lookup)} rows on http://{host}:{port} "
-        f"({engine.workers} workers, isolation: {engine.isolation.get('network', '?')} network)",
+        f"({engine.workers} workers; sandbox network: {engine.isolation.get('network', '?')})",
         err=True,
     )
     uvicorn.run(
@@ -61,4 +61,5 @@ def serve_reward_command(
         port=port,
         log_level=log_level,
         limit_concurrency=max_connections or None,
+        timeout_keep_alive=75,  # clients waiting on slow programs reuse idle connections; 5 s races with them
     )
