@@ -54,7 +54,7 @@ def train_rl_command(
     try:
         settings = load_rl_config(config, overrides)
         result = train_rl(settings, model, dataset, output, max_steps=max_steps, resume=resume)
-    except (DataError, ValueError, SandboxError, OSError) as e:
+    except (DataError, ValueError, SandboxError, OSError, ImportError) as e:
         raise fail(str(e)) from None
     last = result.last_log
     summary = [
