@@ -256,7 +256,9 @@ class ExecutionEngine:
                     "isolation": isolation,
                     "preload": list(preload),
                     "scratch_mb": scratch_mb,
-                    "cgroup_name": f"{self.uids.name}-w{i}",
+                    "engine": f"acecoder-{self.uids.name}",
+                    "worker": i,
+                    "workers": self.workers,
                     "limits": self.limits.to_wire(),
                 },
                 self.interpreter,
@@ -285,6 +287,7 @@ class ExecutionEngine:
         self.isolation = infos[0].get("isolation", {})
         for info in infos:
             self._cgroup_dirs.update(info.get("cgroups", []))
+        _remove_stale_cgroups({os.path.dirname(os.path.dirname(d)) for d in self._cgroup_dirs})
         for message in dict.fromkeys(w for info in infos for w in info.get("warnings", [])):
             warnings.warn(f"sandbox: {message}", RuntimeWarning, stacklevel=2)
         self._started = True
@@ -297,7 +300,8 @@ class ExecutionEngine:
             server.hang_up()
         for server in self._servers:
             server.stop()
-        for directory in self._cgroup_dirs:
+        parents = {os.path.dirname(d) for d in self._cgroup_dirs}
+        for directory in sorted(self._cgroup_dirs | parents, key=len, reverse=True):  # workers, then engine
             try:
                 os.rmdir(directory)
             except OSError:
@@ -462,6 +466,33 @@ class ExecutionEngine:
             poller.register(server.fileno(), select.POLLIN)
 
 
+def _remove_stale_cgroups(roots: set[str]) -> None:
+    """Remove the (empty) cgroups engines that died without closing left behind."""
+    for root in roots:
+        try:
+            names = os.listdir(root)
+        except OSError:
+            continue
+        for name in names:
+            if (
+                not name.startswith("acecoder-e")
+                or not name[10:].isdigit()
+                or UidRange.in_use(int(name[10:]))
+            ):
+                continue
+            engine_dir = os.path.join(root, name)
+            for worker in os.listdir(engine_dir) if os.path.isdir(engine_dir) else []:
+                if os.path.isdir(os.path.join(engine_dir, worker)):
+                    try:
+                        os.rmdir(os.path.join(engine_dir, worker))
+                    except OSError:
+                        pass
+            try:
+                os.rmdir(engine_dir)
+            except OSError:
+                pass
+
+
 @dataclass(eq=False)
 class _Pending:
     index: int
@@ -527,6 +558,10 @@ class ExecutionSummary:
     all_passed: int = 0
     timeouts: int = 0
     infra_errors: int = 0
+    budget_exhausted: int = 0
+    """Programs that spent their whole CPU budget (``Limits.program_timeout``) before their last test."""
+    split_tests: int = 0
+    """Tests judged outside the program's process (the rest ran inside it, with mitigations)."""
     errors: dict[str, int] = field(default_factory=dict)
     setup_errors: dict[str, int] = field(default_factory=dict)
 
@@ -535,16 +570,18 @@ class ExecutionSummary:
         self.tests += len(result.test_results)
         self.passed += sum(result.test_results)
         self.all_passed += result.passed_all
+        self.split_tests += result.modes.count("split")
         if result.infra_error:
             self.infra_errors += 1
         if result.setup_error:
             self.setup_errors[result.setup_error] = self.setup_errors.get(result.setup_error, 0) + 1
+        self.budget_exhausted += "timeout:budget" in result.errors
         for error in result.errors:
             if error is None:
                 continue
-            kind = error.split(":", 1)[0] if error.startswith(("setup:", "test:")) else error
+            kind = error.split(":", 1)[0] if error.startswith(("setup:", "test:", "timeout:")) else error
             self.errors[kind] = self.errors.get(kind, 0) + 1
-            self.timeouts += error == "timeout"
+            self.timeouts += kind == "timeout"
 
     @property
     def pass_rate(self) -> float:

@@ -45,6 +45,21 @@ class UidRange:
         self._fd = fd
         return True
 
+    @staticmethod
+    def in_use(base: int) -> bool:
+        """Whether a live engine holds the range starting at ``base``."""
+        try:
+            fd = os.open(os.path.join(_LOCK_DIR, str(base)), os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        except OSError:
+            return True
+        finally:
+            os.close(fd)
+
     def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)

@@ -53,22 +53,47 @@ def _numpy():
     return numpy
 
 
+_MAX_ELEMENTS = 10_000_000
+_MAX_ITEMSIZE = 1 << 16
+
+
+def _dtype(spec: str):
+    """A numpy dtype the sandbox may send: numbers and bounded strings only (no huge or structured types)."""
+    dtype = _numpy().dtype(spec)
+    if dtype.kind not in "biufcUS" or dtype.fields or dtype.itemsize > _MAX_ITEMSIZE:
+        raise BadValue(f"dtype {spec!r} is not accepted")
+    return dtype
+
+
+def _shape(shape: list) -> tuple[int, ...]:
+    size = 1
+    for n in shape:
+        if type(n) is not int or n < 0:
+            raise BadValue(f"bad array shape {shape!r}")
+        size *= n
+    if size > _MAX_ELEMENTS:
+        raise BadValue(f"array of {size} elements")
+    return tuple(shape)
+
+
 def _array(dtype: str, shape: list, payload: Any):
     np = _numpy()
+    shape = _shape(shape)
     if dtype == "O":
         out = np.empty(len(payload), dtype=object)
         out[:] = payload if payload else []
         return out.reshape(shape)
     if isinstance(payload, str):
-        return np.frombuffer(base64.b64decode(payload), dtype=np.dtype(dtype)).reshape(shape).copy()
-    return np.array(payload, dtype=np.dtype(dtype)).reshape(shape)
+        return np.frombuffer(base64.b64decode(payload), dtype=_dtype(dtype)).reshape(shape).copy()
+    return np.array(payload, dtype=_dtype(dtype)).reshape(shape)
 
 
 def _scalar(dtype: str, payload: Any):
     np = _numpy()
-    if isinstance(payload, str) and np.dtype(dtype).kind not in "US":
-        return np.frombuffer(base64.b64decode(payload), dtype=np.dtype(dtype))[0]
-    return np.array(payload, dtype=np.dtype(dtype))[()]
+    kind = _dtype(dtype)
+    if isinstance(payload, str) and kind.kind not in "US":
+        return np.frombuffer(base64.b64decode(payload), dtype=kind)[0]
+    return np.array(payload, dtype=kind)[()]
 
 
 def _zone(spec):

@@ -29,3 +29,8 @@ def read_text(path: str | os.PathLike, what: str) -> str:
         return Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise ValueError(f"{path}: cannot read the {what} ({e.strerror or e})") from None
+    except UnicodeDecodeError as e:
+        line = Path(path).read_bytes()[: e.start].count(b"\n") + 1
+        raise ValueError(
+            f"{path}: line {line}: the {what} is not valid UTF-8; re-encode it as UTF-8"
+        ) from None

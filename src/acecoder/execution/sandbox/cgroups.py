@@ -44,9 +44,15 @@ def _write(path, text):
 
 
 class WorkerCgroup:
-    """The cgroup of one sandbox worker (``name`` unique per engine instance and worker)."""
+    """The cgroup of one sandbox worker: ``<engine>/<worker>``, the engine's group unique per engine instance.
 
-    def __init__(self, name, memory_bytes, max_pids, warnings):
+    The engine's group gets the CPU weight of ``workers`` ordinary processes, each worker an equal part of it:
+    programs get their fair share of a busy machine (a group at the default weight would count as a single
+    process against every other one), and one program's busy children cannot starve a neighbour."""
+
+    def __init__(self, engine, worker, workers, memory_bytes, max_pids, warnings):
+        self.engine, self.workers = engine, workers
+        name = engine + "/" + worker
         self.version = None
         self.dirs = []
         self.join_fds = []  # cgroup.procs files a child writes "0" to, to join
@@ -84,10 +90,12 @@ class WorkerCgroup:
         done = {}
         for controller in _V1_CONTROLLERS:
             base = mount_of[controller] + own.get(controller, "/")
-            path = os.path.join(base.rstrip("/"), "acecoder", name)
+            path = os.path.join(base.rstrip("/"), name)
             if path not in done:
                 os.makedirs(path, exist_ok=True)
                 self.dirs.append(path)
+                if controller == "cpu":
+                    _write(os.path.join(os.path.dirname(path), "cpu.shares"), str(1024 * self.workers))
                 self.join_fds.append(os.open(os.path.join(path, "cgroup.procs"), os.O_WRONLY))
                 done[path] = True
             if controller == "memory":
@@ -102,14 +110,18 @@ class WorkerCgroup:
 
     def _setup_v2(self, root, name, memory_bytes, max_pids):
         self.version = 2
-        parent = os.path.join(root, "acecoder")
+        parent = os.path.join(root, self.engine)
         os.makedirs(parent, exist_ok=True)
         for directory in (root, parent):
             try:
                 _write(os.path.join(directory, "cgroup.subtree_control"), "+memory +pids +cpu")
             except OSError:
                 pass
-        path = os.path.join(parent, name)
+        try:
+            _write(os.path.join(parent, "cpu.weight"), str(min(10000, 100 * self.workers)))
+        except OSError:
+            pass
+        path = os.path.join(parent, name.rsplit("/", 1)[1])
         os.makedirs(path, exist_ok=True)
         self.dirs.append(path)
         try:

@@ -178,7 +178,9 @@ class Server:
         defaults = config.get("limits", {})
         self.cgroup = (
             WorkerCgroup(
-                config.get("cgroup_name", "w%d" % os.getpid()),
+                config.get("engine", "acecoder-%d" % os.getpid()),
+                "w%d" % config.get("worker", 0),
+                config.get("workers", 1),
                 defaults.get("memory_mb", 4096) * 1024 * 1024,
                 defaults.get("max_processes", 64),
                 self.warnings,
@@ -404,7 +406,9 @@ class Server:
         os.set_blocking(values_r, False)
         gc.unfreeze()
         values = bytearray()
-        killed, status = self._supervise(pid, board, limits, output_r, values_r, output, values, cpu_limit)
+        killed, status = self._supervise(
+            pid, board, limits, (output_r, values_r), (output, values), cpu_limit, stage_limit
+        )
         for kill in (os.killpg, os.kill):
             try:
                 kill(pid, signal.SIGKILL)
@@ -508,9 +512,11 @@ class Server:
             program, tests, start, limits, board, _VALUES_FD, lambda: isolation.drop_to(uid, keep), cpu_limit
         )
 
-    def _supervise(self, pid, board, limits, output_r, values_r, output, values, budget):
+    def _supervise(self, pid, board, limits, pipes, buffers, budget, stage_limit):
         """Wait for the child to end, draining its pipes; kill it at its CPU or wall-clock backstop.
         Return (why it was killed or None, wait status or None)."""
+        output_r, values_r = pipes
+        output, values = buffers
         poller = select.poll()
         poller.register(output_r, select.POLLIN)
         poller.register(values_r, select.POLLIN)
@@ -521,7 +527,7 @@ class Server:
         seen, stage_wall, stage_cpu = None, time.monotonic(), 0.0
         cpu_start = self._tree_cpu(pid)
         # A deadline for the whole child that nothing the program writes can move (it could rewrite the board).
-        child_deadline = stage_wall + min(budget, 1e6) * limits["wall_factor"] + limits["wall_extra"]
+        child_deadline = stage_wall + stage_limit * limits["wall_factor"] + limits["wall_extra"]
         caps = {output_r: (output, limits["output_bytes"]), values_r: (values, limits["value_bytes"])}
         self.last_cpu = 0.0
         try:
