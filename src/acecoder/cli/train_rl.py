@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from acecoder.cli.base import app, fail
+from acecoder.cli.base import EXIT_INTERRUPTED, app, fail
 
 
 @app.command("train-rl")
@@ -56,6 +56,13 @@ def train_rl_command(
         result = train_rl(settings, model, dataset, output, max_steps=max_steps, resume=resume)
     except (DataError, ValueError, SandboxError, OSError, ImportError) as e:
         raise fail(str(e)) from None
+    except KeyboardInterrupt:
+        typer.secho(
+            f"\ninterrupted: checkpoints are kept in {output}; rerun the same command to resume",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     last = result.last_log
     summary = [
         f"steps: {result.steps}" + (f" (resumed from {result.resumed_from})" if result.resumed_from else ""),
