@@ -7,32 +7,38 @@ from typing import Annotated
 
 import typer
 
+from acecoder.cli import options
 from acecoder.cli.base import app, fail
 
 
-@app.command("serve-reward")
+@app.command("serve-reward", short_help="Serve test-case rewards over HTTP.")
 def serve_reward_command(
     dataset: Annotated[
         Path | None,
         typer.Option(
-            help="AceCode rows (.jsonl, .jsonl.gz, .parquet) whose ids labels name; without it, "
-            "labels must be JSON lists of tests."
+            show_default=False,
+            help=f"AceCode rows ({options.ROWS_IN}) whose ids labels name. Reads id and test_cases. "
+            "[default: none; labels must then be JSON lists of tests]",
         ),
     ] = None,
-    reward: Annotated[str, typer.Option(help="binary (all tests pass) or pass-rate.")] = "binary",
+    reward: Annotated[str, typer.Option(help="binary (1 when every test passes) or pass-rate.")] = "binary",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
-    workers: Annotated[int, typer.Option(help="Sandbox workers (default: one per core).")] = 0,
-    timeout: Annotated[float, typer.Option(help="CPU seconds per test.")] = 1.0,
+    workers: options.Workers = None,
+    timeout: options.Timeout = 1.0,
+    program_timeout: options.ProgramTimeout = 4.0,
     max_pending: Annotated[
-        int, typer.Option(help="Programs queued or running at once; further requests wait for room.")
+        int, typer.Option(min=1, help="Programs queued or running at once; further requests wait for room.")
     ] = 4096,
     max_connections: Annotated[
-        int, typer.Option(help="Open connections before new ones get 503 (0: no limit).")
+        int, typer.Option(min=0, help="Open connections before new ones get 503 (0: no limit).")
     ] = 0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
-    """Serve test-case rewards: POST /get_reward (OpenRLHF), POST /reward (TRL JSON), GET /health, GET /metrics."""
+    """Serve test-case rewards: POST /get_reward (OpenRLHF's remote reward protocol), POST /reward (TRL-style
+    JSON), GET /health, GET /metrics.
+
+    Reads each request's label as a row id of --dataset or a JSON list of tests."""
     try:
         import uvicorn
 
@@ -46,7 +52,8 @@ def serve_reward_command(
 
     try:
         lookup = TestLookup.from_file(dataset) if dataset is not None else TestLookup()
-        scorer = TestCaseReward(reward, Limits(timeout=timeout), workers or None, max_pending=max_pending)
+        limits = Limits(timeout=timeout, program_timeout=program_timeout or None)
+        scorer = TestCaseReward(reward, limits, workers, max_pending=max_pending)
     except (DataError, ValueError, SandboxError) as e:
         raise fail(str(e)) from None
     engine = scorer.dispatcher.engine

@@ -7,20 +7,22 @@ from typing import Annotated
 
 import typer
 
+from acecoder.cli import options
 from acecoder.cli.base import EXIT_INTERRUPTED, app, fail
 
 
-@app.command("train-rl")
+@app.command("train-rl", short_help="RL on TRL GRPO with test-case rewards.")
 def train_rl_command(
     model: Annotated[str, typer.Option(help="Policy model: a local folder (or a Hub name when online).")],
     dataset: Annotated[
-        Path, typer.Option(help="AceCode rows with question and test_cases (.jsonl/.parquet).")
+        Path, typer.Option(help=f"AceCode rows ({options.ROWS_IN}). Reads id, question and test_cases.")
     ],
     output: Annotated[
         Path, typer.Option(help="Run folder: checkpoints, rl_log.jsonl, tensorboard/, final/.")
     ],
     config: Annotated[
-        Path | None, typer.Option(help="RL config YAML (default: the bundled paper recipe).")
+        Path | None,
+        typer.Option(show_default=False, help="RL config YAML. [default: the bundled paper recipe]"),
     ] = None,
     max_steps: Annotated[int | None, typer.Option(help="Optimizer steps (overrides the config).")] = None,
     reward: Annotated[
@@ -35,7 +37,10 @@ def train_rl_command(
     ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from the last checkpoint of the same run.")] = True,
 ) -> None:
-    """Train a policy with the test-case reward (the paper's recipe through TRL GRPO); resumable."""
+    """Train a policy with the test-case reward (the paper's recipe through TRL GRPO); resumable.
+
+    Reads id, question and test_cases of each row; writes checkpoints, rl_log.jsonl, tensorboard/ and final/
+    into OUTPUT and resumes from its last checkpoint when rerun."""
     try:
         from acecoder.reward.rl_config import load_rl_config
         from acecoder.reward.rl_train import train_rl

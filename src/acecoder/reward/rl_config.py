@@ -43,6 +43,7 @@ class RLConfig:
     prefill: bool = True
     reward_workers: int = 0
     test_timeout: float = 1.0
+    program_timeout: float | None = 4.0
     trainer: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -41,7 +41,7 @@ def build_rewards(config: RLConfig, *, dispatcher=None) -> tuple[list[Any], list
     if config.reward != "rm":
         tests = TestCaseReward(
             config.test_mode,
-            Limits(timeout=config.test_timeout),
+            Limits(timeout=config.test_timeout, program_timeout=config.program_timeout),
             config.reward_workers or None,
             dispatcher=dispatcher,
         )
