@@ -6,11 +6,11 @@
    (instruction, question and first two tests in a docstring, the assistant prefill opening a python fence).
 3. Fine-tunes it briefly with TRL's SFTTrainer on the training questions, so it writes some correct programs
    and many wrong ones.
-4. Trains it with `acecoder.reward.train_rl` (TRL GRPO + the binary test reward) on the same training questions.
+4. Trains it with `acecoder.reward.rl_train.train_rl` (TRL GRPO + the binary test reward) on the same training questions.
 5. Reports the pass rate on held-out questions (operations and constants never trained on together) after
    each stage: greedy (one program per question) and sampled at temperature 1.0 (8 per question).
 
-Run from the repository root (about 5-10 minutes on 2 cores with one thread):
+Run from the repository root (7 minutes on a busy 2-core machine with one thread):
 
     OMP_NUM_THREADS=1 .venv/bin/python examples/rl_cpu_demo.py --out runs/rl_demo
 """

@@ -21,7 +21,7 @@ import queue
 import threading
 import weakref
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -32,7 +32,7 @@ _STOP = object()
 
 @dataclass(eq=False)
 class _Item:
-    job: Job
+    job: Job | Callable[[], Job]
     future: Future
 
 
@@ -107,8 +107,11 @@ class EngineDispatcher:
         self.close()
 
     # ------------------------------------------------------------------------------------------ submitting
-    def submit(self, jobs: Sequence[Job]) -> list[Future]:
-        """Queue jobs (blocking while ``max_pending`` are in flight); one future per job, in order."""
+    def submit(self, jobs: Sequence[Job | Callable[[], Job]]) -> list[Future]:
+        """Queue jobs (blocking while ``max_pending`` are in flight); one future per job, in order.
+
+        A job may be a callable that builds it: it is then called in the dispatcher thread, just before the
+        engine runs it (how rewards keep all ``ast`` work in one thread, see :mod:`acecoder.reward.scoring`)."""
         self.start()
         futures = []
         for job in jobs:
@@ -116,11 +119,11 @@ class EngineDispatcher:
             futures.append(self._enqueue(job))
         return futures
 
-    def run(self, jobs: Sequence[Job]) -> list[JobResult]:
+    def run(self, jobs: Sequence[Job | Callable[[], Job]]) -> list[JobResult]:
         """Run jobs and wait for all their results (from any thread but the dispatcher's)."""
         return [future.result() for future in self.submit(jobs)]
 
-    async def arun(self, jobs: Sequence[Job]) -> list[JobResult]:
+    async def arun(self, jobs: Sequence[Job | Callable[[], Job]]) -> list[JobResult]:
         """Run jobs from a coroutine without blocking its event loop."""
         self.start()
         slots = self._async_slots()
@@ -142,7 +145,7 @@ class EngineDispatcher:
                 slots = self._loop_slots[loop] = asyncio.Semaphore(self.max_pending)
         return slots
 
-    def _enqueue(self, job: Job) -> Future:
+    def _enqueue(self, job: Job | Callable[[], Job]) -> Future:
         if self._closed:
             self._slots.release()
             raise RuntimeError("the reward engine was closed")
@@ -187,8 +190,13 @@ class EngineDispatcher:
                 return
             assert isinstance(item, _Item)
             if item.future.set_running_or_notify_cancel():  # skipped when its caller gave up
-                running.append(item)
-                yield item.job
+                try:
+                    job = item.job() if callable(item.job) else item.job
+                except Exception as e:
+                    item.future.set_exception(e)
+                else:
+                    running.append(item)
+                    yield job
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:

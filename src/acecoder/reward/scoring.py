@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,9 +83,17 @@ def parse_tests(value: Any, *, where: str = "test_cases") -> list[str]:
     return list(value)
 
 
+# CPython 3.11's ast module is not thread-safe ("SystemError: AST constructor recursion depth mismatch" when two
+# threads build ASTs at once; seen once in this project's suite with verl-style threads). Rewards therefore
+# extract programs in the dispatcher thread, where the engine also parses tests, and extractions from other
+# threads (reward-model rewards) take turns with each other.
+_PARSE_LOCK = threading.Lock()
+
+
 def program_of(answer: str, *, continuation: bool | None = None, strip_tests: bool = True) -> str:
     """The program an answer stands for, extracted exactly as ``acecoder sample`` does."""
-    return extract_code(answer, continuation=continuation, strip_tests=strip_tests)
+    with _PARSE_LOCK:
+        return extract_code(answer, continuation=continuation, strip_tests=strip_tests)
 
 
 def make_job(

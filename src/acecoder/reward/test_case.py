@@ -16,9 +16,10 @@ servers start while the process is small.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
-from acecoder.execution import ExecutionEngine, JobResult, Limits
+from acecoder.execution import ExecutionEngine, Job, JobResult, Limits
 from acecoder.reward.dispatcher import EngineDispatcher
 from acecoder.reward.scoring import (
     BatchStats,
@@ -71,19 +72,19 @@ class TestCaseReward:
         )
         self.last_stats: BatchStats | None = None  # the last call's statistics
 
-    def jobs(self, completions: Sequence[Any], test_cases: Sequence[Any]) -> list:
+    def jobs(self, completions: Sequence[Any], test_cases: Sequence[Any]) -> list[Callable[[], Job]]:
+        """One job builder per completion, for :meth:`EngineDispatcher.submit`: answers and tests are checked
+        here (bad input raises in the caller), the program is extracted in the dispatcher thread."""
         if len(completions) != len(test_cases):
             raise ValueError(f"got {len(completions)} completions but {len(test_cases)} {self.tests_key}")
         return [
-            make_job(
-                program_of(completion_text(c), continuation=self.continuation, strip_tests=self.strip_tests),
-                parse_tests(t, where=f"{self.tests_key}[{i}]"),
-                self.mode,
-                self.limits,
-                stop_on_failure=self.stop_on_failure,
-            )
+            partial(self._job, completion_text(c), parse_tests(t, where=f"{self.tests_key}[{i}]"))
             for i, (c, t) in enumerate(zip(completions, test_cases, strict=True))
         ]
+
+    def _job(self, answer: str, tests: list[str]) -> Job:
+        program = program_of(answer, continuation=self.continuation, strip_tests=self.strip_tests)
+        return make_job(program, tests, self.mode, self.limits, stop_on_failure=self.stop_on_failure)
 
     def evaluate(self, completions: Sequence[Any], test_cases: Sequence[Any]) -> tuple[list, BatchStats]:
         """Rewards and batch statistics (thread-safe: any number of threads may evaluate at once)."""
