@@ -214,3 +214,15 @@ def test_a_nested_run_in_the_same_thread_fails_clearly_instead_of_deadlocking(en
         engine.run_one(ADD, ["assert add(2, 2) == 4"])
     assert [r.test_results for r in outer] == [[1], [1]]
     assert engine.run_one(ADD, ["assert add(2, 2) == 4"]).test_results == [1]
+
+
+def test_without_namespaces_programs_still_run_in_a_private_scratch_directory():
+    with ExecutionEngine(workers=1, isolation="none") as engine:
+        assert engine.isolation.get("network") == "host"
+        locker = "import os\nos.mkdir('d')\nopen('d/f', 'w').close()\nos.chmod('d', 0)\nos.chmod('.', 0)\n"
+        assert engine.run_one(locker, ["assert True"]).test_results == [1]
+        look = "import os\nopen('f', 'w').write('x')\nleft = os.listdir('.')\n"
+        assert engine.run_one(look + ADD, ["assert left == ['f']", "assert add(1, 2) == 3"]).test_results == [
+            1,
+            1,
+        ]

@@ -276,7 +276,7 @@ def host_servers(tmp_path_factory):
     servers = []
     for family, address in (
         (socket.AF_UNIX, path),
-        (socket.AF_UNIX, "\0acecoder-redteam"),
+        (socket.AF_UNIX, f"\0acecoder-redteam-{os.getpid()}"),
         (socket.AF_INET, ("127.0.0.1", 0)),
     ):
         server = socket.socket(family, socket.SOCK_STREAM)
@@ -306,7 +306,7 @@ def test_host_sockets_are_unreachable(engine, host_servers):
     )
     tests = [
         f"assert reach(socket.AF_UNIX, {path!r}) is False",
-        "assert reach(socket.AF_UNIX, '\\0acecoder-redteam') is False",
+        f"assert reach(socket.AF_UNIX, '\\0acecoder-redteam-{os.getpid()}') is False",
         f"assert reach(socket.AF_INET, ('127.0.0.1', {port})) is False",
     ]
     assert _verdicts(engine, program, tests).test_results == [1, 1, 1]

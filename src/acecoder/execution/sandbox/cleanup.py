@@ -20,10 +20,11 @@ def empty_directory(path):
     try:
         while stack:
             fd = stack[-1]
-            try:
-                os.fchmod(fd, 0o700)
-            except OSError:
-                pass
+            if fd != top:  # a directory the program may have locked (the top keeps its own mode)
+                try:
+                    os.fchmod(fd, 0o700)
+                except OSError:
+                    pass
             descended = False
             with os.scandir(fd) as entries:
                 for entry in entries:
