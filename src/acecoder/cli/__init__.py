@@ -20,6 +20,8 @@ COMMANDS = {
     "status": "run",
     "report": "report",
     "push": "push",
+    "serve-reward": "serve_reward",
+    "train-rl": "train_rl",
 }
 
 # The order ``acecoder --help`` lists verbs in: the pipeline's. Verbs not named here come after, as registered.
