@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from types import CodeType
@@ -458,6 +459,12 @@ def split_test(source: str) -> SplitTest | InProcessTest:
     return SplitTest(tuple(splitter.probes), code, tuple(sorted(analysis.names)), expression)
 
 
+# CPython 3.11's ast module is not thread-safe (concurrent parses can fail with "AST constructor recursion depth
+# mismatch"); engines run in whatever thread consumes them.
+_AST_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=65536)
 def split_cached(source: str) -> SplitTest | InProcessTest:
-    return split_test(source)
+    with _AST_LOCK:
+        return split_test(source)
