@@ -26,6 +26,7 @@ from acecoder.execution.judge import judge
 from acecoder.execution.limits import Limits
 from acecoder.execution.split import InProcessTest, SplitTest, split_cached
 from acecoder.execution.uids import UidRange
+from acecoder.execution.values import decode_records
 
 SANDBOX_DIR = Path(__file__).with_name("sandbox")
 # The server is the stdlib-only package in sandbox/, loaded by path under a name no program would import, so it
@@ -517,7 +518,9 @@ def _result(pending: _Pending, reply: dict[str, Any], blob: bytes) -> JobResult:
     if reply.get("infra"):
         return _infra_result(job, reply["infra"])
     results, errors = reply["results"], reply["errors"]
-    records = {test: blob[offset : offset + size] for test, offset, size in reply.get("values", [])}
+    records = decode_records(
+        {test: blob[offset : offset + size] for test, offset, size in reply.get("values", [])}
+    )
     values: list[Any] | None = [None] * len(splits) if job.capture else None
     first_failure = None
     for index, split in enumerate(splits):

@@ -155,17 +155,44 @@ def _hook(obj: dict) -> Any:
     return build(payload)
 
 
-def decode_record(data: bytes | str) -> tuple[list[Any], dict[str, str | None]]:
-    """One test's record: the decoded value of each probe, and the bindings of the names its check uses."""
-    try:
-        values, bindings = json.loads(data, object_hook=_hook)
-    except BadValue:
-        raise
-    except Exception as e:  # malformed JSON, unhashable set items, bad numbers...
-        raise BadValue(f"{type(e).__name__}: {e}") from None
+Record = tuple[list[Any], dict[str, str | None]]
+
+
+def _checked(record: Any) -> Record:
+    if not isinstance(record, list) or len(record) != 2:
+        raise BadValue("a record is not [values, bindings]")
+    values, bindings = record
     if not isinstance(values, list) or not isinstance(bindings, list):
         raise BadValue("a record is not [values, bindings]")
     try:
         return values, {str(name): binding for name, binding in bindings}
     except (TypeError, ValueError) as e:
         raise BadValue(f"bad bindings: {e}") from None
+
+
+def decode_record(data: bytes | str) -> Record:
+    """One test's record: the decoded value of each probe, and the bindings of the names its check uses."""
+    try:
+        return _checked(json.loads(data, object_hook=_hook))
+    except BadValue:
+        raise
+    except Exception as e:  # malformed JSON, unhashable set items, bad numbers...
+        raise BadValue(f"{type(e).__name__}: {e}") from None
+
+
+def decode_records(records: dict[int, bytes]) -> dict[int, Record | BadValue]:
+    """Every test's record of one program, decoded in one pass when they are all well formed (else one by one,
+    so that a malformed record fails only its own test)."""
+    if not records:
+        return {}
+    try:
+        decoded = json.loads(b"[" + b",".join(records.values()) + b"]", object_hook=_hook)
+        return {test: _checked(record) for test, record in zip(records, decoded, strict=True)}
+    except Exception:
+        out: dict[int, Record | BadValue] = {}
+        for test, data in records.items():
+            try:
+                out[test] = decode_record(data)
+            except BadValue as e:
+                out[test] = e
+        return out

@@ -86,10 +86,15 @@ def _proc_path(path):
 
 
 def install_audit_hook():
-    """Refuse frame introspection, trace and profile hooks, heap walking, ctypes and process memory."""
+    """Install, once in the server, a hook that (once armed, in a child) refuses frame introspection, trace and
+    profile hooks, heap walking, ctypes and process memory. Returns the function that arms it; the switch lives
+    only in this closure (no module global a program could flip)."""
     denied, frame_attributes, restriction = _DENIED_EVENTS, _FRAME_ATTRIBUTES, SandboxRestriction
+    armed = []
 
     def hook(event, args):
+        if not armed:
+            return
         if event in denied or event.startswith("ctypes."):
             raise restriction("%s is not available in the acecoder sandbox" % event)
         if event == "object.__getattr__" and len(args) > 1 and args[1] in frame_attributes:
@@ -98,6 +103,7 @@ def install_audit_hook():
             raise restriction("process memory is not readable in the acecoder sandbox")
 
     sys.addaudithook(hook)
+    return lambda: armed.append(True)
 
 
 # ----------------------------------------------------------------------------------------------- set-up
@@ -185,13 +191,14 @@ def _probe_values(probes, scope):
 # ---------------------------------------------------------------------------------------------- running
 
 
-def run(program, tests, start, limits, board, arena, drop, budget):
-    """Run the program, then tests[start:]; never returns. ``drop`` switches to the sandbox's credentials."""
+def run(program, tests, start, limits, board, arena, drop, arm, budget):
+    """Run the program, then tests[start:]; never returns. ``drop`` switches to the sandbox's credentials,
+    ``arm`` arms the audit hook."""
     clock, setitimer, prof = time.process_time, signal.setitimer, signal.ITIMER_PROF
     try:
         drop()
         seed_random_generators()
-        install_audit_hook()
+        arm()
     except BaseException as e:  # a set-up failure is an infrastructure error, never a verdict
         board.finish(-1, "infra:%s: %s" % (type(e).__name__, e))
         os._exit(3)

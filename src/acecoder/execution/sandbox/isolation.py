@@ -359,7 +359,8 @@ def drop_to(uid, keep_read_search=False):
         os.setresuid(uid, uid, uid)
         if keep_read_search and _CAPSET(_HEADER_REF, _KEEP_READ_SEARCH) != 0:
             raise OSError(ctypes.get_errno(), "capset: " + _errno_text())
-    elif _CAPSET(_HEADER_REF, _NO_CAPS) != 0:
+        return  # changing uid already made the process non-dumpable (its /proc files are root's)
+    if _CAPSET(_HEADER_REF, _NO_CAPS) != 0:
         raise OSError(ctypes.get_errno(), "capset: " + _errno_text())
     _PRCTL(PR_SET_DUMPABLE, 0, 0, 0, 0)
 

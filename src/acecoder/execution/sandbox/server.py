@@ -229,6 +229,7 @@ class Server:
                 __import__(name)
             except Exception as e:  # a missing optional module must not stop the server
                 self.warnings.append("preload %s: %s" % (name, e))
+        self.arm_audit_hook = _child.install_audit_hook()
 
     def _enter_namespaces(self, config, mode):
         warnings_ = self.warnings
@@ -521,7 +522,15 @@ class Server:
             os._exit(3)
         uid, keep = self.uid, self.keep_read_search
         _child.run(
-            program, tests, start, limits, board, self.arena, lambda: isolation.drop_to(uid, keep), cpu_limit
+            program,
+            tests,
+            start,
+            limits,
+            board,
+            self.arena,
+            lambda: isolation.drop_to(uid, keep),
+            self.arm_audit_hook,
+            cpu_limit,
         )
 
     def _supervise(self, pid, board, limits, output_r, output, budget, stage_limit):
