@@ -194,7 +194,6 @@ def _probe_values(probes, scope):
 def run(program, tests, start, limits, board, arena, drop, arm, budget):
     """Run the program, then tests[start:]; never returns. ``drop`` switches to the sandbox's credentials,
     ``arm`` arms the audit hook."""
-    clock, setitimer, prof = time.process_time, signal.setitimer, signal.ITIMER_PROF
     try:
         drop()
         seed_random_generators()
@@ -202,6 +201,23 @@ def run(program, tests, start, limits, board, arena, drop, arm, budget):
     except BaseException as e:  # a set-up failure is an infrastructure error, never a verdict
         board.finish(-1, "infra:%s: %s" % (type(e).__name__, e))
         os._exit(3)
+    main = types.ModuleType("__main__")
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main  # the program's own: the server's modules stay out of its reach
+    execute(program, tests, start, limits, board, arena, budget, main.__dict__)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    os._exit(0)
+
+
+def execute(program, tests, start, limits, board, arena, budget, namespace):
+    """The program, then tests[start:], each verdict on the board and each split test's values in the arena.
+    Returns (the server runs it on a dummy job at start-up, so that the interpreter's specialisation of this
+    code happens once there, not again in every forked child)."""
+    clock, setitimer, prof = time.process_time, signal.setitimer, signal.ITIMER_PROF
     began = clock()
 
     def stage_timer(limit):
@@ -210,11 +226,6 @@ def run(program, tests, start, limits, board, arena, drop, arm, budget):
             raise Timeout()
         setitimer(prof, min(limit, left), 0.05)
 
-    # The program's own __main__: the sandbox server's modules stay out of its reach through sys.modules.
-    main = types.ModuleType("__main__")
-    main.__builtins__ = builtins
-    sys.modules["__main__"] = main
-    namespace = main.__dict__
     verdict = "pass"
     board.begin(-1, clock())
     try:
@@ -227,7 +238,7 @@ def run(program, tests, start, limits, board, arena, drop, arm, budget):
         verdict = classify(e)
     board.finish(-1, verdict)
     if verdict != "pass":
-        os._exit(0)
+        return
     # Tests run in their own scope over the program's names: what a test defines (a `check` function and its
     # expected values) is not in the globals of the program's functions.
     overlay = any(type(t) is tuple and t[0] == "process" for t in tests)
@@ -263,9 +274,3 @@ def run(program, tests, start, limits, board, arena, drop, arm, budget):
         if stop_on_failure and verdict not in ("pass", "values"):
             break
     board.begin(len(tests), clock())
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BaseException:
-        pass
-    os._exit(0)
