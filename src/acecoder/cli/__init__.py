@@ -16,6 +16,8 @@ COMMANDS = {
     "sample": "sample",
     "pairs": "pairs",
     "hard": "hard",
+    "train-rm": "train_rm",
+    "score": "score",
 }
 
 

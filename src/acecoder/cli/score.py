@@ -1,0 +1,66 @@
+"""``acecoder score``: add a reward model's ``rm_score`` to every inference of AceCode rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from acecoder.cli.base import app, fail
+
+
+@app.command("score")
+def score_command(
+    input: Annotated[
+        Path, typer.Argument(help="AceCode rows with inferences (.jsonl, .jsonl.gz, .parquet).")
+    ],
+    output: Annotated[Path, typer.Argument(help="Where to write the rows with rm_score on every inference.")],
+    model: Annotated[
+        str,
+        typer.Option(help="Reward model folder: acecoder train-rm output, a TRL reward model or AceCodeRM."),
+    ],
+    batch_size: Annotated[int, typer.Option(help="Programs per forward pass.")] = 8,
+    max_length: Annotated[
+        int | None, typer.Option(help="Token limit; longer inputs are cut (default: the training limit).")
+    ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(help="Prompt template override (default: the one the model was trained with)."),
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option(help="cpu, cuda, cuda:1, ... (default: a GPU if any).")
+    ] = None,
+    threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
+    bucketing: Annotated[bool, typer.Option(help="Batch programs of similar length together.")] = True,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run of the same command.")] = True,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Score every inference's program (the completion's fenced block, else the completion) for its row's
+    question and tests; write rm_score, keep every other field."""
+    from acecoder.data import DataError
+    from acecoder.data.io import file_format
+
+    if not input.is_file():
+        raise fail(f"{input}: no such file")
+    try:
+        file_format(input)
+        file_format(output)
+        if batch_size < 1:
+            raise ValueError("--batch-size must be at least 1")
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
+        from acecoder.reward_model.rows import score_file
+        from acecoder.reward_model.scorer import RewardModel
+
+        rm = RewardModel(
+            model, device=device, batch_size=batch_size, max_length=max_length, template=template,
+            bucketing=bucketing,
+        )  # fmt: skip
+        summary = score_file(input, output, rm, resume=resume, progress=progress)
+    except (DataError, ValueError, OSError) as e:
+        raise fail(str(e)) from None
+    typer.echo(summary.format())
+    typer.echo(f"wrote {output}")
