@@ -59,7 +59,9 @@ def score_command(
             model, device=device, batch_size=batch_size, max_length=max_length, template=template,
             bucketing=bucketing,
         )  # fmt: skip
-        summary = score_file(input, output, rm, resume=resume, progress=progress)
+        summary = score_file(
+            input, output, rm, resume=resume, progress=progress, notify=lambda m: typer.echo(m, err=True)
+        )
     except (DataError, ValueError, OSError) as e:
         raise fail(str(e)) from None
     typer.echo(summary.format())

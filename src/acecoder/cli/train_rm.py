@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -92,6 +91,6 @@ def _summary(metrics: dict, output_dir: Path) -> str:
         f"held out {p['dropped_for_length']['eval']}",
         f"steps: {t['steps_done']}   train loss: {t['train_loss']:.4f}   time: {t['seconds']}s",
         f"held-out pair accuracy: {accuracy} on {h['pairs']} pairs (ties: {h['ties']})",
-        f"wrote {output_dir} (metrics.json: {json.dumps(str(Path(output_dir) / 'metrics.json'))})",
+        f"wrote {output_dir} (the reward model, its tokenizer and metrics.json)",
     ]
     return "\n".join(lines)

@@ -119,11 +119,11 @@ def _trl_pair(row: dict, loc: dict) -> tuple[str, str, str]:
 
 def _gap(row: dict, loc: dict) -> float | None:
     rates = [row.get("chosen_pass_rate"), row.get("rejected_pass_rate")]
+    for key, rate in zip(("chosen_pass_rate", "rejected_pass_rate"), rates, strict=True):
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float))):
+            raise DataError(f"expected a number, got {type(rate).__name__}", field=key, **loc)
     if any(r is None for r in rates):
         return None
-    for key, rate in zip(("chosen_pass_rate", "rejected_pass_rate"), rates, strict=True):
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)):
-            raise DataError(f"expected a number, got {type(rate).__name__}", field=key, **loc)
     return float(rates[0]) - float(rates[1])
 
 

@@ -42,7 +42,8 @@ class Renderer:
 
     def ids(self, texts: Iterable[str]) -> list[list[int]]:
         """Token ids of rendered texts (the chat template already holds every special token)."""
-        return self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        texts = list(texts)
+        return self.tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
 
     def encode(self, items: Iterable[tuple[str, str]]) -> list[list[int]]:
         """Token ids of ``(user message, program)`` items."""

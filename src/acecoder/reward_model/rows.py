@@ -93,10 +93,12 @@ def score_file(
     resume: bool = True,
     progress: bool = True,
     chunk: int | None = None,
+    notify=None,
 ) -> ScoreSummary:
     """Write ``input_path``'s rows to ``output_path`` with ``rm_score`` on every inference, all other fields
     kept. Finished rows go to ``OUTPUT.partial.jsonl`` as they complete; a rerun of the same command (same
-    input, model and settings) continues after them, even after ``kill -9``."""
+    input, model and settings) continues after them, even after ``kill -9``; ``notify(message)`` hears about
+    a resumed run."""
     from tqdm import tqdm
 
     input_path, output_path = Path(input_path), Path(output_path)
@@ -108,6 +110,8 @@ def score_file(
     run_id = fingerprint(input=file_identity(input_path), model=_model_identity(model), verb="score")
     checkpoint = Checkpoint(output_path, run_id, resume=resume)
     summary = ScoreSummary(rows_resumed=checkpoint.done)
+    if checkpoint.done and notify is not None:
+        notify(f"resuming: {checkpoint.done} rows already done in {checkpoint.path}")
     started, truncated_before = time.monotonic(), model.truncated
     bar = tqdm(
         total=count_rows(input_path),

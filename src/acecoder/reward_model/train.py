@@ -108,9 +108,10 @@ def _trl_args(config: RewardModelConfig, output_dir: Path, n_train: int, has_eva
         "max_length": config.max_length,
         "center_rewards_coefficient": config.center_rewards_coefficient,
         "bf16": bf16_ok if config.bf16 is None else config.bf16,
-        "gradient_checkpointing": gpu
+        "activation_checkpointing": gpu
         if config.gradient_checkpointing is None
         else config.gradient_checkpointing,
+        "dataloader_pin_memory": gpu,
         "eval_strategy": "steps" if evaluating else "no",
         "eval_steps": eval_steps if evaluating else None,
         "save_strategy": "steps" if config.save_steps else "no",
@@ -242,6 +243,8 @@ def train_reward_model(
     tokenizer.save_pretrained(output)
     metadata = {"template": template.to_dict(), "max_length": config.max_length, "base_model": config.model}
     (output / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    if (output / "trainer").is_dir() and not any((output / "trainer").iterdir()):
+        (output / "trainer").rmdir()  # nothing was checkpointed
     heldout = _score_heldout(output, eval_ids, config)
     metrics = {
         "heldout": {**heldout, "questions": len({p.group for p in eval_pairs})},
