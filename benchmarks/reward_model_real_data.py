@@ -37,10 +37,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("ACECODER_SHARED_DATA", REPO.parent / "shared" / "data"))
 SOURCE = DATA / "codet" / "humaneval_codegen16B_acecode_format.jsonl"
-CHAT_TEMPLATE = (
-    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
 CLI = [sys.executable, "-c", "from acecoder.cli import main; main()"]
 
 
@@ -56,32 +52,13 @@ def run(*args: str | Path) -> str:
 
 def build_model(folder: Path, texts: list[str], args: argparse.Namespace) -> Path:
     """A randomly initialised Qwen2 model and a BPE tokenizer trained on ``texts``."""
-    import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM, Qwen2Tokenizer
+    sys.path.insert(0, str(REPO / "tests"))
+    from tiny_models import build_tiny_chat_model
 
-    tok = Qwen2Tokenizer().train_new_from_iterator(
-        texts, vocab_size=args.vocab, new_special_tokens=["<|im_start|>", "<|im_end|>"]
-    )
-    tok.chat_template = CHAT_TEMPLATE
-    tok.eos_token, tok.pad_token = "<|im_end|>", "<|endoftext|>"
-    tok.save_pretrained(folder)
-    config = Qwen2Config(
-        vocab_size=len(tok),
-        hidden_size=args.hidden,
-        intermediate_size=args.hidden * 2,
-        num_hidden_layers=args.layers,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        head_dim=args.hidden // 4,
-        max_position_embeddings=2048,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-        bos_token_id=None,
-        tie_word_embeddings=True,
-    )
-    torch.manual_seed(args.seed)
-    Qwen2ForCausalLM(config).save_pretrained(folder)
-    return folder
+    return build_tiny_chat_model(
+        folder, hidden_size=args.hidden, num_layers=args.layers, num_heads=4, head_dim=args.hidden // 4,
+        vocab_size=args.vocab, initializer_range=0.02, seed=args.seed, texts=texts,
+    )  # fmt: skip
 
 
 def pick_rate(samples: list[dict], key) -> float:

@@ -23,10 +23,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("ACECODER_SHARED_DATA", REPO.parent / "shared" / "data"))
 SOURCE = DATA / "codet" / "humaneval_codegen16B_acecode_format.jsonl"
-CHAT_TEMPLATE = (
-    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
 
 
 def workload(stride: int) -> tuple[list[tuple[str, str, list[str]]], str]:
@@ -51,30 +47,13 @@ def workload(stride: int) -> tuple[list[tuple[str, str, list[str]]], str]:
 
 
 def build_model(folder: Path, texts: list[str], hidden: int, layers: int) -> Path:
-    import torch
-    from transformers import Qwen2Config, Qwen2ForSequenceClassification, Qwen2Tokenizer
+    sys.path.insert(0, str(REPO / "tests"))
+    from tiny_models import build_tiny_chat_model
 
-    tok = Qwen2Tokenizer().train_new_from_iterator(
-        texts, vocab_size=2048, new_special_tokens=["<|im_start|>", "<|im_end|>"]
-    )
-    tok.chat_template = CHAT_TEMPLATE
-    tok.eos_token, tok.pad_token = "<|im_end|>", "<|endoftext|>"
-    tok.save_pretrained(folder)
-    config = Qwen2Config(
-        vocab_size=len(tok),
-        hidden_size=hidden,
-        intermediate_size=hidden * 2,
-        num_hidden_layers=layers,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        head_dim=hidden // 4,
-        max_position_embeddings=4096,
-        pad_token_id=tok.pad_token_id,
-        num_labels=1,
-    )
-    torch.manual_seed(0)
-    Qwen2ForSequenceClassification(config).save_pretrained(folder)
-    return folder
+    return build_tiny_chat_model(
+        folder, hidden_size=hidden, num_layers=layers, num_heads=4, head_dim=hidden // 4, vocab_size=2048,
+        sequence_classification=True, initializer_range=0.02, texts=texts,
+    )  # fmt: skip
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from acecoder.reward_model.loading import load_reward_model, read_metadata
+from acecoder.reward_model.loading import METADATA_FILE, load_reward_model, read_metadata
 from acecoder.reward_model.render import Renderer
 from acecoder.sampling.prompt import PRESETS, PromptTemplate, get_prompt_template
 
@@ -73,8 +73,11 @@ class RewardModel:
         if template is not None:
             return get_prompt_template(template)
         recorded = self.metadata.get("template")
-        if isinstance(recorded, dict):
-            return dataclasses.replace(PromptTemplate(), **recorded)
+        if recorded is not None:
+            try:
+                return dataclasses.replace(PromptTemplate(), **recorded)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"{self.path / METADATA_FILE}: bad 'template' ({e})") from None
         return PRESETS["acecodepair" if self.layout == "acecoderm" else "sampling"]
 
     def _position_limit(self) -> int:
