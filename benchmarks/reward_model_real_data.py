@@ -147,7 +147,18 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--max-length", type=int, default=768)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--report-only", action="store_true", help="recompute the figures of a finished --out"
+    )
     args = parser.parse_args()
+    if args.report_only:
+        from acecoder.data import read_rows
+
+        questions = {k: len(read_rows(args.out / f"{k}_rows.jsonl")) for k in ("train", "heldout")}
+        previous = args.out / "summary.json"
+        seconds = json.loads(previous.read_text())["seconds"] if previous.is_file() else 0.0
+        report(args.out, args, questions, seconds)
+        return
     if not SOURCE.is_file():
         sys.exit(f"{SOURCE} is absent (set ACECODER_SHARED_DATA)")
     started = time.monotonic()
@@ -184,20 +195,44 @@ def main() -> None:
     run("score", out / "heldout_rows.jsonl", out / "heldout_scored.jsonl", "--model", out / "rm",
         "--batch-size", 16, "--threads", 1, "--no-progress")  # fmt: skip
 
+    report(out, args, {"train": len(train_rows), "heldout": len(held_rows)}, time.monotonic() - started)
+
+
+def gain_interval(rows: list[dict], n: int | None, seed: int) -> tuple[float, float, float]:
+    """Mean per-question gain of best-of-N by rm_score over the average sample, with a 95% bootstrap interval
+    over questions."""
+    draws = 1 if n is None else 200
+    gains = []
+    for row in rows:
+        picks = best_of_n([row], n, draws, seed)
+        gains.append(picks["best-of-N by rm_score"] - picks["average (random sample)"])
+    rng = random.Random(seed)
+    means = sorted(statistics.mean(rng.choices(gains, k=len(gains))) for _ in range(5000))
+    return statistics.mean(gains), means[124], means[-125]
+
+
+def report(out: Path, args: argparse.Namespace, questions: dict[str, int], seconds: float) -> None:
+    """Best-of-N and ranking figures from a finished run's files; written to ``out/summary.json``."""
+    from acecoder.data import read_rows
+
     metrics = json.loads((out / "rm" / "metrics.json").read_text())
     scored = read_rows(out / "heldout_scored.jsonl")
     results = {
-        "questions": {"train": len(train_rows), "heldout": len(held_rows)},
+        "questions": questions,
         "pairs": metrics["pairs"],
         "heldout_pair_accuracy": metrics["heldout"],
         "eval_history": metrics["training"]["eval_history"],
         "train_seconds": metrics["training"]["seconds"],
         "best_of_100": best_of_n(scored, None, 1, args.seed),
         "best_of_16": best_of_n(scored, 16, 200, args.seed),
+        "rm_gain_over_average": {
+            "N=16": gain_interval(scored, 16, args.seed),
+            "N=100": gain_interval(scored, None, args.seed),
+        },
         "ranking": ranking(scored),
         "model": {"hidden": args.hidden, "layers": args.layers, "vocab": args.vocab},
         "args": {k: str(v) for k, v in vars(args).items()},
-        "seconds": round(time.monotonic() - started, 1),
+        "seconds": round(seconds, 1),
     }
     (out / "summary.json").write_text(json.dumps(results, indent=2) + "\n")
     h = metrics["heldout"]
@@ -205,6 +240,10 @@ def main() -> None:
     print(f"\n| pick on {len(scored)} held-out questions | N = 16 | N = 100 |\n|---|---:|---:|")
     for name in RULES:
         print(f"| {name} | {results['best_of_16'][name]:.3f} | {results['best_of_100'][name]:.3f} |")
+    for n, (mean, low, high) in results["rm_gain_over_average"].items():
+        print(
+            f"best-of-N by rm_score minus average, {n}: {mean:+.3f} (95% bootstrap over questions {low:+.3f} to {high:+.3f})"
+        )
     r = results["ranking"]
     print(
         f"\nper-question AUC vs the official verdicts ({r['questions_with_both_verdicts']} questions with both): "

@@ -232,3 +232,19 @@ def test_config_from_reads_json_and_rejects_bad_sets(tmp_path):
         load_config(None, None, ["lr"])
     with pytest.raises(ValueError, match=r"--set epochs=x: 'epochs' must be float"):
         load_config(None, None, ["epochs=x"])
+
+
+@pytest.mark.shared_data
+def test_released_row_pairs_read_back_to_the_text_they_were_written_as(shared_data, tmp_path):
+    """Pairs of the released AceCode-87K row in the AceCodePair shape: detected as the AceCodePair prompt, and
+    re-rendering each program gives back exactly the chosen/rejected text, so nothing is lost in training."""
+    from acecoder.data import read_rows
+
+    out = tmp_path / "pairs.jsonl"
+    make_pairs(shared_data / "acecode" / "acecode87k_sample_open_instruct.jsonl", out, format="acecodepair")
+    rows, data = read_rows(out), read_pairs(out)
+    assert data.shape == "acecodepair" and len(data.pairs) + data.identical == len(rows) > 10
+    template = resolve_template(None, rendered_prompts=[p.prompt for p in data.pairs], has_tests=False)
+    assert template == ACECODEPAIR_TEMPLATE
+    written = [(r["chosen"], r["rejected"]) for r in rows if r["chosen"] != r["rejected"]]
+    assert [(template.answer_text(p.chosen), template.answer_text(p.rejected)) for p in data.pairs] == written

@@ -43,6 +43,8 @@ def score_command(
 
     if not input.is_file():
         raise fail(f"{input}: no such file")
+    if input.resolve() == output.resolve():
+        raise fail(f"{output}: the output would overwrite the input")
     try:
         file_format(input)
         file_format(output)

@@ -48,7 +48,12 @@ class RewardModel:
             raise ValueError("batch_size must be at least 1")
         if padding_side not in ("left", "right"):
             raise ValueError("padding_side must be 'left' or 'right'")
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        try:
+            self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        except RuntimeError as e:
+            raise ValueError(f"device {device!r}: {e}") from None
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {device!r}: no CUDA GPU is available")
         if dtype is None and self.device.type == "cuda" and torch.cuda.is_bf16_supported():
             dtype = torch.bfloat16
         loaded = load_reward_model(path, dtype=dtype)
