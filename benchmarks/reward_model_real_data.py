@@ -219,7 +219,7 @@ def report(out: Path, args: argparse.Namespace, questions: dict[str, int], secon
     scored = read_rows(out / "heldout_scored.jsonl")
     results = {
         "questions": questions,
-        "pairs": metrics["pairs"],
+        "pairs": metrics["pair_counts"],
         "heldout_pair_accuracy": metrics["heldout"],
         "eval_history": metrics["training"]["eval_history"],
         "train_seconds": metrics["training"]["seconds"],

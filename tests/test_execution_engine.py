@@ -180,16 +180,23 @@ def test_programs_do_not_see_files_an_earlier_program_left_anywhere():
         assert result.test_results == [1, 1]
 
 
-def test_files_under_tmp_stay_visible_and_tempfile_works(tmp_path):
-    """The caller's files (e.g. a checkout or a venv under /tmp) are never hidden by the sandbox's scratch."""
+def test_an_interpreter_installed_under_tmp_runs_and_tempfile_works(tmp_path):
+    """The interpreter's own tree is visible wherever it is installed (here a venv under /tmp); the caller's
+    other files are not."""
+    import subprocess
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     (tmp_path / "helper_mod.py").write_text("VALUE = 7\n")
-    program = f"import sys, tempfile\nsys.path.insert(0, {str(tmp_path)!r})\nimport helper_mod\n"
+    program = f"import os, sys, tempfile\nhelper = {str(tmp_path / 'helper_mod.py')!r}\n"
     tests = [
-        "assert helper_mod.VALUE == 7",
+        f"assert sys.prefix.startswith({str(tmp_path)!r})",
         "fd, name = tempfile.mkstemp()\nassert name.startswith(tempfile.gettempdir())",
+        "assert not os.path.exists(helper)",
     ]
-    with ExecutionEngine(workers=1) as engine:
-        assert engine.run_one(program, tests).test_results == [1, 1]
+    with ExecutionEngine(workers=1, interpreter=str(venv / "bin" / "python")) as engine:
+        result = engine.run_one(program, tests)
+        assert result.test_results == [1, 1, 1], result.errors
 
 
 def test_lone_surrogates_in_completions_do_not_break_writing(tmp_path):
@@ -207,3 +214,15 @@ def test_a_nested_run_in_the_same_thread_fails_clearly_instead_of_deadlocking(en
         engine.run_one(ADD, ["assert add(2, 2) == 4"])
     assert [r.test_results for r in outer] == [[1], [1]]
     assert engine.run_one(ADD, ["assert add(2, 2) == 4"]).test_results == [1]
+
+
+def test_without_namespaces_programs_still_run_in_a_private_scratch_directory():
+    with ExecutionEngine(workers=1, isolation="none") as engine:
+        assert engine.isolation.get("network") == "host"
+        locker = "import os\nos.mkdir('d')\nopen('d/f', 'w').close()\nos.chmod('d', 0)\nos.chmod('.', 0)\n"
+        assert engine.run_one(locker, ["assert True"]).test_results == [1]
+        look = "import os\nopen('f', 'w').write('x')\nleft = os.listdir('.')\n"
+        assert engine.run_one(look + ADD, ["assert left == ['f']", "assert add(1, 2) == 3"]).test_results == [
+            1,
+            1,
+        ]

@@ -14,20 +14,19 @@ import pytest
 from acecoder.execution import ExecutionEngine, Limits
 
 REPO = Path(__file__).resolve().parents[1]
-UID_BASE = 64000
 FAST = Limits(timeout=0.5, setup_timeout=1.0, wall_factor=2.0, wall_extra=0.5, max_processes=16)
 pytestmark = pytest.mark.skipif(os.getuid() != 0, reason="the full isolation suite runs as root (CI does)")
 
 
 @pytest.fixture(scope="module")
 def engine():
-    with ExecutionEngine(workers=2, limits=FAST, uid_base=UID_BASE) as engine:
+    with ExecutionEngine(workers=2, limits=FAST) as engine:
         assert engine.isolation.get("network") == "none", engine.isolation
         yield engine
 
 
-def _sandbox_processes() -> list[int]:
-    """Processes of the sandbox uids still alive on the host (programs and their descendants)."""
+def _sandbox_processes(base: int) -> list[int]:
+    """Processes of the engine's sandbox uids still alive on the host (programs and their descendants)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -37,25 +36,18 @@ def _sandbox_processes() -> list[int]:
         except OSError:
             continue
         uid_line = next(line for line in status.splitlines() if line.startswith("Uid:"))
-        if UID_BASE <= int(uid_line.split()[1]) < UID_BASE + 2 and "sandbox_server" not in _cmdline(entry):
+        if base <= int(uid_line.split()[1]) < base + 2:
             found.append(int(entry))
     return found
-
-
-def _cmdline(pid: str) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return ""
 
 
 @pytest.fixture(autouse=True)
 def host_left_as_it_was(engine):
     yield
     deadline = time.monotonic() + 2
-    while _sandbox_processes() and time.monotonic() < deadline:
+    while _sandbox_processes(engine.uids.base) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _sandbox_processes() == []
+    assert _sandbox_processes(engine.uids.base) == []
 
 
 OK = "def ok():\n    return 1\n"
@@ -112,7 +104,7 @@ def test_detached_and_double_forked_processes_do_not_outlive_the_program(engine)
 
 
 def test_segfault_in_a_test_fails_that_test_only(engine):
-    result = engine.run_one(OK, ["import ctypes\nctypes.string_at(0)", "assert ok() == 1"])
+    result = engine.run_one(OK, ["import faulthandler\nfaulthandler._sigsegv()", "assert ok() == 1"])
     assert result.test_results == [0, 1]
     assert result.errors[0] == "crash:SIGSEGV"
 
@@ -313,5 +305,5 @@ def test_printing_a_verdict_forges_nothing(engine):
 
 def test_strict_equality_can_be_turned_off(engine):
     program = FORGERS["always-equal"] + "def answer():\n    return F()\n"
-    lax = Limits(timeout=0.5, strict_equality=False)
+    lax = Limits(timeout=0.5, strict_equality=False, split_tests=False)
     assert engine.run_one(program, ["assert answer() == 42"], lax).test_results == [1]

@@ -119,9 +119,9 @@ def test_training_ranks_held_out_questions_and_writes_metrics(trained):
     on_disk = json.loads((folder / "metrics.json").read_text())
     assert on_disk == json.loads(json.dumps(metrics))
     assert metrics["heldout"]["accuracy"] >= 0.9
-    assert metrics["heldout"]["pairs"] == metrics["pairs"]["eval"] == 36  # 12 questions x 3 pairs
+    assert metrics["heldout"]["pairs"] == metrics["pair_counts"]["eval"] == 36  # 12 questions x 3 pairs
     assert metrics["questions"] == {"train": 36, "eval": 12}
-    assert metrics["pairs"]["dropped_for_length"] == {"train": 0, "eval": 0}
+    assert metrics["pair_counts"]["dropped_for_length"] == {"train": 0, "eval": 0}
     assert metrics["training"]["eval_history"], "no evaluation during training"
     assert metrics["config"]["learning_rate"] == 1e-3
     assert metrics["template"]["num_tests"] == 2  # the pairs carry tests: the sampling prompt shows two
@@ -197,10 +197,10 @@ def test_pairs_over_max_length_are_dropped_and_counted_with_margin_and_centering
     write_rows(pairs, rows)
     config = quick_config(max_length=200, max_steps=2, margin_scale=1.0, center_rewards_coefficient=0.01)
     metrics = train_reward_model(pairs, tmp_path / "rm", config)
-    dropped = metrics["pairs"]["dropped_for_length"]
+    dropped = metrics["pair_counts"]["dropped_for_length"]
     assert dropped["train"] + dropped["eval"] == 4
-    assert metrics["pairs"]["trained_on"] == metrics["pairs"]["train"] - dropped["train"]
-    assert metrics["heldout"]["pairs"] == metrics["pairs"]["eval"] - dropped["eval"]
+    assert metrics["pair_counts"]["trained_on"] == metrics["pair_counts"]["train"] - dropped["train"]
+    assert metrics["heldout"]["pairs"] == metrics["pair_counts"]["eval"] - dropped["eval"]
     assert metrics["training"]["steps_done"] == 2
 
 
@@ -427,3 +427,39 @@ def test_score_kill_9_then_rerun_finishes_without_rescoring(trained, tmp_path):
         programs = [extract_program(inf["completion"]) for inf in row["inferences"]]
         expected = rm.score(row["question"], programs, row["test_cases"])
         assert [inf["rm_score"] for inf in row["inferences"]] == pytest.approx(expected, abs=1e-4)
+
+
+@pytest.mark.slow
+def test_pipeline_run_trains_then_scores_and_keeps_both_on_a_rerun(tmp_path):
+    import yaml
+
+    from acecoder.pipeline.runconfig import load_run_config
+    from acecoder.pipeline.runner import run_pipeline
+
+    rows = acecode_rows(range(24), extra=0)
+    for row in rows:  # pass rates as execute would give them: the right program passes, the others fail
+        for inf in row["inferences"]:
+            inf["pass_rate"] = 1.0 if inf["completion_id"] == 0 else 0.25
+    write_rows(tmp_path / "rows.jsonl", rows)
+    train = {"model": str(tiny_chat_model()), "learning_rate": 1e-3, "warmup_ratio": 0.0, "max_steps": 30}
+    train |= {"batch_size": 8, "grad_accum": 1, "eval_split": 0.25, "logging_steps": 100}
+    config = {
+        "run_dir": "run",
+        "input": "rows.jsonl",
+        "shard_rows": 10,
+        "stages": {"pairs": {"format": "trl"}, "train-rm": train, "score": {}},
+    }
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump(config))
+    log: list[str] = []
+    run_pipeline(load_run_config(tmp_path / "run.yaml"), log=log.append)
+    run_dir = tmp_path / "run"
+    metrics = json.loads((run_dir / "train-rm" / "metrics.json").read_text())
+    assert metrics["accuracy"] >= 0.9 and metrics["pairs"] == 36  # 18 train questions x 2 pairs
+    scored = [r for shard in sorted((run_dir / "score").glob("shard-*.parquet")) for r in read_rows(shard)]
+    assert [r["id"] for r in scored] == [r["id"] for r in rows]
+    assert all(isinstance(inf["rm_score"], float) for r in scored for inf in r["inferences"])
+    assert sum(r["inferences"][0]["rm_score"] > r["inferences"][1]["rm_score"] for r in scored) >= 22
+    again: list[str] = []
+    run_pipeline(load_run_config(tmp_path / "run.yaml"), log=again.append)
+    assert any(line.startswith("train-rm: done") and "nothing to redo" in line for line in again)
+    assert any(line.startswith("score: done") and "nothing to redo" in line for line in again)

@@ -178,9 +178,13 @@ def test_template_follows_the_pairs():
 def test_config_file_then_options_then_sets(tmp_path):
     path = tmp_path / "rm.yaml"
     path.write_text("model: base\nlearning_rate: 2.0e-5\nbatch_size: 8\ntrl: {optim: adamw_torch}\n")
-    config = load_config(path, {"batch_size": 16, "epochs": None}, ["eval_steps=0", "lora=true"])
+    config = load_config(
+        path, {"batch_size": 16, "epochs": None}, ["eval_steps=0", "lora=true", "trl.max_grad_norm=0.5"]
+    )
     assert (config.model, config.learning_rate, config.batch_size, config.epochs) == ("base", 2e-5, 16, 1.0)
-    assert config.eval_steps == 0 and config.lora and config.trl == {"optim": "adamw_torch"}
+    assert config.eval_steps == 0 and config.lora
+    assert config.trl == {"optim": "adamw_torch", "max_grad_norm": 0.5}
+    assert load_config(None, None, ["learning_rate=1e-5"]).learning_rate == 1e-5  # YAML 1.1 reads a string
     assert config.accumulation() == 128 // 16
     # An explicit --grad-accum wins over the file's global batch.
     assert load_config(path, {"grad_accum": 3}).accumulation() == 3
@@ -228,7 +232,7 @@ def test_config_from_reads_json_and_rejects_bad_sets(tmp_path):
     path.write_text(json.dumps({"max_length": None, "lora_target_modules": ["q_proj", "v_proj"]}))
     config = config_from(RewardModelConfig, path)
     assert config.max_length is None and config.lora_target_modules == ["q_proj", "v_proj"]
-    with pytest.raises(ValueError, match="expected key=value"):
+    with pytest.raises(ValueError, match="expected KEY=VALUE"):
         load_config(None, None, ["lr"])
     with pytest.raises(ValueError, match=r"--set epochs=x: 'epochs' must be float"):
         load_config(None, None, ["epochs=x"])

@@ -81,7 +81,7 @@ def train_rm_command(
 
 
 def _summary(metrics: dict, output_dir: Path) -> str:
-    p, h, t = metrics["pairs"], metrics["heldout"], metrics["training"]
+    p, h, t = metrics["pair_counts"], metrics["heldout"], metrics["training"]
     accuracy = "n/a" if h["accuracy"] is None else f"{h['accuracy']:.4f}"
     lines = [
         f"pairs read: {p['read']}   identical programs left out: {p['identical_left_out']}",

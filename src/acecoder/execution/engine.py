@@ -22,9 +22,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from acecoder.execution.judge import judge
 from acecoder.execution.limits import Limits
+from acecoder.execution.split import InProcessTest, SplitTest, split_cached
+from acecoder.execution.uids import UidRange
 
-SERVER_FILE = Path(__file__).with_name("sandbox_server.py")
+SANDBOX_DIR = Path(__file__).with_name("sandbox")
+# The server is the stdlib-only package in sandbox/, loaded by path under a name no program would import, so it
+# runs under any interpreter a user picks (which need not have acecoder installed).
+_BOOT = (
+    "import sys, importlib.util as u\n"
+    "sys.path[:] = [p for p in sys.path if p]\n"
+    "d = sys.argv[1]\n"
+    "s = u.spec_from_file_location('acecoder_sandbox', d + '/__init__.py', submodule_search_locations=[d])\n"
+    "m = u.module_from_spec(s); sys.modules['acecoder_sandbox'] = m; s.loader.exec_module(m)\n"
+    "from acecoder_sandbox.server import run_main\n"
+    "run_main()\n"
+)
 _HEADER = struct.Struct(">I")
 _RETRIES = 2  # fresh servers a job may kill before it is reported as an infrastructure error
 _DEPTH = 2  # jobs queued per server, so that it never waits for the engine between two programs
@@ -51,11 +65,19 @@ _PASSED_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"
 
 @dataclass(frozen=True)
 class Job:
-    """One program to run against its tests (each test is Python source run in the program's namespace)."""
+    """One program to run against its tests (each test is Python source run after the program, over its names).
+
+    ``stop_on_failure``: stop at the first test that fails (later tests fail as "skipped"; a wrong value found by
+    the judge does not stop the sandbox, an exception or timeout does). ``capture``: keep the value of each
+    test that is a bare expression in ``JobResult.values``. ``timeouts``: CPU seconds per test, overriding
+    ``limits.timeout``."""
 
     program: str
     tests: Sequence[str]
     limits: Limits | None = None
+    stop_on_failure: bool = False
+    capture: bool = False
+    timeouts: Sequence[float] | None = None
 
 
 @dataclass
@@ -71,10 +93,20 @@ class JobResult:
     output: str = ""
     wall_time: float = 0.0
     restarts: int = 0
+    cpu_time: float = 0.0
+    """CPU seconds the program and its tests used (over its whole process tree when cgroups are available)."""
+    modes: list[str] = field(default_factory=list)
+    """How each test ran: "split" (probes in the sandbox, check by the trusted judge) or "process" (inside
+    the program's process, with mitigations)."""
+    values: list[Any] | None = None
+    """With ``Job(capture=True)``: each bare-expression test's value (see :mod:`acecoder.execution.values`)."""
 
     @property
     def pass_rate(self) -> float | None:
-        return sum(self.test_results) / len(self.test_results) if self.test_results else None
+        """passed / tests; None without tests and when the engine (not the program) failed."""
+        if self.infra_error or not self.test_results:
+            return None
+        return sum(self.test_results) / len(self.test_results)
 
     @property
     def passed_all(self) -> bool:
@@ -114,7 +146,7 @@ class _Server:
         env.setdefault("LANG", "C.UTF-8")
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
         self.process = subprocess.Popen(
-            [self.interpreter, "-s", "-B", str(SERVER_FILE), json.dumps(self.config)],
+            [self.interpreter, "-s", "-B", "-c", _BOOT, str(SANDBOX_DIR), json.dumps(self.config)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,
@@ -155,6 +187,12 @@ class _Server:
         """One whole message (blocking; called once the pipe is readable)."""
         (size,) = _HEADER.unpack(self._read_exact(_HEADER.size))
         return json.loads(self._read_exact(size))
+
+    def recv_reply(self) -> tuple[dict[str, Any], bytes]:
+        """A job's reply: its header and the raw probe values that follow it."""
+        reply = self.recv()
+        (size,) = _HEADER.unpack(self._read_exact(_HEADER.size))
+        return reply, self._read_exact(size) if size else b""
 
     def stop(self) -> None:
         if self.process is None:
@@ -199,26 +237,35 @@ class ExecutionEngine:
         interpreter: str | None = None,
         isolation: str = "auto",
         preload: Sequence[str] = DEFAULT_PRELOAD,
-        uid_base: int = 64000,
+        uid_base: int | None = None,
         scratch_mb: int = 256,
     ):
         if isolation not in ("auto", "namespaces", "none"):
             raise ValueError(f"isolation must be auto, namespaces or none, got {isolation!r}")
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers = workers or os.cpu_count() or 1
         self.limits = limits or Limits()
         self.interpreter = interpreter or sys.executable
+        # Programs of different engines never share a uid (one could exhaust the other's process limit).
+        self.uids = UidRange(self.workers, base=uid_base)
         self._servers = [
             _Server(
                 {
-                    "uid": uid_base + i,
+                    "uid": self.uids.base + i,
                     "isolation": isolation,
                     "preload": list(preload),
                     "scratch_mb": scratch_mb,
+                    "engine": f"acecoder-{self.uids.name}",
+                    "worker": i,
+                    "workers": self.workers,
+                    "limits": self.limits.to_wire(),
                 },
                 self.interpreter,
             )
             for i in range(self.workers)
         ]
+        self._cgroup_dirs: set[str] = set()
         self._lock = threading.Lock()
         self._runner: int | None = None  # the thread consuming the current run
         self._wire: dict[Limits, dict[str, Any]] = {}
@@ -238,6 +285,9 @@ class ExecutionEngine:
                 server.stop()
             raise
         self.isolation = infos[0].get("isolation", {})
+        for info in infos:
+            self._cgroup_dirs.update(info.get("cgroups", []))
+        _remove_stale_cgroups({os.path.dirname(os.path.dirname(d)) for d in self._cgroup_dirs})
         for message in dict.fromkeys(w for info in infos for w in info.get("warnings", [])):
             warnings.warn(f"sandbox: {message}", RuntimeWarning, stacklevel=2)
         self._started = True
@@ -250,7 +300,16 @@ class ExecutionEngine:
             server.hang_up()
         for server in self._servers:
             server.stop()
+        parents = {os.path.dirname(d) for d in self._cgroup_dirs}
+        for directory in sorted(self._cgroup_dirs | parents, key=len, reverse=True):  # workers, then engine
+            try:
+                os.rmdir(directory)
+            except OSError:
+                pass
         self._started = False
+
+    def __del__(self) -> None:
+        self.uids.release()
 
     def __enter__(self) -> ExecutionEngine:
         return self.start()
@@ -274,8 +333,10 @@ class ExecutionEngine:
             finally:
                 self._runner = None
 
-    def run_one(self, program: str, tests: Sequence[str], limits: Limits | None = None) -> JobResult:
-        return next(iter(self.run([Job(program, tests, limits)])))
+    def run_one(
+        self, program: str, tests: Sequence[str], limits: Limits | None = None, **options: Any
+    ) -> JobResult:
+        return next(iter(self.run([Job(program, tests, limits, **options)])))
 
     def _dispatch(self, source: Iterator[Job]) -> Iterator[JobResult]:
         """Keep up to two jobs queued at each server (it starts the next one without waiting for us) and
@@ -298,10 +359,10 @@ class ExecutionEngine:
                             exhausted = True
                             break
                         if not job.tests:
-                            done[submitted] = JobResult([], [])
+                            done[submitted] = JobResult([], [], values=[] if job.capture else None)
                             submitted += 1
                             continue
-                        carry = _Pending(submitted, job, self._encode(job))
+                        carry = _Pending(submitted, job, *self._encode(job))
                         submitted += 1
                     server = min(queues, key=lambda s: len(queues[s]))
                     queue = queues[server]
@@ -330,9 +391,14 @@ class ExecutionEngine:
                         continue
                     head = queue[0]
                     try:
-                        done[head.index] = _result(head.job, server.recv())
+                        reply, blob = server.recv_reply()
+                        done[head.index] = _result(head, reply, blob)
                         queue.popleft()
                         outstanding -= 1
+                        if reply.get("retire"):  # it could not clean up after a program: a fresh server
+                            self._restart(server, by_fd, poller)
+                            for pending in queue:
+                                server.send(pending.data)
                     except (EOFError, OSError, ValueError, struct.error):
                         # The server died under its first job (e.g. a program signalled it): restart, retry that
                         # job a bounded number of times, and resend the jobs queued behind it.
@@ -351,12 +417,33 @@ class ExecutionEngine:
                 if queue:
                     self._restart(server, by_fd, None)
 
-    def _encode(self, job: Job) -> bytes:
+    def _encode(self, job: Job) -> tuple[bytes, list[SplitTest | InProcessTest]]:
+        """The wire message (expected values of split tests never in it) and each test's split."""
         limits = job.limits or self.limits
         wire = self._wire.get(limits)
         if wire is None:
             wire = self._wire[limits] = limits.to_wire()
-        return _frame({"program": job.program, "tests": list(job.tests), "limits": wire})
+        if job.timeouts is not None:
+            if len(job.timeouts) != len(job.tests):
+                raise ValueError(f"{len(job.timeouts)} timeouts for {len(job.tests)} tests")
+            wire = dict(wire, timeouts=[float(t) for t in job.timeouts])
+        splits = [
+            split_cached(test) if limits.split_tests else InProcessTest(test, "split off")
+            for test in job.tests
+        ]
+        tests = [
+            {"probes": list(t.probes), "names": list(t.names)}
+            if isinstance(t, SplitTest)
+            else {"source": t.source}
+            for t in splits
+        ]
+        message = {
+            "program": job.program,
+            "tests": tests,
+            "limits": wire,
+            "stop_on_failure": job.stop_on_failure,
+        }
+        return _frame(message), splits
 
     def _send(self, server: _Server, data: bytes, by_fd, poller, queues) -> None:
         try:
@@ -379,11 +466,39 @@ class ExecutionEngine:
             poller.register(server.fileno(), select.POLLIN)
 
 
+def _remove_stale_cgroups(roots: set[str]) -> None:
+    """Remove the (empty) cgroups engines that died without closing left behind."""
+    for root in roots:
+        try:
+            names = os.listdir(root)
+        except OSError:
+            continue
+        for name in names:
+            if (
+                not name.startswith("acecoder-e")
+                or not name[10:].isdigit()
+                or UidRange.in_use(int(name[10:]))
+            ):
+                continue
+            engine_dir = os.path.join(root, name)
+            for worker in os.listdir(engine_dir) if os.path.isdir(engine_dir) else []:
+                if os.path.isdir(os.path.join(engine_dir, worker)):
+                    try:
+                        os.rmdir(os.path.join(engine_dir, worker))
+                    except OSError:
+                        pass
+            try:
+                os.rmdir(engine_dir)
+            except OSError:
+                pass
+
+
 @dataclass(eq=False)
 class _Pending:
     index: int
     job: Job
     data: bytes
+    splits: list[SplitTest | InProcessTest]
     attempt: int = 0
 
     @property
@@ -396,22 +511,41 @@ def _frame(message: dict[str, Any]) -> bytes:
     return _HEADER.pack(len(data)) + data
 
 
-def _result(job: Job, reply: dict[str, Any]) -> JobResult:
+def _result(pending: _Pending, reply: dict[str, Any], blob: bytes) -> JobResult:
+    """The job's result: the sandbox's verdicts, with every split test judged here on its probes' values."""
+    job, splits = pending.job, pending.splits
     if reply.get("infra"):
         return _infra_result(job, reply["infra"])
+    results, errors = reply["results"], reply["errors"]
+    records = {test: blob[offset : offset + size] for test, offset, size in reply.get("values", [])}
+    values: list[Any] | None = [None] * len(splits) if job.capture else None
+    first_failure = None
+    for index, split in enumerate(splits):
+        if isinstance(split, SplitTest) and errors[index] in ("values", "raised"):
+            verdict, value = judge(split, records.get(index))
+            results[index], errors[index] = (1, None) if verdict is None else (0, verdict)
+            if values is not None and split.expression:
+                values[index] = value
+        if job.stop_on_failure and first_failure is None and errors[index] is not None:
+            first_failure = index
+        elif first_failure is not None:
+            results[index], errors[index] = 0, "skipped"
     return JobResult(
-        test_results=reply["results"],
-        errors=reply["errors"],
+        test_results=results,
+        errors=errors,
         setup_error=reply.get("setup"),
         output=reply.get("output", ""),
         wall_time=reply.get("wall", 0.0),
         restarts=reply.get("restarts", 0),
+        cpu_time=reply.get("cpu", 0.0),
+        modes=["split" if isinstance(split, SplitTest) else "process" for split in splits],
+        values=values,
     )
 
 
 def _infra_result(job: Job, reason: str) -> JobResult:
     n = len(job.tests)
-    return JobResult([0] * n, ["infra"] * n, infra_error=reason)
+    return JobResult([0] * n, ["infra"] * n, infra_error=reason, values=[None] * n if job.capture else None)
 
 
 @dataclass
@@ -424,6 +558,10 @@ class ExecutionSummary:
     all_passed: int = 0
     timeouts: int = 0
     infra_errors: int = 0
+    budget_exhausted: int = 0
+    """Programs that spent their whole CPU budget (``Limits.program_timeout``) before their last test."""
+    split_tests: int = 0
+    """Tests judged outside the program's process (the rest ran inside it, with mitigations)."""
     errors: dict[str, int] = field(default_factory=dict)
     setup_errors: dict[str, int] = field(default_factory=dict)
 
@@ -432,16 +570,18 @@ class ExecutionSummary:
         self.tests += len(result.test_results)
         self.passed += sum(result.test_results)
         self.all_passed += result.passed_all
+        self.split_tests += result.modes.count("split")
         if result.infra_error:
             self.infra_errors += 1
         if result.setup_error:
             self.setup_errors[result.setup_error] = self.setup_errors.get(result.setup_error, 0) + 1
+        self.budget_exhausted += "timeout:budget" in result.errors
         for error in result.errors:
             if error is None:
                 continue
-            kind = error.split(":", 1)[0] if error.startswith(("setup:", "test:")) else error
+            kind = error.split(":", 1)[0] if error.startswith(("setup:", "test:", "timeout:")) else error
             self.errors[kind] = self.errors.get(kind, 0) + 1
-            self.timeouts += error == "timeout"
+            self.timeouts += kind == "timeout"
 
     @property
     def pass_rate(self) -> float:

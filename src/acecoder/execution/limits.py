@@ -17,12 +17,17 @@ class Limits:
     """CPU seconds each test may use."""
     setup_timeout: float = 5.0
     """CPU seconds the program's own top-level code (imports, definitions) may use."""
+    program_timeout: float | None = 4.0
+    """CPU seconds for the program and all its tests together, over its whole process tree (re-runs after a
+    crash or timeout included); tests not reached once it is spent fail as timeouts. None: no such budget."""
     wall_factor: float = 3.0
     wall_extra: float = 1.0
     memory_mb: int = 4096
     """Address-space cap of the program's process (numpy needs well over 1 GiB of address space)."""
     output_bytes: int = 65536
     """Captured stdout + stderr per program; the rest is drained and dropped."""
+    value_bytes: int = 16 * 1024 * 1024
+    """Values a program's probes may return, in canonical JSON, per program (larger values fail their test)."""
     file_mb: int = 64
     """Largest file a program may write (its scratch directory is private and emptied after each program)."""
     max_processes: int = 64
@@ -30,13 +35,20 @@ class Limits:
     max_files: int = 256
     """Open file descriptors."""
     strict_equality: bool = True
-    """Values whose type forges equality never equal a builtin-typed expected value in tests."""
+    """In tests run inside the program's process: values whose type forges equality never equal a
+    builtin-typed expected value."""
+    split_tests: bool = True
+    """Judge every test that can be split outside the program's process (expected values never enter it)."""
 
     def __post_init__(self) -> None:
         for name in ("timeout", "setup_timeout", "wall_factor"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("memory_mb", "output_bytes", "file_mb", "max_processes", "max_files"):
+        if self.program_timeout is not None and self.program_timeout <= 0:
+            raise ValueError(f"program_timeout must be positive or None, got {self.program_timeout}")
+        if self.wall_extra < 0:
+            raise ValueError(f"wall_extra must not be negative, got {self.wall_extra}")
+        for name in ("memory_mb", "output_bytes", "value_bytes", "file_mb", "max_processes", "max_files"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
 

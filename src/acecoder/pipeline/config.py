@@ -30,28 +30,19 @@ def read_text(path: str | os.PathLike, what: str) -> str:
         return Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise ValueError(f"{path}: cannot read the {what} ({e.strerror or e})") from None
+    except UnicodeDecodeError as e:
+        line = Path(path).read_bytes()[: e.start].count(b"\n") + 1
+        raise ValueError(
+            f"{path}: line {line}: the {what} is not valid UTF-8; re-encode it as UTF-8"
+        ) from None
 
 
 # ---- config dataclasses: a YAML/JSON file, then overrides ---------------------------------------------------
 
 
-def parse_override(text: str) -> tuple[str, Any]:
-    """``key=value`` with the value read as YAML (``lr=1e-5``, ``lora=true``, ``eval_steps=null``)."""
-    import yaml
-
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise ValueError(f"--set {text!r}: expected key=value")
-    try:
-        parsed = yaml.safe_load(value) if value.strip() else ""
-    except yaml.YAMLError:
-        parsed = value
-    return key.strip(), parsed
-
-
 def _accepts(annotation: Any, value: Any) -> Any:
     """``value`` converted to ``annotation`` (str, int, float, bool, dict, list and their ``| None``), or raise
-    TypeError."""
+    TypeError. Floats also come as YAML 1.1 leaves them, as strings (``1e-5``)."""
     import types
     import typing
 
@@ -70,15 +61,16 @@ def _accepts(annotation: Any, value: Any) -> Any:
             except TypeError:
                 continue
         raise TypeError
-    if origin is typing.Literal:
-        if value in typing.get_args(annotation):
-            return value
-        raise TypeError
     base = origin or annotation
     if base is bool:
         if isinstance(value, bool):
             return value
         raise TypeError
+    if base is float and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            raise TypeError from None
     if base is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if base is int and isinstance(value, int) and not isinstance(value, bool):
@@ -96,16 +88,16 @@ def config_from(
     cls: type,
     path: str | os.PathLike | None = None,
     options: dict[str, Any] | None = None,
-    sets: list[str] | None = None,
-    *,
-    base: Any = None,
+    sets: list[str] | tuple[str, ...] = (),
 ) -> Any:
-    """A config dataclass: ``base`` (default: the class defaults), then the keys of the settings file at
-    ``path``, then ``options`` (command-line options; ``None`` means not given and is skipped), then ``sets``
-    (``key=value`` strings, values read as YAML, ``null`` included). Unknown keys and values of the wrong type
-    raise ValueError naming the file (or option) and the key."""
+    """A config dataclass: its defaults, then the keys of the settings file at ``path``, then ``options``
+    (command-line options; ``None`` means not given and is skipped), then ``sets`` (``key=value`` as
+    ``acecoder run --set`` reads them: values are YAML, dotted keys reach into mappings). Unknown keys and values
+    of the wrong type raise ValueError naming where they came from and the key."""
     import dataclasses
     import typing
+
+    from acecoder.pipeline.runconfig import apply_override
 
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
@@ -115,6 +107,8 @@ def config_from(
         for key, value in data.items():
             if key not in names:
                 raise ValueError(f"{where}: unknown key {key!r}; known keys: {', '.join(sorted(names))}")
+            if isinstance(value, dict) and isinstance(values.get(key), dict):
+                value = {**values[key], **value}  # --set trl.optim=... adds to the file's trl mapping
             try:
                 values[key] = _accepts(hints[key], value)
             except TypeError:
@@ -126,8 +120,8 @@ def config_from(
             raise ValueError(f"{path}: expected a mapping of settings")
         take(data or {}, str(path))
     take({k: v for k, v in (options or {}).items() if v is not None}, "options")
-    for text in sets or []:
-        key, value = parse_override(text)
-        take({key: value}, f"--set {text}")
-    start = base if base is not None else cls()
-    return dataclasses.replace(start, **values)
+    for assignment in sets:
+        data = {}
+        apply_override(data, assignment)
+        take(data, f"--set {assignment}")
+    return cls(**values)

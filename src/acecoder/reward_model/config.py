@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from acecoder.pipeline.config import config_from, parse_override
+from acecoder.pipeline.config import config_from
 
 BUNDLED = {"paper": "paper.yaml"}
 
@@ -118,9 +118,9 @@ def load_config(
     """The config file (a bundled name or a path), then command-line ``options`` (None: not given), then
     ``key=value`` settings. An explicit ``grad_accum`` wins over the file's ``global_batch_size``."""
     file = config_path(path) if path is not None else None
-    config = config_from(RewardModelConfig, file, options, sets)
-    explicit = dict(options or {})
-    explicit.update(parse_override(s) for s in sets or [])
-    if explicit.get("grad_accum") is not None and explicit.get("global_batch_size") is None:
+    config = config_from(RewardModelConfig, file, options, sets or ())
+    named = {k for k, v in (options or {}).items() if v is not None}
+    named |= {s.partition("=")[0].strip() for s in sets or ()}
+    if "grad_accum" in named and "global_batch_size" not in named and config.grad_accum is not None:
         config = dataclasses.replace(config, global_batch_size=None)
     return config

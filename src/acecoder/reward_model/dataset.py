@@ -193,6 +193,26 @@ def read_pairs(path: str | os.PathLike, *, limit: int | None = None) -> PairFile
     return result
 
 
+def read_pair_files(paths: Sequence[str | os.PathLike], *, limit: int | None = None) -> PairFile:
+    """The pairs of several files of one shape (the shards of a run's ``pairs`` stage), in order."""
+    merged: PairFile | None = None
+    for path in paths:
+        data = read_pairs(path, limit=None if limit is None else limit - len(merged.pairs if merged else []))
+        if merged is None:
+            merged = data
+            merged.path = ", ".join(str(p) for p in paths)
+        elif data.shape != merged.shape:
+            raise DataError(f"{data.shape} pairs among {merged.shape} pairs", path=str(path))
+        else:
+            merged.pairs.extend(data.pairs)
+            merged.identical += data.identical
+        if limit is not None and len(merged.pairs) >= limit:
+            break
+    if merged is None:
+        raise DataError("no pair files")
+    return merged
+
+
 def split_by_question(
     pairs: Sequence[PreferencePair], fraction: float, seed: int = 0
 ) -> tuple[list[PreferencePair], list[PreferencePair]]:

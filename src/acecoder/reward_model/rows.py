@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,9 @@ class ScoreSummary:
     programs: int = 0  # programs scored by this run
     truncated: int = 0  # of which cut to max_length
     seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
     def format(self) -> str:
         rate = self.programs / self.seconds if self.seconds > 0 else 0.0

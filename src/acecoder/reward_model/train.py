@@ -14,11 +14,19 @@ import json
 import math
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from acecoder.reward_model.config import RewardModelConfig
-from acecoder.reward_model.dataset import PairFile, PreferencePair, pair_items, read_pairs, split_by_question
+from acecoder.reward_model.dataset import (
+    PairFile,
+    PreferencePair,
+    pair_items,
+    read_pair_files,
+    read_pairs,
+    split_by_question,
+)
 from acecoder.reward_model.loading import METADATA_FILE
 from acecoder.reward_model.render import Renderer, resolve_template
 
@@ -181,10 +189,13 @@ def heldout_metrics(scores_chosen: list[float], scores_rejected: list[float]) ->
 
 
 def train_reward_model(
-    pairs_path: str | os.PathLike, output_dir: str | os.PathLike, config: RewardModelConfig
+    pairs_path: str | os.PathLike | Sequence[str | os.PathLike],
+    output_dir: str | os.PathLike,
+    config: RewardModelConfig,
 ) -> dict[str, Any]:
-    """Train on the pairs in ``pairs_path``, save the reward model to ``output_dir`` and return (and write to
-    ``output_dir/metrics.json``) the held-out accuracy, the pair counts and the config."""
+    """Train on the pairs in ``pairs_path`` (a file, or several of one shape), save the reward model to
+    ``output_dir`` and return (and write to ``output_dir/metrics.json``) the held-out accuracy, the pair counts
+    and the config; the top-level numbers (``accuracy``, ``pairs``, ...) summarise the nested details."""
     if not config.model:
         raise ValueError("no base model: give --model (or `model:` in the config)")
     try:
@@ -196,10 +207,11 @@ def train_reward_model(
         torch.set_num_threads(config.num_threads)
     started = time.monotonic()
     output = Path(output_dir)
-    data = read_pairs(pairs_path, limit=config.max_pairs)
+    paths = [pairs_path] if isinstance(pairs_path, (str, os.PathLike)) else list(pairs_path)
+    data = read_pair_files(paths, limit=config.max_pairs)
     train_pairs, eval_pairs = _split(config, data)
     if not train_pairs:
-        raise ValueError(f"{pairs_path}: no training pairs")
+        raise ValueError(f"{data.path}: no training pairs")
     rendered = [p.prompt for p in train_pairs + eval_pairs] if data.rendered else None
     template = resolve_template(
         config.template,
@@ -219,7 +231,7 @@ def train_reward_model(
         raise ValueError(
             f"every training pair is longer than max_length ({config.max_length} tokens); raise max_length"
         )
-    train_set = _dataset(*train_ids, _margins(train_pairs, config.margin_scale, str(pairs_path)))
+    train_set = _dataset(*train_ids, _margins(train_pairs, config.margin_scale, data.path))
     eval_kept = len(eval_pairs) - too_long["eval"]
     eval_set = (
         _dataset(*eval_ids, _margins(eval_pairs, config.margin_scale, "eval pairs")) if eval_kept else None
@@ -247,9 +259,15 @@ def train_reward_model(
         (output / "trainer").rmdir()  # nothing was checkpointed
     heldout = _score_heldout(output, eval_ids, config)
     metrics = {
+        "accuracy": heldout["accuracy"],  # held-out pair accuracy
+        "pairs": len(trainer.train_dataset),  # pairs trained on
+        "heldout_pairs": heldout["pairs"],
+        "dropped_for_length": dropped["train"] + dropped["eval"],
+        "train_loss": result.training_loss,
+        "steps": result.global_step,
         "heldout": {**heldout, "questions": len({p.group for p in eval_pairs})},
-        "pairs": {
-            "file": str(pairs_path),
+        "pair_counts": {
+            "file": data.path,
             "shape": data.shape,
             "read": len(data.pairs) + data.identical,
             "identical_left_out": data.identical,

@@ -1,0 +1,264 @@
+"""The forked child: sets itself up, runs the program, then each test, and reports on private channels.
+
+Verdicts of in-process tests and the progress of every test go to shared memory (the board); the values of
+probes (the program calls a split test makes) go, one JSON line per test, to the values pipe. The child never
+sees the expected value of a split test: the engine judges those.
+"""
+
+import builtins
+import json
+import os
+import resource
+import signal
+import struct
+import sys
+import time
+import types
+
+from . import encode as _encode
+
+
+class Timeout(BaseException):
+    """Raised in the child when a stage used up its CPU time (never an Exception, so `except Exception` misses it)."""
+
+
+class SandboxRestriction(ValueError):
+    """What an operation the sandbox forbids raises. A ValueError, because the standard library already copes
+    with ValueError from ``sys._getframe`` (namedtuple, typing, enum, logging)."""
+
+
+def on_timeout(signum, frame):
+    raise Timeout()
+
+
+def classify(exc):
+    if isinstance(exc, Timeout):
+        return "timeout"
+    if isinstance(exc, SystemExit):
+        return "exit"
+    if isinstance(exc, MemoryError):
+        return "memory"
+    if isinstance(exc, AssertionError):
+        return "assertion"
+    if isinstance(exc, RecursionError):
+        return "recursion"
+    return "error:" + type(exc).__name__
+
+
+# ------------------------------------------------------------------------------------------- audit hook
+
+_DENIED_EVENTS = frozenset(
+    [
+        "sys._getframe",
+        "sys._getframemodulename",
+        "sys._current_frames",
+        "sys._current_exceptions",
+        "sys.settrace",
+        "sys.setprofile",
+        "gc.get_objects",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "code.__new__",
+        "function.__new__",
+    ]
+)
+_FRAME_ATTRIBUTES = frozenset(["tb_frame", "gi_frame", "cr_frame", "ag_frame"])
+_PROC_FILES = frozenset(
+    ["mem", "maps", "smaps", "smaps_rollup", "pagemap", "map_files", "environ", "syscall"]
+)
+
+
+def _proc_path(path):
+    """Whether an opened path names process memory or memory maps under /proc."""
+    if isinstance(path, int):
+        return False
+    try:
+        path = os.fsdecode(path)
+    except Exception:
+        return True
+    if not path.startswith("/"):
+        try:
+            path = os.path.join(os.getcwd(), path)
+        except OSError:
+            return True
+    parts = os.path.normpath(path).split("/")
+    return len(parts) > 2 and parts[1] == "proc" and any(part in _PROC_FILES for part in parts[2:])
+
+
+def install_audit_hook():
+    """Refuse frame introspection, trace and profile hooks, heap walking, ctypes and process memory."""
+    denied, frame_attributes, restriction = _DENIED_EVENTS, _FRAME_ATTRIBUTES, SandboxRestriction
+
+    def hook(event, args):
+        if event in denied or event.startswith("ctypes."):
+            raise restriction("%s is not available in the acecoder sandbox" % event)
+        if event == "object.__getattr__" and len(args) > 1 and args[1] in frame_attributes:
+            raise restriction("frame introspection is not available in the acecoder sandbox")
+        if event == "open" and args and _proc_path(args[0]):
+            raise restriction("process memory is not readable in the acecoder sandbox")
+
+    sys.addaudithook(hook)
+
+
+# ----------------------------------------------------------------------------------------------- set-up
+
+
+def set_limits(limits, cpu_seconds, nproc):
+    mem = limits["memory_mb"] * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    cpu = int(cpu_seconds) + 2
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    fsize = limits["file_mb"] * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["max_files"], limits["max_files"]))
+    if nproc:
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+
+
+def seed_random_generators():
+    """Same seeds in every child (``random`` reseeds itself from the OS at fork), so reruns agree."""
+    random = sys.modules.get("random")
+    if random is not None:
+        random.seed(0)
+    numpy_random = sys.modules.get("numpy.random")
+    if numpy_random is not None:
+        numpy_random.seed(0)
+
+
+_RECORD = struct.Struct("<II")  # test index, length of the JSON that follows
+
+
+def _put_record(arena, index, data):
+    """Append one test's values to the shared arena; the used size (first 4 bytes) moves last, so a record cut
+    short by a kill is never read. A record that does not fit is replaced by an unencodable marker."""
+    used = _USED.unpack_from(arena, 0)[0]
+    end = used + _RECORD.size + len(data)
+    if end > len(arena):
+        data = b'[[{"U": "values larger than value_bytes"}], []]'
+        end = used + _RECORD.size + len(data)
+        if end > len(arena):
+            return
+    _RECORD.pack_into(arena, used, index, len(data))
+    arena[used + _RECORD.size : end] = data
+    _USED.pack_into(arena, 0, end)
+
+
+_USED = struct.Struct("<I")
+
+
+def _binding(scope, name):
+    """What a name a split test's check uses is bound to in the program's namespace: a module's name, a
+    module-level object's ``module.name``, or None. (Forging this gains nothing: the judge only ever uses its
+    own pristine copy of an allowed object.)"""
+    if name not in scope:
+        return None
+    value = scope[name]
+    if type(value) is types.ModuleType:
+        return "module:" + str(value.__name__)
+    module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
+    if type(module) is str and type(qualname) is str:
+        return "object:%s.%s" % (module, qualname)
+    return "value"
+
+
+def _probe_values(probes, scope):
+    """The encoded value of each probe, in order, up to the first that raises; and whether one raised."""
+    values = []
+    for probe in probes:
+        try:
+            value = eval(probe, scope)
+        except Timeout:
+            raise
+        except BaseException as e:
+            values.append(_encode.raised(e))
+            return values, True
+        try:
+            values.append(_encode.encode(value))
+        except Timeout:
+            raise
+        except BaseException as e:
+            values.append({"U": "%s: %s" % (type(e).__name__, str(e)[:100])})
+    return values, False
+
+
+# ---------------------------------------------------------------------------------------------- running
+
+
+def run(program, tests, start, limits, board, arena, drop, budget):
+    """Run the program, then tests[start:]; never returns. ``drop`` switches to the sandbox's credentials."""
+    clock, setitimer, prof = time.process_time, signal.setitimer, signal.ITIMER_PROF
+    try:
+        drop()
+        seed_random_generators()
+        install_audit_hook()
+    except BaseException as e:  # a set-up failure is an infrastructure error, never a verdict
+        board.finish(-1, "infra:%s: %s" % (type(e).__name__, e))
+        os._exit(3)
+    began = clock()
+
+    def stage_timer(limit):
+        left = budget - (clock() - began)
+        if left <= 0:
+            raise Timeout()
+        setitimer(prof, min(limit, left), 0.05)
+
+    # The program's own __main__: the sandbox server's modules stay out of its reach through sys.modules.
+    main = types.ModuleType("__main__")
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main
+    namespace = main.__dict__
+    verdict = "pass"
+    board.begin(-1, clock())
+    try:
+        try:
+            stage_timer(limits["setup_timeout"])
+            exec(program, namespace)
+        finally:
+            setitimer(prof, 0)
+    except BaseException as e:
+        verdict = classify(e)
+    board.finish(-1, verdict)
+    if verdict != "pass":
+        os._exit(0)
+    # Tests run in their own scope over the program's names: what a test defines (a `check` function and its
+    # expected values) is not in the globals of the program's functions.
+    overlay = any(type(t) is tuple and t[0] == "process" for t in tests)
+    scope = {} if overlay else namespace
+    timeouts, stop_on_failure = limits["timeouts"], limits.get("stop_on_failure")
+    for index in range(start, len(tests)):
+        test, verdict = tests[index], None
+        if overlay:
+            scope.update(namespace)
+        board.begin(index, clock())
+        try:
+            try:
+                stage_timer(timeouts[index])
+                if type(test) is str:
+                    verdict = "test:" + test
+                elif test[0] == "split":
+                    values, raised = _probe_values(test[1], scope)
+                    bindings = [[name, _binding(scope, name)] for name in test[2]]
+                    setitimer(prof, 0)
+                    _put_record(
+                        arena, index, json.dumps([values, bindings], ensure_ascii=True).encode("ascii")
+                    )
+                    verdict = "raised" if raised else "values"
+                else:
+                    exec(test[1], scope)
+                    verdict = "pass"
+            finally:
+                setitimer(prof, 0)
+        except BaseException as e:
+            if verdict is None:
+                verdict = classify(e)
+        board.finish(index, verdict)
+        if stop_on_failure and verdict not in ("pass", "values"):
+            break
+    board.begin(len(tests), clock())
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    os._exit(0)
