@@ -7,15 +7,22 @@ from typing import Annotated
 
 import typer
 
-from acecoder.cli.base import app, fail
+from acecoder.cli import options
+from acecoder.cli.base import app, check_paths, fail, resume_hint
 
 
-@app.command("score")
+@app.command("score", short_help="Add a reward model's rm_score to every inference.")
 def score_command(
     input: Annotated[
-        Path, typer.Argument(help="AceCode rows with inferences (.jsonl, .jsonl.gz, .parquet).")
+        Path,
+        typer.Argument(
+            help=f"AceCode rows ({options.ROWS_IN}). Reads question, test_cases and inferences[].completion."
+        ),
     ],
-    output: Annotated[Path, typer.Argument(help="Where to write the rows with rm_score on every inference.")],
+    output: Annotated[
+        Path,
+        typer.Argument(help=f"Where to write the rows with rm_score on every inference ({options.ROWS_IN})."),
+    ],
     model: Annotated[
         str,
         typer.Option(help="Reward model folder: acecoder train-rm output, a TRL reward model or AceCodeRM."),
@@ -33,21 +40,15 @@ def score_command(
     ] = None,
     threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
     bucketing: Annotated[bool, typer.Option(help="Batch programs of similar length together.")] = True,
-    resume: Annotated[bool, typer.Option(help="Continue an interrupted run of the same command.")] = True,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    resume: options.Resume = True,
+    progress: options.Progress = True,
 ) -> None:
     """Score every inference's program (the completion's fenced block, else the completion) for its row's
     question and tests; write rm_score, keep every other field."""
+    check_paths([input], output)
     from acecoder.data import DataError
-    from acecoder.data.io import file_format
 
-    if not input.is_file():
-        raise fail(f"{input}: no such file")
-    if input.resolve() == output.resolve():
-        raise fail(f"{output}: the output would overwrite the input")
     try:
-        file_format(input)
-        file_format(output)
         if batch_size < 1:
             raise ValueError("--batch-size must be at least 1")
         import torch
@@ -61,9 +62,10 @@ def score_command(
             model, device=device, batch_size=batch_size, max_length=max_length, template=template,
             bucketing=bucketing,
         )  # fmt: skip
-        summary = score_file(
-            input, output, rm, resume=resume, progress=progress, notify=lambda m: typer.echo(m, err=True)
-        )
+        with resume_hint(output):
+            summary = score_file(
+                input, output, rm, resume=resume, progress=progress, notify=lambda m: typer.echo(m, err=True)
+            )
     except (DataError, ValueError, OSError) as e:
         raise fail(str(e)) from None
     typer.echo(summary.format())

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from acecoder.cli.base import app, fail
+from acecoder.cli.base import EXIT_INTERRUPTED, app, fail
 
 
-@app.command("train-rm")
+@app.command("train-rm", short_help="Train a Bradley-Terry reward model on preference pairs (TRL).")
 def train_rm_command(
     pairs: Annotated[
         Path,
@@ -76,6 +76,11 @@ def train_rm_command(
         metrics = train_reward_model(pairs, output_dir, settings)
     except (DataError, ValueError, OSError) as e:
         raise fail(str(e)) from None
+    except KeyboardInterrupt:
+        kept = f"trainer checkpoints in {output_dir / 'trainer'} (a rerun resumes from the last)"
+        raise fail(
+            f"interrupted; {kept if settings.save_steps else 'nothing saved'}", EXIT_INTERRUPTED
+        ) from None
     if metrics:
         typer.echo(_summary(metrics, output_dir))
 
