@@ -36,7 +36,7 @@ def score_command(
         typer.Option(help="Prompt template override (default: the one the model was trained with)."),
     ] = None,
     device: Annotated[
-        str | None, typer.Option(help="cpu, cuda, cuda:1, ... (default: a GPU if any).")
+        str | None, typer.Option(help="cpu, cuda or cuda:N (default: a GPU if there is one).")
     ] = None,
     threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
     bucketing: Annotated[bool, typer.Option(help="Batch programs of similar length together.")] = True,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from acecoder.cli import options
 from acecoder.cli.base import EXIT_INTERRUPTED, app, fail
 
 
@@ -14,7 +15,10 @@ from acecoder.cli.base import EXIT_INTERRUPTED, app, fail
 def train_rm_command(
     pairs: Annotated[
         Path,
-        typer.Argument(help="Pairs from `acecoder pairs` (any --format) or AceCodePair-300K rows."),
+        typer.Argument(
+            help=f"Preference pairs ({options.ROWS_IN}). Reads question/chosen/rejected (`acecoder pairs`), "
+            "prompt/chosen/rejected (--format trl) or instruction/input/chosen/rejected (AceCodePair-300K)."
+        ),
     ],
     output_dir: Annotated[Path, typer.Argument(help="Where to save the reward model and metrics.json.")],
     model: Annotated[str | None, typer.Option(help="Base model: a causal LM folder or hub id.")] = None,
