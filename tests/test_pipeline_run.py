@@ -252,7 +252,8 @@ def test_llm_stages_against_a_loopback_server(tmp_path):
 @pytest.mark.parametrize(
     ("stages", "top", "message"),
     [
-        ({"train-rm": {}}, {}, "stage 'train-rm' (the reward-model stage"),
+        ({"evaluate": {}}, {}, "stage 'evaluate' (best-of-N evaluation"),
+        ({"train-rm": {"lerning_rate": 1.0}}, {}, "stages.train-rm: unknown setting(s) ['lerning_rate']"),
         ({"bogus": {}}, {}, "unknown stage 'bogus'"),
         ({"pairs": {"min_chosn": 0.5}}, {}, "stages.pairs: unknown setting(s) ['min_chosn']"),
         ({"pairs": {"min_chosen": 3.0}}, {}, "min_chosen must be between 0 and 1"),

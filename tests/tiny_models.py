@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 CHAT_TEMPLATE = (
@@ -37,19 +38,23 @@ def build_tiny_chat_model(
     sequence_classification: bool = False,
     initializer_range: float = 0.2,
     seed: int = 0,
+    texts: Sequence[str] | None = None,
 ) -> Path:
     """Save a tokenizer (trained on a small code corpus, with ``<|im_start|>``/``<|im_end|>`` and a ChatML
     template) and a random qwen2 model to ``out_dir``. ``<|im_end|>`` is the EOS. With
     ``sequence_classification`` the model is a ``Qwen2ForSequenceClassification`` with one label (a reward
     model). vLLM needs ``head_dim=64``. The weights are wider than the usual 0.02 init so greedy outputs depend
-    on the prompt instead of repeating one token."""
+    on the prompt instead of repeating one token. ``texts``: the tokenizer's training corpus (default: a small
+    built-in one)."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM, Qwen2ForSequenceClassification, Qwen2Tokenizer
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tok = Qwen2Tokenizer().train_new_from_iterator(
-        _TEXTS * 20, vocab_size=vocab_size, new_special_tokens=["<|im_start|>", "<|im_end|>"]
+        list(texts) if texts is not None else _TEXTS * 20,
+        vocab_size=vocab_size,
+        new_special_tokens=["<|im_start|>", "<|im_end|>"],
     )
     tok.chat_template = CHAT_TEMPLATE
     tok.eos_token = "<|im_end|>"

@@ -16,6 +16,8 @@ COMMANDS = {
     "pairs": "pairs",
     "hard": "hard",
     "stats": "stats",
+    "train-rm": "train_rm",
+    "score": "score",
     "run": "run",
     "status": "run",
     "report": "report",

@@ -11,12 +11,14 @@ from acecoder.pipeline.stage import Stage
 from acecoder.pipeline.stages.execute import Execute
 from acecoder.pipeline.stages.pairs import Hard, Pairs
 from acecoder.pipeline.stages.report import Report
+from acecoder.pipeline.stages.reward_model import Score, TrainRM
 from acecoder.pipeline.stages.sampling import Sample
 from acecoder.pipeline.stages.stats import Stats
 from acecoder.pipeline.stages.synthesis import FilterTests, Synthesize
 
 STAGES: dict[str, type[Stage]] = {
-    stage.name: stage for stage in (Synthesize, FilterTests, Sample, Execute, Pairs, Hard, Stats, Report)
+    stage.name: stage
+    for stage in (Synthesize, FilterTests, Sample, Execute, Pairs, Hard, Stats, TrainRM, Score, Report)
 }
 
 # ---- REGISTRATION POINTS for the stages landing from other branches ---------------------------------------------
@@ -24,13 +26,6 @@ STAGES: dict[str, type[Stage]] = {
 # in: write a Stage subclass in pipeline/stages/<module>.py calling the same function as the CLI verb, then
 # `register(TheStage, before=...)` below (or add it to STAGES in order) and delete its PLANNED entry.
 #
-# train-rm (acecoder.reward_model, branch rm): kind "global", reads "pairs", output None; settings = the train
-#   config's fields; call the function `acecoder train-rm` calls with the pairs shards (ctx.inputs) and
-#   ctx.dir.path / "model"; write ctx.dir.path / "metrics.json" with at least {"accuracy": float, "pairs": int}
-#   (held-out pair accuracy): the report's "Reward model" section reads it.
-# score (acecoder.reward_model, branch rm): kind "map", reads "rows" (or the benchmark samples to rank: an
-#   `input` path setting), uses ("train-rm",); run_shard calls the function `acecoder score` calls with the model
-#   at ctx.upstream["train-rm"] -> RUN_DIR/train-rm/model; output "rows" (rm_score on every inference).
 # evaluate (acecoder.evaluation, branch eval): kind "global", reads "score" (AceCode-shaped samples), output
 #   "dataset" (the per-sample statuses); settings = benchmark, k, rank_by (include "rm_score"), ...; write
 #   ctx.dir.path / "summary.json" as {"benchmark": str, "rows": [{"method": "Greedy"|"Average"|"Oracle"|
@@ -40,8 +35,6 @@ STAGES: dict[str, type[Stage]] = {
 #   per inference from TestCaseReward on ctx.executor(...)); write ctx.dir.path / "summary.json" with
 #   {"mode": str, "mean_reward": float, "rows": int}: the report lists it under "RL rewards".
 PLANNED: dict[str, str] = {
-    "train-rm": "the reward-model stage (acecoder.reward_model, issue 9)",
-    "score": "reward-model scoring (acecoder.reward_model, issue 9)",
     "evaluate": "best-of-N evaluation (acecoder.evaluation, issue 10)",
     "rewards": "RL test-case rewards (acecoder.reward, issue 11)",
 }
