@@ -332,3 +332,19 @@ def test_weighted_reward_keeps_none():
     with TestCaseReward(engine=_BrokenEngine()) as broken:
         combined = WeightedReward([broken, lambda completions, **_: [1.0] * len(completions)], [2.0, 1.0])
         assert combined(completions=[RIGHT] * 2, test_cases=[TESTS] * 2) == [3.0, None]
+
+
+@pytest.mark.slow
+def test_reward_model_reward_gives_the_reward_models_own_scores():
+    """With a real (tiny, untrained) reward model: the rewards are exactly what ``RewardModel.score`` gives for
+    the question, its tests and each completion's program."""
+    from tiny_models import tiny_chat_model
+
+    from acecoder.reward_model import RewardModel
+
+    path = tiny_chat_model(sequence_classification=True)
+    rm = RewardModelReward(path)
+    completions = [f"```python\n{RIGHT}```", HALF]
+    rewards = rm(completions=completions, question=["q1", "q1"], test_cases=[TESTS] * 2)
+    direct = RewardModel(path).score("q1", [RIGHT.strip(), HALF.strip()], tests=list(TESTS))
+    assert rewards == pytest.approx(direct) and len(set(rewards)) == 2

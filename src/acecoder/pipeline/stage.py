@@ -19,6 +19,15 @@ from acecoder.pipeline.runconfig import RunConfig
 from acecoder.pipeline.store import StageDir
 
 
+def _resolve_path_setting(config: RunConfig, value: str) -> str:
+    """A file named relative to the config file; a name that is not a file there (a bundled template such as
+    ``sampling``, a Hub model id) stays as written."""
+    resolved = config.resolve(value)
+    if resolved.exists() or value.startswith(("./", "../", "~")):
+        return str(resolved)
+    return value
+
+
 def signature_defaults(func: Callable[..., Any], *, skip: Iterable[str] = ()) -> dict[str, Any]:
     """The keyword parameters of ``func`` and their defaults (required ones map to ``inspect.Parameter.empty``)."""
     skipped = set(skip)
@@ -149,9 +158,9 @@ class Stage:
         for key in self.path_settings:
             value = out.get(key)
             if isinstance(value, str):
-                out[key] = str(config.resolve(value))
+                out[key] = _resolve_path_setting(config, value)
             elif isinstance(value, list):
-                out[key] = [str(config.resolve(v)) if isinstance(v, str) else v for v in value]
+                out[key] = [_resolve_path_setting(config, v) if isinstance(v, str) else v for v in value]
         return out
 
     def check(self, ctx: StageContext) -> None:

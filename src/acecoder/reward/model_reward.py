@@ -3,6 +3,7 @@ uses), as a TRL reward function, and weighted sums of rewards."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +31,7 @@ class RewardModelReward:
         if not callable(getattr(model, "score", None)):
             raise TypeError("model must be a reward-model path or have score(question, programs)")
         self.model = model
+        self._takes_tests = "tests" in inspect.signature(model.score).parameters
         self.question_key = question_key
         self.continuation = continuation
         self.__name__ = "reward_model"
@@ -52,7 +54,12 @@ class RewardModelReward:
             programs = [
                 program_of(completion_text(completions[i]), continuation=self.continuation) for i in indices
             ]
-            scores = self.model.score(question, programs)
+            # The rendering the model was trained on shows the question's first tests: give them when known.
+            tests = kwargs.get("test_cases")
+            if self._takes_tests and tests is not None:
+                scores = self.model.score(question, programs, tests=list(tests[indices[0]] or []))
+            else:
+                scores = self.model.score(question, programs)
             if len(scores) != len(programs):
                 raise ValueError(
                     f"the reward model returned {len(scores)} scores for {len(programs)} programs"
