@@ -338,9 +338,8 @@ def test_weighted_reward_keeps_none():
 def test_reward_model_reward_gives_the_reward_models_own_scores():
     """With a real (tiny, untrained) reward model: the rewards are exactly what ``RewardModel.score`` gives for
     the question, its tests and each completion's program."""
-    from tiny_models import tiny_chat_model
-
     from acecoder.reward_model import RewardModel
+    from tiny_models import tiny_chat_model
 
     path = tiny_chat_model(sequence_classification=True)
     rm = RewardModelReward(path)

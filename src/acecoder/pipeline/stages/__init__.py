@@ -12,13 +12,26 @@ from acecoder.pipeline.stages.execute import Execute
 from acecoder.pipeline.stages.pairs import Hard, Pairs
 from acecoder.pipeline.stages.report import Report
 from acecoder.pipeline.stages.reward_model import Score, TrainRM
+from acecoder.pipeline.stages.rewards import Rewards
 from acecoder.pipeline.stages.sampling import Sample
 from acecoder.pipeline.stages.stats import Stats
 from acecoder.pipeline.stages.synthesis import FilterTests, Synthesize
 
 STAGES: dict[str, type[Stage]] = {
     stage.name: stage
-    for stage in (Synthesize, FilterTests, Sample, Execute, Pairs, Hard, Stats, TrainRM, Score, Report)
+    for stage in (
+        Synthesize,
+        FilterTests,
+        Sample,
+        Execute,
+        Pairs,
+        Hard,
+        Stats,
+        TrainRM,
+        Score,
+        Rewards,
+        Report,
+    )
 }
 
 # ---- REGISTRATION POINTS for the stages landing from other branches ---------------------------------------------
@@ -31,12 +44,8 @@ STAGES: dict[str, type[Stage]] = {
 #   ctx.dir.path / "summary.json" as {"benchmark": str, "rows": [{"method": "Greedy"|"Average"|"Oracle"|
 #   "best-of-N (<ranker>)", "pass@1": float, ...}], "best_of_n": {ranker: {"N": pass@1}}}: the report draws the
 #   best-of-N curves and the Table-2-style table from it.
-# rewards (acecoder.reward, branch rl): kind "map", reads "hard", output "dataset" (the rows with a `reward`
-#   per inference from TestCaseReward on ctx.executor(...)); write ctx.dir.path / "summary.json" with
-#   {"mode": str, "mean_reward": float, "rows": int}: the report lists it under "RL rewards".
 PLANNED: dict[str, str] = {
     "evaluate": "best-of-N evaluation (acecoder.evaluation, issue 10)",
-    "rewards": "RL test-case rewards (acecoder.reward, issue 11)",
 }
 
 

@@ -8,6 +8,7 @@ run's rows with that model, or with the folder its ``model`` setting names.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,18 @@ class TrainRM(Stage):
 
         self.config = RewardModelConfig(**pick(ctx.settings, dataclass_defaults(RewardModelConfig)))
         if not self.config.model:
-            raise StageSkipped(f"no base model: set stages.{self.name}.model (a causal LM folder or hub id)")
+            raise StageSkipped(
+                f"no base model: set stages.{self.name}.model (a causal LM folder or hub id, or tiny: a small random "
+                "model built locally, for offline demos)"
+            )
 
     def run_all(self, ctx: StageContext, output: Path) -> dict[str, Any]:
         from acecoder.reward_model.train import train_reward_model
+
+        if (
+            self.config.model == "tiny"
+        ):  # offline demos: a small random Qwen2 built here, tokenizer from the pairs
+            self.config = dataclasses.replace(self.config, model=str(_tiny_base(ctx.inputs, ctx.dir.path / "base")))
 
         if self.config.num_threads:
             import torch
@@ -48,6 +57,20 @@ class TrainRM(Stage):
         (ctx.dir.path / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
         summary = {k: v for k, v in metrics.items() if isinstance(v, (int, float, type(None)))}
         return {"rows_in": metrics["pair_counts"]["read"], "summary": summary}
+
+
+def _tiny_base(pair_files: list[Path], out_dir: Path) -> Path:
+    """A tiny random-weight Qwen2 whose tokenizer is trained on the run's own pairs (questions and programs)."""
+    from acecoder.data import iter_rows
+    from acecoder.reward_model.tiny import build_tiny_chat_model
+
+    texts: list[str] = []
+    for path in pair_files:
+        for _, row in iter_rows(path):
+            texts += [str(row.get(k) or "") for k in ("question", "chosen", "rejected", "instruction")]
+            if len(texts) > 4000:
+                break
+    return build_tiny_chat_model(out_dir, texts=[t for t in texts if t] or None, vocab_size=1024)
 
 
 class Score(Stage):
