@@ -130,6 +130,8 @@ HACKS = {
 def test_generic_reward_hacks_never_pass(engine, name):
     result = _verdicts(engine, HACKS[name])
     assert result.test_results == [0, 0, 0, 0], (result.errors, result.output[-300:])
+    # Split tests alone: no audit hook then (nothing of the test is in the process to protect).
+    assert _verdicts(engine, HACKS[name], SPLIT).test_results == [0, 0, 0]
 
 
 def test_hacks_are_judged_outside_the_program(engine):
@@ -437,3 +439,26 @@ def test_concurrent_engines_use_disjoint_uids(engine):
         assert engine.run_one("def answer():\n    return 42\n", SPLIT).test_results == [1, 1, 1]
         thread.join()
         assert results["bomb"][0].test_results == [0]
+
+
+def test_a_pass_written_into_the_sandbox_verdicts_never_passes_a_split_test():
+    """The sandbox's own verdict slots are in the program's reach (ctypes, numpy's array interface): for a
+    split test only the judge's verdict counts, so a forged "pass" there fails the test."""
+    from acecoder.execution.engine import _Pending, _result
+    from acecoder.execution.split import split_test
+
+    job = Job(WRONG, ["assert answer() == 42", "def check(c):\n    assert c() == 42\ncheck(answer)"])
+    pending = _Pending(0, job, b"", [split_test(t) for t in job.tests])
+    forged = {"results": [1, 1], "errors": [None, None], "values": []}
+    result = _result(pending, forged, b"")
+    assert result.test_results == [0, 1] and result.errors[0] == "error:ForgedVerdict"
+
+
+def test_hardening_applies_to_in_process_tests_only(engine):
+    """Split-only programs may use what honest libraries need (frames for tracebacks, ctypes); the hardening
+    comes on when a test runs inside the program's process."""
+    program = "import traceback, sys\ndef answer():\n    sys._getframe(0)\n    return 42\n"
+    assert engine.run_one(program, SPLIT).test_results == [1, 1, 1]
+    assert engine.run_one(program, IN_PROCESS).errors == ["setup:error:SandboxRestriction"] or engine.run_one(
+        program, IN_PROCESS
+    ).test_results == [0]

@@ -529,6 +529,9 @@ def _result(pending: _Pending, reply: dict[str, Any], blob: bytes) -> JobResult:
             results[index], errors[index] = (1, None) if verdict is None else (0, verdict)
             if values is not None and split.expression:
                 values[index] = value
+        elif isinstance(split, SplitTest) and results[index]:
+            # Only the judge passes a split test: a "pass" from the sandbox was written by the program.
+            results[index], errors[index] = 0, "error:ForgedVerdict"
         if job.stop_on_failure and first_failure is None and errors[index] is not None:
             first_failure = index
         elif first_failure is not None:

@@ -39,6 +39,11 @@ class Limits:
     strict_equality: bool = True
     """In tests run inside the program's process: values whose type forges equality never equal a
     builtin-typed expected value."""
+    harden_in_process: bool = True
+    """When some of a program's tests run inside its process: refuse frame introspection, trace hooks, heap
+    walking, ctypes and new code objects to the program (an audit hook). Libraries that need those
+    (matplotlib, unittest.mock, traceback printing) then fail; turn it off to evaluate fixed samples with
+    such tests (BigCodeBench), never for RL rewards. Split tests need no such hardening."""
     split_tests: bool = True
     """Judge every test that can be split outside the program's process (expected values never enter it)."""
 

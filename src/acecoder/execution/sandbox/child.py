@@ -197,7 +197,10 @@ def run(program, tests, start, limits, board, arena, drop, arm, budget):
     try:
         drop()
         seed_random_generators()
-        arm()
+        if limits.get("harden_in_process", True) and any(
+            type(t) is tuple and t[0] == "process" for t in tests
+        ):
+            arm()
     except BaseException as e:  # a set-up failure is an infrastructure error, never a verdict
         board.finish(-1, "infra:%s: %s" % (type(e).__name__, e))
         os._exit(3)

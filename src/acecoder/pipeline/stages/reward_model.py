@@ -47,7 +47,9 @@ class TrainRM(Stage):
         if (
             self.config.model == "tiny"
         ):  # offline demos: a small random Qwen2 built here, tokenizer from the pairs
-            self.config = dataclasses.replace(self.config, model=str(_tiny_base(ctx.inputs, ctx.dir.path / "base")))
+            self.config = dataclasses.replace(
+                self.config, model=str(_tiny_base(ctx.inputs, ctx.dir.path / "base"))
+            )
 
         if self.config.num_threads:
             import torch
