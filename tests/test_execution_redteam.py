@@ -240,6 +240,8 @@ POISON = {
     + WRONG,
     "sysv-ipc": "import subprocess\nsubprocess.run(['ipcmk', '-M', '4096'], capture_output=True)\nsubprocess.run(['ipcmk', '-Q'], capture_output=True)\n"
     + WRONG,
+    "posix-mqueue": "import ctypes\nrt = ctypes.CDLL('librt.so.1')\nrt.mq_open(b'/acecoder_poison', 0o100 | 2, 0o600, None)\n"
+    + WRONG,
     "posix-shm": "from multiprocessing import shared_memory\nm = shared_memory.SharedMemory('acecoder_poison', create=True, size=4096)\nm.buf[0] = 7\n"
     + WRONG,
     "kill-namespace-init": "import os, signal\nfor sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGSTOP):\n    try:\n        os.kill(1, sig)\n    except OSError:\n        pass\n"
@@ -257,7 +259,7 @@ def test_a_program_cannot_poison_its_worker(engine, name):
     assert result.infra_error is None and result.test_results == [0, 0, 0]
     look = (  # the next programs find a clean, writable scratch space and no IPC object
         "import os, subprocess\n"
-        "left = os.listdir('.') + os.listdir('/dev/shm')\n"
+        "left = os.listdir('.') + os.listdir('/dev/shm') + os.listdir('/dev/mqueue')\n"
         "ipc = subprocess.run(['ipcs', '-m', '-q'], capture_output=True, text=True).stdout\n"
         "open('written', 'w').write('ok')\n"
         "def answer():\n"

@@ -265,6 +265,10 @@ class Server:
                 info.update(filesystem="minimal read-only root, private tmpfs scratch", root="minimal")
                 info["proc"] = "own PID namespace" if proc else "none"
                 self.scratch = scratch
+                try:
+                    isolation.new_ipc_namespace()  # mounts the namespace's message-queue file system
+                except OSError as e:
+                    warnings_.append("no /dev/mqueue (a new IPC namespace for every program instead): %s" % e)
             except OSError as e:
                 warnings_.append("cannot pivot into the minimal root (host files stay readable): %s" % e)
                 root = None
@@ -402,7 +406,9 @@ class Server:
         isolation.mount("tmpfs", self.scratch, "tmpfs", isolation.MS_NOSUID | isolation.MS_NODEV, opts)
 
     def _prepare_scratch(self):
-        if self.scratch_is_mount:
+        """A fresh IPC namespace when the last program left an IPC object (SysV or POSIX), so none outlives it;
+        looking costs far less than a new namespace for every program."""
+        if self.scratch_is_mount and isolation.ipc_objects_left():
             isolation.new_ipc_namespace()
 
     def _release_scratch(self):
@@ -454,7 +460,8 @@ class Server:
             _, status = os.waitpid(pid, 0)
         if self.cgroup is not None and not self.cgroup.kill_all():
             self.retire = "processes survive in the worker's cgroup"
-        self._reap_orphans()
+        if self.cgroup is None:  # with one, killing the cgroup's processes got the orphans too
+            self._reap_orphans()
         _drain(output_r, output, limits["output_bytes"])
         os.close(output_r)
         used = (self.cgroup.cpu_seconds() - cpu_before) if self.cgroup is not None else self.last_cpu
@@ -574,7 +581,8 @@ class Server:
             while True:
                 for fd, _ in poller.poll(tick * 1000):
                     if fd == pidfd:
-                        self.last_cpu = _cpu_seconds(pid)
+                        if self.cgroup is None:
+                            self.last_cpu = _cpu_seconds(pid)
                         return None, None
                     if not _drain(fd, output, limits["output_bytes"]):
                         poller.unregister(fd)
