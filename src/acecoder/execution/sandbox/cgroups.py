@@ -56,6 +56,7 @@ class WorkerCgroup:
         self.version = None
         self.dirs = []
         self.join_fds = []  # cgroup.procs files a child writes "0" to, to join
+        self.server_fds = []  # those the server joins once (cgroup v1's cpu and cpuacct)
         self._limit_fds = {}  # "memory" / "pids" -> the file setting that cap
         self._procs_fd = self._cpu_fd = self._oom_fd = self._kill_fd = None  # _procs_fd: the directory
         try:
@@ -96,7 +97,11 @@ class WorkerCgroup:
                 self.dirs.append(path)
                 if controller == "cpu":
                     _write(os.path.join(os.path.dirname(path), "cpu.shares"), str(1024 * self.workers))
-                self.join_fds.append(os.open(os.path.join(path, "cgroup.procs"), os.O_WRONLY))
+                procs = os.open(os.path.join(path, "cgroup.procs"), os.O_WRONLY)
+                # CPU shares and accounting are the server's too (its children inherit them: no move per
+                # program; its own CPU is a rounding error of a program's budget); memory and process caps are
+                # the program's alone.
+                (self.server_fds if controller in ("cpu", "cpuacct") else self.join_fds).append(procs)
                 done[path] = True
             if controller == "memory":
                 self._limit_fds["memory"] = os.open(os.path.join(path, "memory.limit_in_bytes"), os.O_WRONLY)
@@ -144,6 +149,11 @@ class WorkerCgroup:
         """The caps on the whole process tree of each program (memory in bytes, processes and threads)."""
         os.pwrite(self._limit_fds["memory"], str(memory_bytes).encode(), 0)
         os.pwrite(self._limit_fds["pids"], str(max_pids).encode(), 0)
+
+    def join_server(self):
+        """The server joins the controllers its children may inherit."""
+        for fd in self.server_fds:
+            os.write(fd, b"0")
 
     @property
     def active(self):
@@ -193,12 +203,12 @@ class WorkerCgroup:
             time.sleep(0.0002)
 
     def close(self):
-        fds = self.join_fds + list(self._limit_fds.values())
+        fds = self.join_fds + self.server_fds + list(self._limit_fds.values())
         for fd in [*fds, self._procs_fd, self._cpu_fd, self._oom_fd, self._kill_fd]:
             if fd is not None:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-        self.join_fds, self._limit_fds = [], {}
+        self.join_fds, self.server_fds, self._limit_fds = [], [], {}
         self._procs_fd = self._cpu_fd = self._oom_fd = self._kill_fd = None

@@ -201,6 +201,8 @@ class Server:
         )
         if self.cgroup is not None and not self.cgroup.active:
             self.cgroup = None
+        if self.cgroup is not None:
+            self.cgroup.join_server()
         self.cgroup_limits = (defaults.get("memory_mb", 4096), defaults.get("max_processes", 64))
         mode = config.get("isolation", "auto")
         self.scratch, self.scratch_mb = None, config.get("scratch_mb", 256)
