@@ -17,26 +17,23 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,llm,train,serve]'
+	$(BIN)/python -m pip install -q -e '.[dev,llm,train,serve,ray,report,hub]'
 	touch $(STAMP)
 
 DEMO := runs/demo
 
-# The pipeline after sampling, on the bundled real sample: execute every program against every test, build
-# preference pairs, select the hard subset, print Table-1-style statistics.
+# The bundled quickstart config, offline: execute the bundled real sample, pairs, hard subset, Table 1, and
+# runs/demo/report.html (LLM stages are skipped, saying how to enable them).
 demo: install
-	$(BIN)/acecoder execute data/samples/acecode_sample.jsonl $(DEMO)/executed.jsonl
-	$(BIN)/acecoder pairs $(DEMO)/executed.jsonl $(DEMO)/pairs.jsonl
-	$(BIN)/acecoder pairs $(DEMO)/executed.jsonl $(DEMO)/pairs_acecodepair.jsonl --format acecodepair
-	$(BIN)/acecoder hard $(DEMO)/executed.jsonl $(DEMO)/hard.jsonl
-	$(BIN)/acecoder stats $(DEMO)/executed.jsonl
+	$(BIN)/acecoder run src/acecoder/resources/configs/quickstart.yaml --run-dir $(DEMO)
+	$(BIN)/acecoder status $(DEMO)
 
 test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 
 bench: install
 	$(BIN)/python benchmarks/execution.py

@@ -77,3 +77,19 @@ def test_checkpoint_cuts_a_torn_last_line_and_resumes(tmp_path):
     assert read_rows(out) == [{"id": 1}, {"id": 2}, {"id": 3}]
     assert not checkpoint.path.exists()
     assert Checkpoint(tmp_path / "other.jsonl", fingerprint(a=2)).done == 0
+
+
+def test_parquet_round_trips_empty_dicts(tmp_path):
+    """Parquet has no struct without fields: columns of empty dicts (e.g. a summary with nothing dropped in every
+    row) are stored with a placeholder field and read back as empty dicts, None staying None."""
+    from acecoder.data import read_rows, write_rows
+
+    rows = [
+        {"id": "a", "meta": {"dropped": {}, "n": 1}, "items": [{}], "extra": {}},
+        {"id": "b", "meta": {"dropped": {}, "n": 2}, "items": [], "extra": None},
+    ]
+    write_rows(tmp_path / "rows.parquet", rows)
+    assert read_rows(tmp_path / "rows.parquet") == rows
+    plain = [{"id": "c", "meta": {"n": 3}}]
+    write_rows(tmp_path / "plain.parquet", plain)
+    assert read_rows(tmp_path / "plain.parquet") == plain

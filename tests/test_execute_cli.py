@@ -120,7 +120,12 @@ def test_kill_9_mid_run_then_rerun_resumes_without_redoing_rows(tmp_path):
 
     resumed = _run(source, output, "--workers", "1")
     assert f"resuming: {done_before} rows already done" in resumed.stderr
-    assert f"programs: {2 * (40 - done_before)}" in resumed.stdout
+    # The summary covers the whole file, not only the rows run this time.
+    assert (
+        f"rows: 40 ({done_before} done by an earlier run)   programs: 80   tests run: 240" in resumed.stdout
+    )
+    assert "tests passed: 120 (50.0%)   programs passing all: 40" in resumed.stdout
+    assert f"for {2 * (40 - done_before)} programs run now" in resumed.stdout
     result = read_rows(output)
     assert [r["id"] for r in result] == [f"q{i}" for i in range(40)]
     assert all([inf["pass_rate"] for inf in r["inferences"]] == [1.0, 0.0] for r in result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 
 import pytest
 
@@ -83,8 +84,23 @@ def test_a_timeout_fails_one_test_only(engine):
 def test_per_test_limit_is_cpu_time_not_shared_wall_time(engine):
     """Eight tests of 0.3 s CPU each pass under a 0.5 s per-test limit (a shared 0.5 s budget would fail most)."""
     program = "import time\ndef work():\n    start = time.process_time()\n    while time.process_time() - start < 0.3:\n        pass\n    return True\n"
-    result = engine.run_one(program, ["assert work()"] * 8)
+    result = engine.run_one(program, ["assert work()"] * 8, Limits(timeout=0.5, program_timeout=None))
     assert result.test_results == [1] * 8
+
+
+def test_the_program_budget_counts_every_test_and_ends_a_looping_program_cheaply(engine):
+    """A program whose every test loops costs one budget, not one timeout per test; tests not reached fail as
+    timeouts; the budget covers the program's forked children too."""
+    loop = "def f(x):\n    while True:\n        pass\n"
+    started = time.monotonic()
+    result = engine.run_one(loop, ["assert f(1) == 1"] * 20, Limits(timeout=0.5, program_timeout=1.0))
+    assert result.test_results == [0] * 20 and set(result.errors) <= {"timeout", "timeout:budget"}
+    assert result.cpu_time < 1.6 and time.monotonic() - started < 6
+    forker = (
+        "import os\ndef f(x):\n    if os.fork() == 0:\n        while True:\n            pass\n    os.wait()\n"
+    )
+    result = engine.run_one(forker, ["f(1)"] * 10, Limits(timeout=5.0, program_timeout=1.0))
+    assert result.test_results == [0] * 10 and result.cpu_time < 2.0
 
 
 def test_no_tests_means_no_pass_rate(engine):
@@ -214,3 +230,15 @@ def test_a_nested_run_in_the_same_thread_fails_clearly_instead_of_deadlocking(en
         engine.run_one(ADD, ["assert add(2, 2) == 4"])
     assert [r.test_results for r in outer] == [[1], [1]]
     assert engine.run_one(ADD, ["assert add(2, 2) == 4"]).test_results == [1]
+
+
+def test_without_namespaces_programs_still_run_in_a_private_scratch_directory():
+    with ExecutionEngine(workers=1, isolation="none") as engine:
+        assert engine.isolation.get("network") == "host"
+        locker = "import os\nos.mkdir('d')\nopen('d/f', 'w').close()\nos.chmod('d', 0)\nos.chmod('.', 0)\n"
+        assert engine.run_one(locker, ["assert True"]).test_results == [1]
+        look = "import os\nopen('f', 'w').write('x')\nleft = os.listdir('.')\n"
+        assert engine.run_one(look + ADD, ["assert left == ['f']", "assert add(1, 2) == 3"]).test_results == [
+            1,
+            1,
+        ]

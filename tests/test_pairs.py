@@ -234,7 +234,9 @@ def test_acecodepair_shape(tmp_path):
     make_pairs(src, tmp_path / "out.jsonl", format="acecodepair", progress=False)
     rows = read_rows(tmp_path / "out.jsonl")
     assert [r["id"] for r in rows] == [0, 1]
-    assert list(rows[0]) == ["instruction", "input", "chosen", "rejected", "id"]
+    # The released fields, in order, then the source question's id to trace each pair back.
+    assert list(rows[0]) == ["instruction", "input", "chosen", "rejected", "id", "question_id"]
+    assert [r["question_id"] for r in rows] == [ROW["id"], "q2"]
     assert rows[0]["instruction"] == (
         INSTRUCTION + '\n```\n"""\nAdd one to x.\nassert f(1) == 2\n"""\n\n```\n'
     )

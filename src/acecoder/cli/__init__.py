@@ -9,20 +9,52 @@ from acecoder.cli.base import app as _app
 
 # Verb -> the module that registers it on ``app`` when imported.
 COMMANDS = {
-    "execute": "execute",
     "synthesize": "synthesize",
     "filter-tests": "filter_tests",
-    "stats": "stats",
     "sample": "sample",
+    "execute": "execute",
     "pairs": "pairs",
     "hard": "hard",
+    "stats": "stats",
+    "train-rm": "train_rm",
+    "score": "score",
     "evaluate": "evaluate",
+    "run": "run",
+    "status": "run",
+    "report": "report",
+    "push": "push",
+    "serve-reward": "serve_reward",
+    "train-rl": "train_rl",
 }
+
+# The order ``acecoder --help`` lists verbs in: the pipeline's. Verbs not named here come after, as registered.
+PIPELINE_ORDER = (
+    "synthesize",
+    "filter-tests",
+    "sample",
+    "execute",
+    "pairs",
+    "hard",
+    "stats",
+    "train-rm",
+    "score",
+    "evaluate",
+    "serve-reward",
+    "train-rl",
+    "run",
+    "status",
+    "report",
+    "push",
+)
+
+
+def _order(verb: str) -> int:
+    return PIPELINE_ORDER.index(verb) if verb in PIPELINE_ORDER else len(PIPELINE_ORDER)
 
 
 def register(verbs: list[str] | None = None) -> None:
-    """Import the modules of the given verbs (all when None)."""
-    for verb in COMMANDS if verbs is None else verbs:
+    """Import the modules of the given verbs (all when None), in pipeline order."""
+    for verb in sorted(COMMANDS if verbs is None else verbs, key=_order):
         importlib.import_module(f"acecoder.cli.{COMMANDS[verb]}")
 
 
@@ -40,4 +72,4 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-__all__ = ["COMMANDS", "app", "main", "register"]
+__all__ = ["COMMANDS", "PIPELINE_ORDER", "app", "main", "register"]

@@ -3,27 +3,48 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from acecoder.cli.base import app, fail
-from acecoder.data.io import count_rows, file_format, iter_rows
-from acecoder.data.schema import DataError, validate_acecode_row
-from acecoder.execution.engine import DEFAULT_PRELOAD, ExecutionEngine, ExecutionSummary, SandboxError
+from acecoder.cli import executor_options, options
+from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, warn
+from acecoder.data.io import count_rows
+from acecoder.data.schema import DataError
+from acecoder.execution.engine import DEFAULT_PRELOAD, ExecutionEngine, SandboxError
 from acecoder.execution.limits import Limits
-from acecoder.execution.rows import execute_rows
-from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
+from acecoder.execution.rows import BODY_TEMPLATE, ProgramTemplate, RowSummary
+from acecoder.pipeline.execute_file import ExecutedFile, execute_file
 
 
-@app.command("execute")
+@app.command("execute", short_help="Run every program against its row's tests (pass rates).")
 def execute_command(
-    input: Annotated[Path, typer.Argument(help="AceCode-shaped rows (.jsonl, .jsonl.gz or .parquet).")],
-    output: Annotated[Path, typer.Argument(help="Where to write the rows with test_results and pass_rate.")],
-    workers: Annotated[int, typer.Option(help="Sandbox workers (default: one per core).")] = 0,
-    timeout: Annotated[float, typer.Option(help="CPU seconds per test.")] = Limits.timeout,
+    input: Annotated[
+        Path,
+        typer.Argument(
+            help=f"AceCode rows ({options.ROWS_IN}). Reads test_cases and inferences[].completion (and the "
+            "fields --program names); keeps every other field."
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Argument(
+            help=f"Where to write the rows with test_results and pass_rate per inference ({options.ROWS_IN})."
+        ),
+    ],
+    program: Annotated[
+        str | None,
+        typer.Option(
+            show_default=False,
+            help=f"Build each program from row and inference fields, e.g. '{BODY_TEMPLATE}' when completions "
+            "continue the question (function bodies); {program} is the default program. "
+            "[default: the completion's fenced code block, else its text]",
+        ),
+    ] = None,
+    workers: options.Workers = None,
+    timeout: options.Timeout = Limits.timeout,
+    program_timeout: options.ProgramTimeout = Limits.program_timeout,
     setup_timeout: Annotated[
         float, typer.Option(help="CPU seconds for the program's top level.")
     ] = Limits.setup_timeout,
@@ -33,29 +54,55 @@ def execute_command(
     wall_extra: Annotated[
         float, typer.Option(help="Seconds added to the wall-clock backstop.")
     ] = Limits.wall_extra,
-    memory_mb: Annotated[int, typer.Option(help="Address-space limit per program, MiB.")] = Limits.memory_mb,
+    memory_mb: options.MemoryMb = Limits.memory_mb,
     output_bytes: Annotated[
-        int, typer.Option(help="Captured output kept per program, bytes.")
+        int, typer.Option(min=1, help="Captured output kept per program, bytes.")
     ] = Limits.output_bytes,
     max_processes: Annotated[
-        int, typer.Option(help="Processes + threads a program may have.")
+        int, typer.Option(min=1, help="Processes + threads a program may have.")
     ] = Limits.max_processes,
     strict_equality: Annotated[bool, typer.Option(help="Reject values whose type forges ==.")] = True,
-    interpreter: Annotated[str | None, typer.Option(help="Python that runs the programs.")] = None,
-    isolation: Annotated[str, typer.Option(help="auto, namespaces (required) or none.")] = "auto",
+    interpreter: Annotated[
+        str | None,
+        typer.Option(
+            show_default=False, help="Python that runs the programs. [default: the one running acecoder]"
+        ),
+    ] = None,
+    isolation: options.IsolationOption = options.Isolation.auto,
     preload: Annotated[
-        str, typer.Option(help="Comma-separated modules imported once per worker ('' for none).")
-    ] = ",".join(DEFAULT_PRELOAD),
+        str | None,
+        typer.Option(
+            show_default=False,
+            help="Comma-separated modules each worker imports once ('' for none). "
+            f"[default: {', '.join(DEFAULT_PRELOAD)}]",
+        ),
+    ] = None,
     errors: Annotated[bool, typer.Option(help="Also write test_errors (why each test failed).")] = False,
-    resume: Annotated[bool, typer.Option(help="Continue an interrupted run of the same command.")] = True,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    allow_setup_failures: Annotated[
+        bool,
+        typer.Option(
+            "--allow-setup-failures",
+            help="Write OUTPUT even when most programs fail before any test (by default the results then stay "
+            "in OUTPUT.partial.jsonl and the exit status is 1).",
+        ),
+    ] = False,
+    in_place: options.InPlace = False,
+    dedupe_ids: options.DedupeIds = False,
+    resume: options.Resume = True,
+    progress: options.Progress = True,
+    executor: executor_options.Executor = executor_options.ExecutorKind.local,
+    ray_address: executor_options.RayAddress = None,
 ) -> None:
-    """Run every inference's program against its row's test_cases; write test_results and pass_rate."""
-    if not input.is_file():
-        raise fail(f"{input}: no such file")
+    """Run every inference's program against its row's tests; write test_results and pass_rate.
+
+    Exit status 1 when most programs fail before any test runs (a sign the programs are built wrong, e.g. function bodies without their prompt: the output is withheld, see --allow-setup-failures) or when the engine could not run some programs."""
+    check_paths([input], output, in_place=in_place)
     try:
+        if program is not None:
+            ProgramTemplate(program)  # a bad template fails here, before any worker starts
         limits = Limits(
             timeout=timeout,
+            program_timeout=program_timeout or None,
             setup_timeout=setup_timeout,
             wall_factor=wall_factor,
             wall_extra=wall_extra,
@@ -64,48 +111,73 @@ def execute_command(
             max_processes=max_processes,
             strict_equality=strict_equality,
         )
-        file_format(output)
-        run_id = fingerprint(
-            input=file_identity(input), limits=asdict(limits), interpreter=interpreter, errors=errors
-        )
     except (ValueError, OSError) as e:
         raise fail(str(e)) from None
-    checkpoint = Checkpoint(output, run_id, resume=resume)
-    if checkpoint.done:
-        typer.echo(f"resuming: {checkpoint.done} rows already done in {checkpoint.path}", err=True)
-    summary = ExecutionSummary()
-    engine = ExecutionEngine(
-        workers=workers or None,
+    engine = executor_options.make_executor(
+        executor,
+        ray_address,
+        workers=workers,
         limits=limits,
         interpreter=interpreter,
-        isolation=isolation,
-        preload=[m for m in preload.split(",") if m],
+        isolation=isolation.value,
+        preload=DEFAULT_PRELOAD if preload is None else [m.strip() for m in preload.split(",") if m.strip()],
     )
-    started = time.monotonic()
+    state: dict = {}
+
+    def started_file(done: ExecutedFile) -> None:
+        state.update(done=done, programs_before=done.summary.programs, started=time.monotonic())
+        if done.resumed:
+            typer.echo(f"resuming: {done.resumed} rows already done in {done.checkpoint.path}", err=True)
+        state["bar"] = _progress_bar(input, done.resumed, progress)
+
+    def finished_row(summary: RowSummary) -> None:
+        state["bar"].update(1)
+        state["bar"].set_postfix(
+            programs=summary.programs, pass_rate=f"{summary.pass_rate:.3f}", refresh=False
+        )
+
     try:
-        with engine, _progress_bar(input, checkpoint.done, progress) as bar:
-            rows = _validated_rows(input, skip=checkpoint.done)
-            for row in execute_rows(rows, engine, summary=summary, errors=errors):
-                checkpoint.append(row)
-                bar.update(1)
-                bar.set_postfix(
-                    programs=summary.programs, pass_rate=f"{summary.pass_rate:.3f}", refresh=False
-                )
+        with resume_hint(output), engine:
+            done = execute_file(
+                input,
+                output,
+                engine,
+                limits=limits,
+                program=program,
+                errors=errors,
+                dedupe_ids=dedupe_ids,
+                resume=resume,
+                identity={"interpreter": interpreter},
+                on_start=started_file,
+                on_row=finished_row,
+            )
     except (DataError, SandboxError, ValueError) as e:
-        checkpoint.close()
         raise fail(str(e)) from None
-    total_rows = checkpoint.finalize()
+    finally:
+        if "bar" in state:
+            state["bar"].close()
+    summary, checkpoint, resumed = done.summary, done.checkpoint, done.resumed
+    programs_before, started = state["programs_before"], state["started"]
     elapsed = time.monotonic() - started
-    _print_summary(summary, total_rows, elapsed, engine, output)
-
-
-def _validated_rows(path: Path, *, skip: int):
-    for number, row in iter_rows(path):
-        if skip:
-            skip -= 1
-            continue
-        require = ("inferences",) if "inferences" in row else ()
-        yield validate_acecode_row(row, require=require, path=str(path), line=number)
+    _print_summary(summary, resumed, summary.programs - programs_before, elapsed, engine)
+    problem = summary.warning(template=program)
+    if problem is not None:
+        warn(problem)
+        if not allow_setup_failures:
+            raise fail(
+                f"{output} not written: its pass rates would be meaningless. The results are kept in "
+                f"{checkpoint.path}: fix the cause and rerun, or rerun this command with --allow-setup-failures "
+                "to write them as they are (nothing runs again)",
+                EXIT_FAILED,
+            )
+    done.finalize()
+    typer.echo(f"wrote {output}")
+    if summary.infra_errors:
+        raise fail(
+            f"the engine could not run {summary.infra_errors:,} programs (infrastructure errors, not verdicts "
+            "on the programs; see the warnings above); rerun the same command to execute the file again",
+            EXIT_FAILED,
+        )
 
 
 def _progress_bar(path: Path, done: int, enabled: bool):
@@ -115,21 +187,28 @@ def _progress_bar(path: Path, done: int, enabled: bool):
 
 
 def _print_summary(
-    summary: ExecutionSummary, rows: int, elapsed: float, engine: ExecutionEngine, output: Path
-):
-    rate = summary.programs / elapsed if elapsed > 0 else 0.0
+    s: RowSummary, resumed: int, run_now: int, elapsed: float, engine: ExecutionEngine
+) -> None:
+    rate = run_now / elapsed if elapsed > 0 else 0.0
+    done_before = f" ({resumed:,} done by an earlier run)" if resumed else ""
     lines = [
-        f"rows: {rows}   programs: {summary.programs}   tests run: {summary.tests}",
-        f"tests passed: {summary.passed} ({summary.pass_rate:.1%})   programs passing all: {summary.all_passed}",
-        f"timeouts: {summary.timeouts}   infrastructure errors: {summary.infra_errors}",
-        "test failures by kind: " + _counts(summary.errors),
-        "programs failing before any test: " + _counts(summary.setup_errors),
-        f"time: {elapsed:.1f}s   programs/s: {rate:.0f} on {engine.workers} workers   "
+        f"rows: {s.rows:,}{done_before}   programs: {s.programs:,}   tests run: {s.tests:,}",
+        f"rows without tests: {s.rows_without_tests:,} (their {s.programs_without_tests:,} programs not run; "
+        "pass_rate null)"
+        + (f"   rows without programs: {s.rows_without_inferences:,}" if s.rows_without_inferences else ""),
+        f"tests passed: {s.passed:,} ({s.pass_rate:.1%})   programs passing all: {s.all_passed:,}",
+        f"timeouts: {s.timeouts:,} (programs out of CPU budget: {s.budget_exhausted:,})   "
+        f"infrastructure errors: {s.infra_errors:,} (pass_rate null)",
+        f"tests judged outside the program: {s.split_tests:,} of {s.tests:,}"
+        + (f" ({s.split_tests / s.tests:.1%})" if s.tests else ""),
+        "test failures by kind: " + _counts(s.errors),
+        f"programs failing before any test: {s.setup_failures:,}"
+        + (f" ({_counts(s.setup_errors)})" if s.setup_errors else ""),
+        f"time: {elapsed:.1f}s for {run_now:,} programs run now ({rate:.0f}/s on {engine.workers} workers)   "
         f"isolation: {engine.isolation.get('network', '?')} network, {engine.isolation.get('filesystem', '?')}",
-        f"wrote {output}",
     ]
     typer.echo("\n".join(lines))
 
 
 def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])) or "none"
+    return ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])) or "none"

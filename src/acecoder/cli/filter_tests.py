@@ -7,68 +7,96 @@ from typing import Annotated
 
 import typer
 
-from acecoder.cli import llm_options
-from acecoder.cli.base import app, fail
+from acecoder.cli import executor_options, llm_options, options
+from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, retry_hint
 
 
-@app.command("filter-tests")
+@app.command("filter-tests", short_help="Keep the tests an oracle program passes.")
 def filter_tests_command(
-    input: Annotated[Path, typer.Argument(help="AceCode rows with question and test_cases.")],
-    output: Annotated[Path, typer.Argument(help="Where to write the filtered rows.")],
+    input: Annotated[
+        Path,
+        typer.Argument(
+            help=f"AceCode rows ({options.ROWS_IN}). Reads id, question and test_cases (and the reference "
+            "field); keeps every other field."
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Argument(
+            help=f"Where to write the kept rows ({options.ROWS_IN}); INPUT itself only with --in-place. Dropped "
+            "rows go to OUTPUT.rejected.jsonl, counts to OUTPUT.summary.json."
+        ),
+    ],
     reference_field: Annotated[
         str | None,
         typer.Option(
+            show_default=False,
             help="Take oracle programs from this field (a program or a list); 'a+b' concatenates fields "
-            "(e.g. question+canonical_solution)."
+            "(e.g. question+canonical_solution). One of --reference-field and --model is required.",
         ),
     ] = None,
     model: Annotated[
-        str | None, typer.Option(help="Oracle model (the paper: Qwen2.5-Coder-32B-Instruct, greedy).")
+        str | None,
+        typer.Option(
+            show_default=False,
+            help="Oracle model (the paper: Qwen2.5-Coder-32B-Instruct, greedy). One of --reference-field and "
+            "--model is required.",
+        ),
     ] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible server URL(s), comma-separated.")
-    ] = None,
-    backend: Annotated[str, typer.Option(help="openai, transformers or vllm.")] = "openai",
-    api_key_env: llm_options.ApiKeyEnv = "OPENAI_API_KEY",
+    base_url: options.BaseUrl = None,
+    backend: options.Backend = "openai",
+    api_key_env: options.ApiKeyEnv = "OPENAI_API_KEY",
     n: Annotated[
-        int, typer.Option(help="Oracle samples per question; a test survives if any passes it.")
+        int, typer.Option(min=1, help="Oracle samples per question; a test survives if any passes it.")
     ] = 1,
     temperature: Annotated[float, typer.Option(help="Oracle sampling temperature (0: greedy).")] = 0.0,
-    top_p: llm_options.TopP = 1.0,
+    top_p: options.TopP = 1.0,
     max_tokens: Annotated[int, typer.Option(help="Oracle answer length limit.")] = 1024,
-    seed: llm_options.Seed = None,
+    seed: options.Seed = None,
     prompt: Annotated[
-        str | None, typer.Option(help="Oracle prompt: a preset (sampling, acecodepair) or a template file.")
+        str | None,
+        typer.Option(
+            show_default=False,
+            help="Oracle prompt: a preset (sampling, acecodepair) or a template file. [default: sampling]",
+        ),
     ] = None,
     min_tests: Annotated[int, typer.Option(help="Drop questions with fewer surviving tests.")] = 5,
     keep_programs: Annotated[bool, typer.Option(help="Store the oracle programs in each row.")] = False,
-    workers: Annotated[int, typer.Option(help="Sandbox workers (default: one per core).")] = 0,
-    timeout: Annotated[float, typer.Option(help="CPU seconds per test.")] = 1.0,
-    memory_mb: Annotated[int, typer.Option(help="Address-space limit per program, MiB.")] = 4096,
-    isolation: Annotated[str, typer.Option(help="auto, namespaces (required) or none.")] = "auto",
-    cache: llm_options.Cache = None,
-    concurrency: llm_options.Concurrency = 64,
-    rpm: llm_options.Rpm = None,
-    tpm: llm_options.Tpm = None,
-    max_attempts: llm_options.MaxAttempts = 6,
-    batch_size: Annotated[int, typer.Option(help="Rows per oracle/execution batch.")] = 256,
-    resume: Annotated[bool, typer.Option(help="Continue an interrupted run of the same command.")] = True,
-    progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
+    workers: options.Workers = None,
+    timeout: options.Timeout = 1.0,
+    program_timeout: options.ProgramTimeout = 8.0,
+    memory_mb: options.MemoryMb = 4096,
+    isolation: options.IsolationOption = options.Isolation.auto,
+    cache: options.Cache = None,
+    concurrency: options.Concurrency = 64,
+    rpm: options.Rpm = None,
+    tpm: options.Tpm = None,
+    max_attempts: options.MaxAttempts = 6,
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows per oracle/execution batch.")] = 256,
+    in_place: options.InPlace = False,
+    dedupe_ids: options.DedupeIds = False,
+    resume: options.Resume = True,
+    progress: options.Progress = True,
+    executor: executor_options.Executor = executor_options.ExecutorKind.local,
+    ray_address: executor_options.RayAddress = None,
 ) -> None:
-    """Keep only the tests an oracle program passes (the paper's filtering step)."""
+    """Keep only the tests an oracle program passes (the paper's filtering step).
+
+    Exit status 1, with exact counts, when oracle requests failed for good (their rows are dropped as no_oracle): rerunning the same command asks only for the answers still missing."""
     from acecoder.data import DataError
-    from acecoder.data.io import file_format
-    from acecoder.execution import ExecutionEngine, Limits, SandboxError
+    from acecoder.execution import Limits, SandboxError
     from acecoder.synthesis import FieldOracle, ModelOracle, filter_tests_file
 
     if (reference_field is None) == (model is None):
         raise fail("give exactly one oracle: --reference-field FIELD or --model NAME")
+    cache_file = llm_options.cache_path(cache, output)
+    side = [output.with_name(output.name + suffix) for suffix in (".rejected.jsonl", ".summary.json")]
+    check_paths(
+        [input], output, in_place=in_place, side_outputs=[*side, *([cache_file] if model is not None else [])]
+    )
     try:
-        file_format(output)
-        limits = Limits(timeout=timeout, memory_mb=memory_mb)
-        if n < 1:
-            raise ValueError("--n must be at least 1")
-    except (DataError, ValueError) as e:
+        limits = Limits(timeout=timeout, program_timeout=program_timeout or None, memory_mb=memory_mb)
+    except ValueError as e:
         raise fail(str(e)) from None
     client = None
     if reference_field is not None:
@@ -82,7 +110,7 @@ def filter_tests_command(
         except ValueError as e:
             raise fail(str(e)) from None
         client = llm_options.make_client(
-            backend, model, base_url, api_key_env, llm_options.cache_path(cache, output),
+            backend, model, base_url, api_key_env, cache_file,
             concurrency=concurrency, rpm=rpm, tpm=tpm, max_attempts=max_attempts, progress=progress,
         )  # fmt: skip
         oracle = ModelOracle(
@@ -96,9 +124,11 @@ def filter_tests_command(
         )
     from acecoder.llm import FatalBackendError
 
-    engine = ExecutionEngine(workers=workers or None, limits=limits, isolation=isolation)
+    engine = executor_options.make_executor(
+        executor, ray_address, workers=workers, limits=limits, isolation=isolation.value
+    )
     try:
-        with engine:
+        with resume_hint(output), engine:
             summary = filter_tests_file(
                 input,
                 output,
@@ -108,6 +138,7 @@ def filter_tests_command(
                 batch_size=batch_size,
                 keep_programs=keep_programs,
                 resume=resume,
+                dedupe_ids=dedupe_ids,
             )
     except (DataError, SandboxError, FatalBackendError, ValueError) as e:
         raise fail(str(e)) from None
@@ -116,3 +147,7 @@ def filter_tests_command(
             client.close()
     typer.echo(str(summary), err=True)
     typer.echo(f"wrote {summary.rows_out} rows to {output}", err=True)
+    failed = summary.llm.get("failed", 0)
+    if failed:
+        retry_hint(failed, "oracle samples")
+        raise typer.Exit(EXIT_FAILED)

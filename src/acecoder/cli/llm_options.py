@@ -1,26 +1,24 @@
-"""What the LLM-using verbs (synthesize, filter-tests, sample) share: their common options and the client."""
+"""What the LLM-using verbs (synthesize, filter-tests, sample) share: the client they build from their options."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
-
-import typer
+from typing import TYPE_CHECKING
 
 from acecoder.cli.base import fail
+from acecoder.cli.options import (  # kept importable from here
+    ApiKeyEnv,
+    Cache,
+    Concurrency,
+    MaxAttempts,
+    Rpm,
+    Seed,
+    TopP,
+    Tpm,
+)
 
 if TYPE_CHECKING:
     from acecoder.llm import LLMClient
-
-# Options with the same meaning and help in every LLM verb (each verb keeps its own default in its signature).
-ApiKeyEnv = Annotated[str, typer.Option(help="Environment variable holding the API key.")]
-TopP = Annotated[float, typer.Option(help="Nucleus sampling.")]
-Seed = Annotated[int | None, typer.Option(help="Sampling seed, where the server supports it.")]
-Cache = Annotated[Path | None, typer.Option(help="LLM request cache (default: OUTPUT.llm_cache.sqlite).")]
-Concurrency = Annotated[int, typer.Option(help="Requests in flight.")]
-Rpm = Annotated[float | None, typer.Option(help="Requests per minute limit.")]
-Tpm = Annotated[float | None, typer.Option(help="Tokens per minute limit.")]
-MaxAttempts = Annotated[int, typer.Option(help="Tries per request before it is recorded as failed.")]
 
 # Backends that run in-process and take no API key.
 _LOCAL_BACKENDS = ("transformers", "hf", "vllm")
@@ -64,3 +62,17 @@ def make_client(
         max_attempts=max_attempts,
         progress=progress,
     )
+
+
+__all__ = [
+    "ApiKeyEnv",
+    "Cache",
+    "Concurrency",
+    "MaxAttempts",
+    "Rpm",
+    "Seed",
+    "TopP",
+    "Tpm",
+    "cache_path",
+    "make_client",
+]

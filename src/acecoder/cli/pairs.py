@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from acecoder.cli.base import app, fail
+from acecoder.cli import options
+from acecoder.cli.base import app, check_paths, fail
 
 
 class PairFormat(str, Enum):
@@ -16,12 +17,16 @@ class PairFormat(str, Enum):
     trl = "trl"
 
 
-@app.command("pairs")
+@app.command("pairs", short_help="Preference pairs from scored rows (the AceCoder rule).")
 def pairs_command(
     input: Path = typer.Argument(
-        ..., help="AceCode rows with scored inferences (.jsonl, .jsonl.gz, .parquet)."
+        ...,
+        help=f"AceCode rows ({options.ROWS_IN}). Reads id, question, test_cases and inferences[] (model_name, "
+        "completion, pass_rate, as `acecoder execute` writes them).",
     ),
-    output: Path = typer.Argument(..., help="Where to write the pairs; the format follows the extension."),
+    output: Path = typer.Argument(
+        ..., help=f"Where to write the pairs ({options.ROWS_IN}); never INPUT itself."
+    ),
     min_chosen: float = typer.Option(0.8, help="Lowest pass rate of a chosen sample."),
     min_margin: float = typer.Option(0.4, help="Lowest pass-rate gap between chosen and rejected."),
     min_rejected: float = typer.Option(0.0, help="A rejected sample's pass rate must exceed this."),
@@ -40,19 +45,26 @@ def pairs_command(
         0.0, help="Float noise forgiven at each threshold; 0 compares raw floats as the release did."
     ),
     format: PairFormat = typer.Option(
-        PairFormat.pairs, "--format", help="pairs (one row per pair), acecodepair (AceCodePair-300K) or trl."
+        PairFormat.pairs,
+        "--format",
+        help="pairs (one row per pair, with ids and pass rates), acecodepair (AceCodePair-300K's fields, plus "
+        "question_id) or trl (conversational prompt/chosen/rejected).",
     ),
     prompt_template: str | None = typer.Option(
         None,
         "--prompt-template",
-        help="acecodepair/trl prompt: a preset (acecodepair, sampling) or a template file; default acecodepair.",
+        show_default=False,
+        help="acecodepair/trl prompt: a preset (acecodepair, sampling) or a template file. [default: acecodepair]",
     ),
+    dedupe_ids: options.DedupeIds = False,
     progress: bool = typer.Option(
         True, "--progress/--no-progress", help="Show a progress bar on a terminal."
     ),
 ) -> None:
-    """Build preference pairs with the AceCoder rule (per question and model: chosen >= 0.8, gap >= 0.4,
-    rejected > 0)."""
+    """Build preference pairs from scored rows with the AceCoder rule.
+
+    Per question and model (by default): chosen >= 0.8, chosen - rejected >= 0.4, rejected > 0."""
+    check_paths([input], output)
     from acecoder.data import DataError
     from acecoder.pairs import PairConfig, make_pairs
 
@@ -75,6 +87,7 @@ def pairs_command(
             format=format.value,
             template=prompt_template,
             progress=None if progress else False,
+            dedupe_ids=dedupe_ids,
         )
     except (DataError, ValueError) as e:
         raise fail(str(e)) from None

@@ -7,42 +7,57 @@ from typing import Annotated
 
 import typer
 
-from acecoder.cli import llm_options
-from acecoder.cli.base import app, fail
+from acecoder.cli import llm_options, options
+from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, retry_hint
 
 
-@app.command("sample")
+@app.command("sample", short_help="Sample N programs per question from policy models.")
 def sample_command(
     input: Annotated[
-        Path, typer.Argument(help="AceCode rows with question and test_cases (.jsonl, .jsonl.gz, .parquet).")
+        Path,
+        typer.Argument(
+            help=f"AceCode rows ({options.ROWS_IN}). Reads id, question and test_cases (the prompt shows the "
+            "first tests); keeps every other field and the inferences already there."
+        ),
     ],
     output: Annotated[
-        Path, typer.Argument(help="Where to write the rows with the new inferences (may be INPUT itself).")
+        Path,
+        typer.Argument(
+            help=f"Where to write the rows with the new inferences ({options.ROWS_IN}); INPUT itself only with "
+            "--in-place."
+        ),
     ],
     model: Annotated[
-        list[str] | None, typer.Option(help="Policy model as its server names it (repeatable).")
+        list[str] | None,
+        typer.Option(
+            show_default=False,
+            help="Policy model as its server names it (repeatable). [required unless --models]",
+        ),
     ] = None,
     model_name: Annotated[
         list[str] | None,
-        typer.Option(help="model_name to record, one per --model (default: the model itself)."),
+        typer.Option(
+            show_default=False,
+            help="model_name to record, one per --model. [default: the model itself]",
+        ),
     ] = None,
     base_url: Annotated[
         list[str] | None,
         typer.Option(
+            show_default=False,
             help="OpenAI-compatible server URL(s): one for every model or one per --model (repeatable); "
-            "comma-separate several servers of one model (default: OPENAI_BASE_URL)."
+            "comma-separate several servers of one model. [default: $OPENAI_BASE_URL]",
         ),
     ] = None,
     models: Annotated[
         Path | None,
         typer.Option(
             "--models",
+            show_default=False,
             help="YAML/JSON list of models: each a name or {model, name, base_url, backend, api_key_env}.",
         ),
     ] = None,
-    backend: Annotated[
-        str, typer.Option(help="openai (or vllm-server, sglang), transformers, vllm.")
-    ] = "openai",
+    backend: options.Backend = "openai",
     api_key_env: llm_options.ApiKeyEnv = "OPENAI_API_KEY",
     n: Annotated[
         int,
@@ -50,6 +65,7 @@ def sample_command(
             "-n",
             "--n",
             help="Samples per question per model with these settings (those already in a row count).",
+            min=1,
         ),
     ] = 16,
     temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.7,
@@ -59,7 +75,10 @@ def sample_command(
     stop: Annotated[list[str] | None, typer.Option(help="Stop sequence (repeatable).")] = None,
     template: Annotated[
         str | None,
-        typer.Option(help="Prompt: a preset (sampling, acecodepair) or a template file (default: sampling)."),
+        typer.Option(
+            show_default=False,
+            help="Prompt: a preset (sampling, acecodepair) or a template file. [default: sampling]",
+        ),
     ] = None,
     strip_tests: Annotated[
         bool, typer.Option(help="Remove trailing module-level tests and prints from extracted programs.")
@@ -70,22 +89,32 @@ def sample_command(
     prices: Annotated[
         Path | None, typer.Option(help="Price table {model: {input, output}} in $/1M tokens (YAML or JSON).")
     ] = None,
-    concurrency: Annotated[int, typer.Option(help="Requests in flight per model.")] = 64,
+    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight per model.")] = 64,
     rpm: Annotated[float | None, typer.Option(help="Requests per minute limit per model.")] = None,
     tpm: Annotated[float | None, typer.Option(help="Tokens per minute limit per model.")] = None,
-    max_attempts: llm_options.MaxAttempts = 6,
-    batch_size: Annotated[int, typer.Option(help="Rows per generation batch.")] = 256,
-    resume: Annotated[bool, typer.Option(help="Continue an interrupted run of the same command.")] = True,
-    progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
+    max_attempts: options.MaxAttempts = 6,
+    batch_size: options.BatchSize = 256,
+    in_place: options.InPlace = False,
+    dedupe_ids: options.DedupeIds = False,
+    resume: options.Resume = True,
+    progress: options.Progress = True,
 ) -> None:
-    """Sample programs from policy models with the paper's prompt (n=16, T=0.7, top_p=1.0, 1024 tokens) and append
-    them to each row's inferences; `acecoder execute` then fills the pass rates."""
+    """Sample N programs per question from policy models into each row's inferences.
+
+    The paper's prompt and settings by default (n=16, T=0.7, top_p=1.0, 1024 tokens); `acecoder execute` then fills the pass rates.
+
+    Exit status 1, with exact counts, when any request failed for good: rerunning the same command asks only for the samples still missing."""
     from acecoder.data import DataError
-    from acecoder.data.io import file_format
     from acecoder.sampling import get_prompt_template, policy_models, sample_file
 
+    cache_file = llm_options.cache_path(cache, output)
+    check_paths(
+        [input, models, prices],
+        output,
+        in_place=in_place,
+        side_outputs=[cache_file, output.with_name(output.name + ".summary.json")],
+    )
     try:
-        file_format(output)
         prompt = get_prompt_template(template)
         policies = policy_models(
             model or [],
@@ -95,8 +124,6 @@ def sample_command(
             backend=backend,
             api_key_env=api_key_env,
         )
-        if n < 1:
-            raise ValueError("-n must be at least 1")
         price_table = None
         if prices is not None:
             from acecoder.llm import PriceTable
@@ -104,7 +131,6 @@ def sample_command(
             price_table = PriceTable.from_file(prices)
     except (DataError, ValueError, OSError) as e:
         raise fail(str(e)) from None
-    cache_file = llm_options.cache_path(cache, output)
     clients = []
     for p in policies:
         client = llm_options.make_client(
@@ -117,23 +143,25 @@ def sample_command(
     from acecoder.llm import FatalBackendError
 
     try:
-        summary = sample_file(
-            input,
-            output,
-            clients,
-            n=n,
-            temperature=temperature,
-            top_p=top_p,
-            max_tokens=max_tokens,
-            seed=seed,
-            stop=stop or None,
-            template=prompt,
-            strip_tests=strip_tests,
-            keep_raw=keep_raw,
-            limit=limit,
-            batch_size=batch_size,
-            resume=resume,
-        )
+        with resume_hint(output):
+            summary = sample_file(
+                input,
+                output,
+                clients,
+                n=n,
+                temperature=temperature,
+                top_p=top_p,
+                max_tokens=max_tokens,
+                seed=seed,
+                stop=stop or None,
+                template=prompt,
+                strip_tests=strip_tests,
+                keep_raw=keep_raw,
+                limit=limit,
+                batch_size=batch_size,
+                resume=resume,
+                dedupe_ids=dedupe_ids,
+            )
     except (DataError, FatalBackendError, ValueError) as e:
         raise fail(str(e)) from None
     finally:
@@ -142,7 +170,5 @@ def sample_command(
     typer.echo(str(summary), err=True)
     typer.echo(f"wrote {summary.rows} rows to {output}", err=True)
     if summary.failed:
-        typer.echo(
-            f"{summary.failed} samples failed: rerun the same command to retry them (answers come from the cache)",
-            err=True,
-        )
+        retry_hint(summary.failed, "samples")
+        raise typer.Exit(EXIT_FAILED)

@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -31,39 +32,132 @@ def _open_text(path: Path, mode: str, fmt: str | None = None) -> IO[str]:
     return open(path, mode, encoding="utf-8")
 
 
-def iter_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(row_number, row)``: the 1-based line for JSONL, the 1-based row for Parquet."""
+def require_file(path: str | os.PathLike) -> Path:
+    """``path`` as a Path when it is a readable file; else a :class:`DataError` naming it."""
     path = Path(path)
     if not path.exists():
         raise DataError("no such file", path=str(path))
+    if path.is_dir():
+        raise DataError("is a folder, expected a file", path=str(path))
+    return path
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name the same file (symlinks, ``..`` and relative paths resolved; hard links too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return Path(a).resolve() == Path(b).resolve()
+
+
+def iter_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(row_number, row)``: the 1-based line for JSONL, the 1-based row for Parquet."""
+    path = require_file(path)
     if file_format(path) == "parquet":
         yield from _iter_parquet(path)
         return
-    with _open_text(path, "r") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(
-                    f"invalid JSON ({e.msg} at column {e.colno})", path=str(path), row=number
-                ) from None
-            if not isinstance(row, dict):
-                raise DataError(
-                    f"expected a JSON object, got {type(row).__name__}", path=str(path), row=number
-                )
-            yield number, row
+    where = str(path)
+    number = 0
+    try:
+        with gzip.open(path, "rb") if file_format(path) == "jsonl.gz" else open(path, "rb") as f:
+            for number, raw in enumerate(f, 1):
+                if not raw.strip():
+                    continue
+                yield number, _parse_line(raw, where, number)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+        raise DataError(
+            f"not a readable gzip file ({e or type(e).__name__})",
+            path=where,
+            row=number + 1 if number else None,
+        ) from None
+
+
+def _parse_line(raw: bytes, path: str, number: int) -> dict[str, Any]:
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _utf8_error(raw, e, path, number) from None
+    if number == 1 and line.startswith("\ufeff"):  # a byte-order mark some editors write
+        line = line[1:]
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise DataError(f"invalid JSON ({e.msg} at column {e.colno})", path=path, row=number) from None
+    if not isinstance(row, dict):
+        raise DataError(f"expected a JSON object, got {type(row).__name__}", path=path, row=number)
+    return row
+
+
+def _utf8_error(raw: bytes, e: UnicodeDecodeError, path: str, number: int) -> DataError:
+    """Name the field whose text holds the bytes that are not UTF-8 (when the line is JSON at all)."""
+    message = (
+        f"not valid UTF-8 (byte 0x{raw[e.start]:02x} at byte {e.start + 1} of the line); "
+        "re-encode the file as UTF-8"
+    )
+    try:
+        row = json.loads(raw.decode("utf-8", "surrogateescape"))
+    except json.JSONDecodeError:
+        return DataError(message, path=path, row=number)
+    return DataError(message, path=path, row=number, field=_field_with_bad_bytes(row))
+
+
+def _field_with_bad_bytes(value: Any, where: str = "") -> str | None:
+    if isinstance(value, str):
+        return where if any("\udc80" <= c <= "\udcff" for c in value) else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and _field_with_bad_bytes(key) is not None:
+            return f"{where}.{key}" if where else key
+        name = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else key
+        found = _field_with_bad_bytes(item, name)
+        if found is not None:
+            return found
+    return None
 
 
 def _iter_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     number = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
-        for row in batch.to_pylist():
-            number += 1
-            yield number, row
+    try:
+        pf = pq.ParquetFile(path)
+        restore = _EMPTY_FLAG in (pf.schema_arrow.metadata or {})
+        for batch in pf.iter_batches(batch_size=1024):
+            for row in batch.to_pylist():
+                number += 1
+                yield number, _strip_empty(row) if restore else row
+    except (pa.ArrowException, OSError) as e:
+        raise DataError(
+            f"not a readable Parquet file ({e})", path=str(path), row=number + 1 if number else None
+        ) from None
+
+
+# Parquet cannot store a struct with no field (a column of empty dicts, e.g. ``{"dropped": {}}`` in every row):
+# such structs are written with one placeholder field and read back as empty dicts, so rows round-trip exactly.
+_EMPTY_FIELD = "__acecoder_empty__"
+_EMPTY_FLAG = b"acecoder.empty_structs"
+
+
+def _fill_empty_structs(dtype: Any) -> Any:
+    import pyarrow as pa
+
+    if pa.types.is_struct(dtype):
+        if dtype.num_fields == 0:
+            return pa.struct([pa.field(_EMPTY_FIELD, pa.null())])
+        return pa.struct([f.with_type(_fill_empty_structs(f.type)) for f in dtype])
+    if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
+        inner = dtype.value_field.with_type(_fill_empty_structs(dtype.value_type))
+        return pa.list_(inner) if pa.types.is_list(dtype) else pa.large_list(inner)
+    return dtype
+
+
+def _strip_empty(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_empty(v) for k, v in value.items() if k != _EMPTY_FIELD}
+    if isinstance(value, list):
+        return [_strip_empty(v) for v in value]
+    return value
 
 
 def read_rows(path: str | os.PathLike) -> list[dict[str, Any]]:
@@ -102,6 +196,9 @@ class RowWriter:
 
             try:
                 table = pa.Table.from_pylist(self._rows)
+                schema = pa.schema([f.with_type(_fill_empty_structs(f.type)) for f in table.schema])
+                if not schema.equals(table.schema):
+                    table = pa.Table.from_pylist(self._rows, schema=schema.with_metadata({_EMPTY_FLAG: b"1"}))
             except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
                 raise DataError(
                     f"rows cannot be stored as Parquet ({e}); write .jsonl instead", path=str(self.path)

@@ -26,6 +26,7 @@ from acecoder.execution.judge import judge
 from acecoder.execution.limits import Limits
 from acecoder.execution.split import InProcessTest, SplitTest, split_cached
 from acecoder.execution.uids import UidRange
+from acecoder.execution.values import decode_records
 
 SANDBOX_DIR = Path(__file__).with_name("sandbox")
 # The server is the stdlib-only package in sandbox/, loaded by path under a name no program would import, so it
@@ -256,7 +257,9 @@ class ExecutionEngine:
                     "isolation": isolation,
                     "preload": list(preload),
                     "scratch_mb": scratch_mb,
-                    "cgroup_name": f"{self.uids.name}-w{i}",
+                    "engine": f"acecoder-{self.uids.name}",
+                    "worker": i,
+                    "workers": self.workers,
                     "limits": self.limits.to_wire(),
                 },
                 self.interpreter,
@@ -285,6 +288,7 @@ class ExecutionEngine:
         self.isolation = infos[0].get("isolation", {})
         for info in infos:
             self._cgroup_dirs.update(info.get("cgroups", []))
+        _remove_stale_cgroups({os.path.dirname(os.path.dirname(d)) for d in self._cgroup_dirs})
         for message in dict.fromkeys(w for info in infos for w in info.get("warnings", [])):
             warnings.warn(f"sandbox: {message}", RuntimeWarning, stacklevel=2)
         self._started = True
@@ -297,7 +301,8 @@ class ExecutionEngine:
             server.hang_up()
         for server in self._servers:
             server.stop()
-        for directory in self._cgroup_dirs:
+        parents = {os.path.dirname(d) for d in self._cgroup_dirs}
+        for directory in sorted(self._cgroup_dirs | parents, key=len, reverse=True):  # workers, then engine
             try:
                 os.rmdir(directory)
             except OSError:
@@ -462,6 +467,33 @@ class ExecutionEngine:
             poller.register(server.fileno(), select.POLLIN)
 
 
+def _remove_stale_cgroups(roots: set[str]) -> None:
+    """Remove the (empty) cgroups engines that died without closing left behind."""
+    for root in roots:
+        try:
+            names = os.listdir(root)
+        except OSError:
+            continue
+        for name in names:
+            if (
+                not name.startswith("acecoder-e")
+                or not name[10:].isdigit()
+                or UidRange.in_use(int(name[10:]))
+            ):
+                continue
+            engine_dir = os.path.join(root, name)
+            for worker in os.listdir(engine_dir) if os.path.isdir(engine_dir) else []:
+                if os.path.isdir(os.path.join(engine_dir, worker)):
+                    try:
+                        os.rmdir(os.path.join(engine_dir, worker))
+                    except OSError:
+                        pass
+            try:
+                os.rmdir(engine_dir)
+            except OSError:
+                pass
+
+
 @dataclass(eq=False)
 class _Pending:
     index: int
@@ -486,7 +518,9 @@ def _result(pending: _Pending, reply: dict[str, Any], blob: bytes) -> JobResult:
     if reply.get("infra"):
         return _infra_result(job, reply["infra"])
     results, errors = reply["results"], reply["errors"]
-    records = {test: blob[offset : offset + size] for test, offset, size in reply.get("values", [])}
+    records = decode_records(
+        {test: blob[offset : offset + size] for test, offset, size in reply.get("values", [])}
+    )
     values: list[Any] | None = [None] * len(splits) if job.capture else None
     first_failure = None
     for index, split in enumerate(splits):
@@ -495,6 +529,9 @@ def _result(pending: _Pending, reply: dict[str, Any], blob: bytes) -> JobResult:
             results[index], errors[index] = (1, None) if verdict is None else (0, verdict)
             if values is not None and split.expression:
                 values[index] = value
+        elif isinstance(split, SplitTest) and results[index]:
+            # Only the judge passes a split test: a "pass" from the sandbox was written by the program.
+            results[index], errors[index] = 0, "error:ForgedVerdict"
         if job.stop_on_failure and first_failure is None and errors[index] is not None:
             first_failure = index
         elif first_failure is not None:
@@ -527,6 +564,10 @@ class ExecutionSummary:
     all_passed: int = 0
     timeouts: int = 0
     infra_errors: int = 0
+    budget_exhausted: int = 0
+    """Programs that spent their whole CPU budget (``Limits.program_timeout``) before their last test."""
+    split_tests: int = 0
+    """Tests judged outside the program's process (the rest ran inside it, with mitigations)."""
     errors: dict[str, int] = field(default_factory=dict)
     setup_errors: dict[str, int] = field(default_factory=dict)
 
@@ -535,16 +576,18 @@ class ExecutionSummary:
         self.tests += len(result.test_results)
         self.passed += sum(result.test_results)
         self.all_passed += result.passed_all
+        self.split_tests += result.modes.count("split")
         if result.infra_error:
             self.infra_errors += 1
         if result.setup_error:
             self.setup_errors[result.setup_error] = self.setup_errors.get(result.setup_error, 0) + 1
+        self.budget_exhausted += "timeout:budget" in result.errors
         for error in result.errors:
             if error is None:
                 continue
-            kind = error.split(":", 1)[0] if error.startswith(("setup:", "test:")) else error
+            kind = error.split(":", 1)[0] if error.startswith(("setup:", "test:", "timeout:")) else error
             self.errors[kind] = self.errors.get(kind, 0) + 1
-            self.timeouts += error == "timeout"
+            self.timeouts += kind == "timeout"
 
     @property
     def pass_rate(self) -> float:

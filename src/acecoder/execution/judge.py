@@ -13,7 +13,7 @@ import importlib
 from typing import Any
 
 from acecoder.execution.split import IMPORTED_OBJECTS, JUDGE_NAMES, MODULE_ATTRIBUTES, PROBE, SplitTest
-from acecoder.execution.values import BadValue, Raised, decode_record
+from acecoder.execution.values import BadValue, Raised, Record
 
 _BUILTINS = {name: getattr(builtins, name) for name in JUDGE_NAMES}
 _EXIT_KINDS = {"SystemExit": "exit", "MemoryError": "memory", "AssertionError": "assertion"}
@@ -52,14 +52,14 @@ def _resolve(binding: str | None) -> Any:
     return None
 
 
-def judge(test: SplitTest, record: bytes | None) -> tuple[str | None, Any]:
-    """(None when the test passed, else the failure kind; the test's value when it is an expression)."""
+def judge(test: SplitTest, record: Record | BadValue | None) -> tuple[str | None, Any]:
+    """(None when the test passed, else the failure kind; the test's value when it is an expression), from the
+    test's decoded record (:func:`acecoder.execution.values.decode_records`)."""
     if record is None:
         return "error:NoValues", None
-    try:
-        values, bindings = decode_record(record)
-    except BadValue:
+    if isinstance(record, BadValue):
         return "error:BadValue", None
+    values, bindings = record
 
     def value(index: int) -> Any:
         if index >= len(values):

@@ -17,9 +17,11 @@ class Limits:
     """CPU seconds each test may use."""
     setup_timeout: float = 5.0
     """CPU seconds the program's own top-level code (imports, definitions) may use."""
-    program_timeout: float | None = 4.0
+    program_timeout: float | None = 1.0
     """CPU seconds for the program and all its tests together, over its whole process tree (re-runs after a
-    crash or timeout included); tests not reached once it is spent fail as timeouts. None: no such budget."""
+    crash or timeout included); tests not reached once it is spent fail as timeouts. None: no such budget.
+    (The AceCoder release gave a whole sampled program 0.2 s of wall time; evalplus caps a sample at the sum of
+    its per-input limits.) Looping programs then cost one second, not one second per test."""
     wall_factor: float = 3.0
     wall_extra: float = 1.0
     memory_mb: int = 4096
@@ -37,6 +39,11 @@ class Limits:
     strict_equality: bool = True
     """In tests run inside the program's process: values whose type forges equality never equal a
     builtin-typed expected value."""
+    harden_in_process: bool = True
+    """When some of a program's tests run inside its process: refuse frame introspection, trace hooks, heap
+    walking, ctypes and new code objects to the program (an audit hook). Libraries that need those
+    (matplotlib, unittest.mock, traceback printing) then fail; turn it off to evaluate fixed samples with
+    such tests (BigCodeBench), never for RL rewards. Split tests need no such hardening."""
     split_tests: bool = True
     """Judge every test that can be split outside the program's process (expected values never enter it)."""
 

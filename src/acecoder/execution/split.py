@@ -18,13 +18,55 @@ from __future__ import annotations
 
 import ast
 import builtins
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from types import CodeType
 
 # Builtins the judge provides; applying them to program values costs no more than the values' size.
 SAFE_WITH_PROGRAM_VALUES = frozenset(
-    ["abs", "all", "any", "bool", "chr", "complex", "dict", "divmod", "enumerate", "filter", "float", "frozenset", "hash", "int", "isinstance", "issubclass", "iter", "len", "list", "map", "max", "min", "next", "ord", "repr", "reversed", "round", "set", "sorted", "str", "sum", "tuple", "type", "zip", "ascii", "bin", "hex", "oct", "callable", "format"]
+    [
+        "abs",
+        "all",
+        "any",
+        "bool",
+        "chr",
+        "complex",
+        "dict",
+        "divmod",
+        "enumerate",
+        "filter",
+        "float",
+        "frozenset",
+        "hash",
+        "int",
+        "isinstance",
+        "issubclass",
+        "iter",
+        "len",
+        "list",
+        "map",
+        "max",
+        "min",
+        "next",
+        "ord",
+        "repr",
+        "reversed",
+        "round",
+        "set",
+        "sorted",
+        "str",
+        "sum",
+        "tuple",
+        "type",
+        "zip",
+        "ascii",
+        "bin",
+        "hex",
+        "oct",
+        "callable",
+        "format",
+    ]
 )
 # Builtins the judge provides for the test's own constants only (their cost grows with a number's value).
 TEST_CONSTANTS_ONLY = frozenset(["range", "pow", "bytes", "bytearray", "slice"])
@@ -105,7 +147,39 @@ IMPORTED_OBJECTS = {
 }
 MODULE_ALIASES = {"np": "numpy"}
 _SAFE_METHODS = frozenset(
-    ["join", "count", "index", "find", "rfind", "startswith", "endswith", "split", "rsplit", "strip", "lstrip", "rstrip", "lower", "upper", "replace", "keys", "values", "items", "get", "copy", "issubset", "issuperset", "union", "intersection", "difference", "symmetric_difference", "isdisjoint", "isdigit", "isalpha", "isalnum", "isspace"]
+    [
+        "join",
+        "count",
+        "index",
+        "find",
+        "rfind",
+        "startswith",
+        "endswith",
+        "split",
+        "rsplit",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "lower",
+        "upper",
+        "replace",
+        "keys",
+        "values",
+        "items",
+        "get",
+        "copy",
+        "issubset",
+        "issuperset",
+        "union",
+        "intersection",
+        "difference",
+        "symmetric_difference",
+        "isdisjoint",
+        "isdigit",
+        "isalpha",
+        "isalnum",
+        "isspace",
+    ]
 )
 _SAFE_BINOPS = (
     ast.Add,
@@ -172,44 +246,47 @@ class _Analysis:
     def __init__(self) -> None:
         self.names: set[str] = set()
         self._program: dict[int, bool] = {}
-        self._locals_used: dict[int, bool] = {}
+        self._free: dict[int, frozenset[str]] = {}  # variables of an enclosing lambda or comprehension used
 
     def program(self, node: ast.AST, scope: frozenset[str] = frozenset()) -> bool:
         key = id(node)
         if key not in self._program:
-            self._program[key] = self._classify(node, scope)
+            self._program[key], self._free[key] = self._classify(node, scope)
         return self._program[key]
 
-    def _classify(self, node: ast.AST, scope: frozenset[str]) -> bool:
+    def _classify(self, node: ast.AST, scope: frozenset[str]) -> tuple[bool, frozenset[str]]:
+        none: frozenset[str] = frozenset()
         if isinstance(node, _FORBIDDEN):
             raise _Unsplittable(type(node).__name__)
         if isinstance(node, ast.Name):
-            if node.id in scope or node.id in JUDGE_NAMES:
-                return False
+            if node.id in scope:
+                return False, frozenset([node.id])
+            if node.id in JUDGE_NAMES:
+                return False, none
             if node.id in MODULE_ATTRIBUTES or node.id in MODULE_ALIASES or node.id in _imported_names():
                 self.names.add(node.id)
-                return False
-            return True
+                return False, none
+            return True, none
         if isinstance(node, ast.Attribute):
             module = _module_of(node.value)
             if module is not None:
                 if not _attribute_allowed(module, node.attr):
                     raise _Unsplittable(f"{module}.{node.attr}")
                 self.program(node.value, scope)
-                return False
-            return self.program(node.value, scope)
-        if isinstance(node, _LOCAL_SCOPES):
-            inner = scope | _bound_names(node)
-            found = False
-            for child in ast.iter_child_nodes(node):
-                found |= self.program(child, inner)
-            if found:
-                raise _Unsplittable("a program call inside a lambda or comprehension")
-            return False
-        found = False
+                return False, none
+        bound = _bound_names(node) if isinstance(node, _LOCAL_SCOPES) else none
+        program, free = False, set()
         for child in ast.iter_child_nodes(node):
-            found |= self.program(child, scope)
-        return found
+            program |= self.program(child, scope | bound)
+            free |= self._free[id(child)]
+        free -= bound
+        if program and free and _rooted(node):
+            raise _Unsplittable("a program call that needs a lambda's or a comprehension's variable")
+        return program, frozenset(free)
+
+
+def _rooted(node: ast.AST) -> bool:
+    return isinstance(node, (ast.Call, ast.Attribute, ast.Subscript))
 
 
 @lru_cache(maxsize=1)
@@ -237,67 +314,84 @@ def _is_reference(node: ast.AST) -> bool:
 
 
 class _Splitter:
-    def __init__(self, analysis: _Analysis):
+    def __init__(self, analysis: _Analysis, source: str):
         self.analysis = analysis
+        self.source = source.encode("utf-8")
+        self.line_starts = [0]
+        for line in self.source.splitlines(keepends=True):
+            self.line_starts.append(self.line_starts[-1] + len(line))
         self.probes: list[str] = []
 
-    def probe(self, node: ast.AST) -> ast.AST:
-        self.probes.append(ast.unparse(node))
+    def text(self, node: ast.AST) -> str:
+        """The test's own text of ``node`` (positions are UTF-8 byte offsets)."""
+        start = self.line_starts[node.lineno - 1] + node.col_offset
+        end = self.line_starts[node.end_lineno - 1] + node.end_col_offset
+        return self.source[start:end].decode("utf-8")
+
+    def probe(self, node: ast.AST, source: str | None = None) -> ast.AST:
+        """Record ``node`` (its text in the test, exactly as written) as a probe; the judge's ``__v(k)``."""
+        if source is None:
+            source = self.text(node)
+        self.probes.append(source)
         call = ast.Call(
-            func=ast.Name(PROBE, ast.Load()), args=[ast.Constant(len(self.probes) - 1)], keywords=[]
+            func=_at(ast.Name(PROBE, ast.Load()), node),
+            args=[_at(ast.Constant(len(self.probes) - 1), node)],
+            keywords=[],
         )
-        return ast.copy_location(call, node)
+        return _at(call, node)
 
     def judged(self, node: ast.AST) -> ast.AST:
         """``node`` rewritten for the judge (probes replaced by ``__v(k)``)."""
-        if not self.analysis.program(node):
+        if not self.analysis.program(node) or isinstance(node, ast.expr_context):
             return node
-        if isinstance(node, ast.expr_context):
-            return node
-        operands = [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)]
-        program = [self.analysis.program(c) for c in operands]
-        if isinstance(node, (ast.BoolOp, ast.IfExp, ast.UnaryOp)):
-            return self._rebuild(node)
-        if isinstance(node, ast.Compare):
-            return self.probe(node) if all(program) else self._rebuild(node)
-        if isinstance(node, ast.BinOp):
-            if all(program):
-                return self.probe(node)
-            if not isinstance(node.op, _SAFE_BINOPS):
-                raise _Unsplittable(f"{type(node.op).__name__} on a program value")
-            return self._rebuild(node)
-        if isinstance(node, ast.Call):
-            return self._call(node)
-        if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred, ast.keyword, ast.Slice)):
-            return self._rebuild(node)
-        if isinstance(node, ast.Subscript) and not self.analysis.program(node.value):
-            return self._rebuild(node)
-        if isinstance(node, (ast.Call, ast.Name, ast.Attribute, ast.Subscript)):
+        if self._program_rooted(node):
             return self.probe(node)
-        if isinstance(node, ast.JoinedStr) and all(program):
-            return self.probe(node)
+        if isinstance(node, (ast.BoolOp, ast.IfExp, ast.UnaryOp, ast.List, ast.Tuple, ast.Set, ast.Dict)):
+            return self._rebuild(node)
+        if isinstance(node, (ast.Starred, ast.keyword, ast.Slice, ast.Subscript, ast.comprehension)):
+            return self._rebuild(node)
+        if isinstance(node, _LOCAL_SCOPES):
+            return self._rebuild(node)
+        if isinstance(node, ast.Call) and self._passes_program_object(node):
+            return self.probe(
+                node
+            )  # a program function or class handed to a builtin: only the sandbox can call it
+        if isinstance(node, (ast.Compare, ast.BinOp, ast.Call, ast.JoinedStr, ast.FormattedValue)):
+            return self._combine(node)
         raise _Unsplittable(f"{type(node).__name__} around a program value")
 
-    def _call(self, node: ast.Call) -> ast.AST:
-        func = node.func
-        if self.analysis.program(func):
-            return self.probe(node)
-        args = list(node.args) + [k.value for k in node.keywords]
-        values = [a.value if isinstance(a, ast.Starred) else a for a in args]
-        program = [self.analysis.program(a) for a in values]
-        if all(program) or any(p and _is_reference(v) for p, v in zip(program, values, strict=False)):
-            return self.probe(node)
-        if isinstance(func, ast.Name):
-            allowed = (
-                func.id in SAFE_WITH_PROGRAM_VALUES or func.id in _EXCEPTIONS or func.id in _imported_names()
-            )
-        elif isinstance(func, ast.Attribute):
-            allowed = _module_of(func.value) is not None or func.attr in _SAFE_METHODS
-        else:
-            allowed = False
-        if not allowed:
-            raise _Unsplittable(f"{ast.unparse(func)}() on a program value")
-        return self._rebuild(node)
+    def _program_rooted(self, node: ast.AST) -> bool:
+        """A program name, or a call of, an attribute of or an index into a program value."""
+        program = self.analysis.program
+        if isinstance(node, ast.Name):
+            return True
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            return program(node.value)
+        return isinstance(node, ast.Call) and program(node.func)
+
+    def _passes_program_object(self, node: ast.Call) -> bool:
+        args = [a.value if isinstance(a, ast.Starred) else a for a in node.args] + [
+            k.value for k in node.keywords
+        ]
+        return any(self.analysis.program(a) and _is_reference(a) for a in args)
+
+    def _combine(self, node: ast.AST) -> ast.AST:
+        """A trusted operation over operands. When every operand is itself a bare probe (``f(x) == g(y)``,
+        ``sorted(f(x))``), the operation holds nothing of the test's own and runs in the sandbox as one probe,
+        with the program's semantics; otherwise the judge applies it, if its cost is bounded by the values."""
+        source, mark = self.text(node), len(self.probes)
+        rebuilt = self._rebuild(node)
+        operands = _operands(rebuilt)
+        if operands and all(_is_probe(o) for o in operands) and len(self.probes) - mark == len(operands):
+            del self.probes[mark:]
+            return self.probe(node, source)
+        if isinstance(rebuilt, ast.BinOp) and not isinstance(rebuilt.op, _SAFE_BINOPS):
+            raise _Unsplittable(f"{type(rebuilt.op).__name__} on a program value")
+        if isinstance(rebuilt, ast.Call) and not _judge_may_call(rebuilt.func):
+            raise _Unsplittable(f"{ast.unparse(rebuilt.func)}() on a program value")
+        if isinstance(rebuilt, (ast.JoinedStr, ast.FormattedValue)):
+            raise _Unsplittable("an f-string around a program value")
+        return rebuilt
 
     def _rebuild(self, node: ast.AST) -> ast.AST:
         for field, value in ast.iter_fields(node):
@@ -306,6 +400,33 @@ class _Splitter:
             elif isinstance(value, ast.AST):
                 setattr(node, field, self.judged(value))
         return node
+
+
+def _at(new: ast.AST, old: ast.AST) -> ast.AST:
+    """``new`` placed where ``old`` is (every node the compiler sees needs a position)."""
+    new.lineno, new.col_offset = old.lineno, old.col_offset
+    new.end_lineno, new.end_col_offset = old.end_lineno, old.end_col_offset
+    return new
+
+
+def _operands(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.Call):
+        args = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
+        return args + [k.value for k in node.keywords]
+    return [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)]
+
+
+def _is_probe(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == PROBE
+
+
+def _judge_may_call(func: ast.AST) -> bool:
+    """Whether the judge may apply this function to program values (its cost bounded by their size)."""
+    if isinstance(func, ast.Name):
+        return func.id in SAFE_WITH_PROGRAM_VALUES or func.id in _EXCEPTIONS or func.id in _imported_names()
+    if isinstance(func, ast.Attribute):
+        return _module_of(func.value) is not None or func.attr in _SAFE_METHODS
+    return False
 
 
 def split_test(source: str) -> SplitTest | InProcessTest:
@@ -324,18 +445,26 @@ def split_test(source: str) -> SplitTest | InProcessTest:
     else:
         return InProcessTest(source, f"a {type(statement).__name__} statement")
     analysis = _Analysis()
-    splitter = _Splitter(analysis)
+    splitter = _Splitter(analysis, source)
     try:
         checked = splitter.judged(node)
-        tree = ast.Expression(checked) if expression else ast.Module([ast.Assert(checked, None)], [])
-        code = compile(
-            ast.fix_missing_locations(tree), "<check>", "eval" if expression else "exec", dont_inherit=True
+        tree = (
+            ast.Expression(checked)
+            if expression
+            else ast.Module([_at(ast.Assert(checked, None), statement)], [])
         )
+        code = compile(tree, "<check>", "eval" if expression else "exec", dont_inherit=True)
     except (_Unsplittable, RecursionError, SyntaxError, ValueError, TypeError) as e:
         return InProcessTest(source, f"cannot split: {e}")
     return SplitTest(tuple(splitter.probes), code, tuple(sorted(analysis.names)), expression)
 
 
+# CPython 3.11's ast module is not thread-safe (concurrent parses can fail with "AST constructor recursion depth
+# mismatch"); engines run in whatever thread consumes them.
+_AST_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=65536)
 def split_cached(source: str) -> SplitTest | InProcessTest:
-    return split_test(source)
+    with _AST_LOCK:
+        return split_test(source)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import fcntl
 import os
 import random
-import tempfile
 
-_LOCK_DIR = os.path.join(tempfile.gettempdir(), "acecoder-uids")
+# One place for every engine on the machine, whatever TMPDIR each was started with (Ray workers have their own).
+_LOCK_DIR = "/run/acecoder-uids" if os.getuid() == 0 and os.path.isdir("/run") else "/tmp/acecoder-uids"
 _FIRST, _LAST, _STRIDE = 1 << 20, 1 << 30, 1024
 
 
@@ -18,6 +18,7 @@ class UidRange:
         if count > _STRIDE:
             raise ValueError(f"at most {_STRIDE} workers per engine, got {count}")
         self._fd: int | None = None
+        self._path = ""
         if base is not None:
             self.base = base
         else:
@@ -42,10 +43,29 @@ class UidRange:
         except OSError:
             os.close(fd)
             return False
-        self._fd = fd
+        self._fd, self._path = fd, os.path.join(_LOCK_DIR, str(base))
         return True
+
+    @staticmethod
+    def in_use(base: int) -> bool:
+        """Whether a live engine may hold the range starting at ``base`` (an unknown range counts as held)."""
+        try:
+            fd = os.open(os.path.join(_LOCK_DIR, str(base)), os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        except OSError:
+            return True
+        finally:
+            os.close(fd)
 
     def release(self) -> None:
         if self._fd is not None:
+            try:
+                os.unlink(self._path)
+            except OSError:
+                pass
             os.close(self._fd)
             self._fd = None

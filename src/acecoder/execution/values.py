@@ -53,22 +53,47 @@ def _numpy():
     return numpy
 
 
+_MAX_ELEMENTS = 10_000_000
+_MAX_ITEMSIZE = 1 << 16
+
+
+def _dtype(spec: str):
+    """A numpy dtype the sandbox may send: numbers and bounded strings only (no huge or structured types)."""
+    dtype = _numpy().dtype(spec)
+    if dtype.kind not in "biufcUS" or dtype.fields or dtype.itemsize > _MAX_ITEMSIZE:
+        raise BadValue(f"dtype {spec!r} is not accepted")
+    return dtype
+
+
+def _shape(shape: list) -> tuple[int, ...]:
+    size = 1
+    for n in shape:
+        if type(n) is not int or n < 0:
+            raise BadValue(f"bad array shape {shape!r}")
+        size *= n
+    if size > _MAX_ELEMENTS:
+        raise BadValue(f"array of {size} elements")
+    return tuple(shape)
+
+
 def _array(dtype: str, shape: list, payload: Any):
     np = _numpy()
+    shape = _shape(shape)
     if dtype == "O":
         out = np.empty(len(payload), dtype=object)
         out[:] = payload if payload else []
         return out.reshape(shape)
     if isinstance(payload, str):
-        return np.frombuffer(base64.b64decode(payload), dtype=np.dtype(dtype)).reshape(shape).copy()
-    return np.array(payload, dtype=np.dtype(dtype)).reshape(shape)
+        return np.frombuffer(base64.b64decode(payload), dtype=_dtype(dtype)).reshape(shape).copy()
+    return np.array(payload, dtype=_dtype(dtype)).reshape(shape)
 
 
 def _scalar(dtype: str, payload: Any):
     np = _numpy()
-    if isinstance(payload, str) and np.dtype(dtype).kind not in "US":
-        return np.frombuffer(base64.b64decode(payload), dtype=np.dtype(dtype))[0]
-    return np.array(payload, dtype=np.dtype(dtype))[()]
+    kind = _dtype(dtype)
+    if isinstance(payload, str) and kind.kind not in "US":
+        return np.frombuffer(base64.b64decode(payload), dtype=kind)[0]
+    return np.array(payload, dtype=kind)[()]
 
 
 def _zone(spec):
@@ -130,17 +155,44 @@ def _hook(obj: dict) -> Any:
     return build(payload)
 
 
-def decode_record(data: bytes | str) -> tuple[list[Any], dict[str, str | None]]:
-    """One test's record: the decoded value of each probe, and the bindings of the names its check uses."""
-    try:
-        values, bindings = json.loads(data, object_hook=_hook)
-    except BadValue:
-        raise
-    except Exception as e:  # malformed JSON, unhashable set items, bad numbers...
-        raise BadValue(f"{type(e).__name__}: {e}") from None
+Record = tuple[list[Any], dict[str, str | None]]
+
+
+def _checked(record: Any) -> Record:
+    if not isinstance(record, list) or len(record) != 2:
+        raise BadValue("a record is not [values, bindings]")
+    values, bindings = record
     if not isinstance(values, list) or not isinstance(bindings, list):
         raise BadValue("a record is not [values, bindings]")
     try:
         return values, {str(name): binding for name, binding in bindings}
     except (TypeError, ValueError) as e:
         raise BadValue(f"bad bindings: {e}") from None
+
+
+def decode_record(data: bytes | str) -> Record:
+    """One test's record: the decoded value of each probe, and the bindings of the names its check uses."""
+    try:
+        return _checked(json.loads(data, object_hook=_hook))
+    except BadValue:
+        raise
+    except Exception as e:  # malformed JSON, unhashable set items, bad numbers...
+        raise BadValue(f"{type(e).__name__}: {e}") from None
+
+
+def decode_records(records: dict[int, bytes]) -> dict[int, Record | BadValue]:
+    """Every test's record of one program, decoded in one pass when they are all well formed (else one by one,
+    so that a malformed record fails only its own test)."""
+    if not records:
+        return {}
+    try:
+        decoded = json.loads(b"[" + b",".join(records.values()) + b"]", object_hook=_hook)
+        return {test: _checked(record) for test, record in zip(records, decoded, strict=True)}
+    except Exception:
+        out: dict[int, Record | BadValue] = {}
+        for test, data in records.items():
+            try:
+                out[test] = decode_record(data)
+            except BadValue as e:
+                out[test] = e
+        return out

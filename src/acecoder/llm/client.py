@@ -51,7 +51,7 @@ class RunSummary:
             f"  {self.calls} calls, {self.retries} retries, {self.rate_limit_pauses} rate-limit pauses; "
             f"tokens in {self.prompt_tokens:,} out {self.completion_tokens:,}; cost {self.cost_text()}",
         ]
-        lines += [f"  failed x{count}: {reason}" for reason, count in self.errors.most_common(3)]
+        lines += [f"  {count} samples failed: {reason}" for reason, count in self.errors.most_common(3)]
         return "\n".join(lines)
 
 
@@ -220,9 +220,15 @@ class _Run:
 
     def _fail(self, job: Job, reason: str) -> None:
         self.summary.failed += len(job.indices)
-        self.summary.errors[reason[:200]] += 1
-        if self.summary.errors[reason[:200]] == 1:
-            log.warning("%s: %d samples failed: %s", self.model, len(job.indices), reason)
+        first = reason[:200] not in self.summary.errors
+        self.summary.errors[reason[:200]] += len(job.indices)
+        if first:  # later failures of the same kind are only counted (see the summary)
+            log.warning(
+                "%s: a request for %d samples failed for good: %s (every failure is counted in the summary)",
+                self.model,
+                len(job.indices),
+                reason,
+            )
         self._store(job.request, [Completion(index=i, text=None, error=reason) for i in job.indices])
 
     def _store(self, request: ChatRequest, comps: list[Completion]) -> None:

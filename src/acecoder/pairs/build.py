@@ -22,7 +22,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from acecoder.data import DataError, RowWriter, iter_rows, validate_acecode_row
+from acecoder.data import DataError, RowWriter, UniqueIds, iter_rows, same_file, validate_acecode_row
+from acecoder.pairs.formats import PairFormatter
 from acecoder.pairs.rates import scored_samples
 
 PAIR_FIELDS = (
@@ -254,10 +255,15 @@ def iter_pairs(
     *,
     summary: PairSummary | None = None,
     path: str | None = None,
+    dedupe_ids: bool = False,
 ) -> Iterator[Pair]:
-    """Pairs from rows, streaming. ``rows`` holds row dicts or ``(row_number, row)`` as from ``iter_rows``."""
+    """Pairs from rows, streaming. ``rows`` holds row dicts or ``(row_number, row)`` as from ``iter_rows``.
+    Row ids must be unique (pair ids start with them); ``dedupe_ids`` renames repeats instead of failing."""
+    ids = UniqueIds(path, dedupe=dedupe_ids)
     for number, item in enumerate(rows, 1):
         line, row = item if isinstance(item, tuple) else (number, item)
+        validate_acecode_row(row, require=("id",), path=path, line=line)
+        ids.check(row, line)
         yield from pairs_for_row(row, config, summary=summary, path=path, line=line)
 
 
@@ -278,6 +284,7 @@ def make_pairs(
     format: str = "pairs",
     template: Any = None,
     progress: bool | None = None,
+    dedupe_ids: bool = False,
 ) -> PairSummary:
     """Read AceCode rows from ``input_path``, write pairs to ``output_path`` (format by extension).
 
@@ -285,16 +292,13 @@ def make_pairs(
     shape) or ``trl`` (TRL's conversational preference shape); ``template``: a
     :class:`~acecoder.sampling.prompt.PromptTemplate`, preset name or template file for the last two.
     """
-    from acecoder.pairs.formats import PairFormatter
-
     formatter = PairFormatter(format, cross_model=config.cross_model, template=template)
     summary = PairSummary()
     path = str(input_path)
-    if os.path.abspath(path) == os.path.abspath(output_path):
+    if same_file(path, output_path):
         raise DataError("the output would overwrite the input", path=str(output_path))
     with RowWriter(output_path) as writer:
-        for pair in iter_pairs(
-            _progress(iter_rows(input_path), progress, "pairs"), config, summary=summary, path=path
-        ):
+        rows = _progress(iter_rows(input_path), progress, "pairs")
+        for pair in iter_pairs(rows, config, summary=summary, path=path, dedupe_ids=dedupe_ids):
             writer.write(formatter(pair))
     return summary

@@ -3,7 +3,8 @@
 * ``pairs``: one row per pair with ids, pass rates and the completions exactly as they stand in the input;
 * ``acecodepair``: the AceCodePair-300K row (``instruction``, ``input``, ``chosen``, ``rejected``, ``id``):
   the instruction is the sampling prompt with the question and the first kept test, each answer is the prefill
-  sentence and the program in a python fence, ``id`` counts from 0;
+  sentence and the program in a python fence, ``id`` counts from 0; ``question_id`` (not in the release) is the
+  source row's id, so that every pair can be traced back to its question;
 * ``trl``: TRL's conversational preference row: ``prompt`` (the user message), ``chosen`` and ``rejected``
   (one assistant message each, worded as in ``acecodepair``).
 
@@ -14,11 +15,13 @@ completion, with surrounding whitespace stripped as the release did.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from acecoder.execution.program import extract_program
-from acecoder.pairs.build import Pair
 from acecoder.sampling.prompt import PromptTemplate, get_prompt_template
+
+if TYPE_CHECKING:  # formatters read a pair's fields; only the builder creates pairs
+    from acecoder.pairs.build import Pair
 
 FORMATS = ("pairs", "acecodepair", "trl")
 
@@ -57,7 +60,14 @@ class PairFormatter:
         prompt = self.template.user_message(pair.question, pair.test_cases)
         chosen, rejected = self.answer(pair.chosen), self.answer(pair.rejected)
         if self.format == "acecodepair":
-            return {"instruction": prompt, "input": "", "chosen": chosen, "rejected": rejected, "id": index}
+            return {
+                "instruction": prompt,
+                "input": "",
+                "chosen": chosen,
+                "rejected": rejected,
+                "id": index,
+                "question_id": pair.question_id,
+            }
         return {
             "prompt": [{"role": "user", "content": prompt}],
             "chosen": [{"role": "assistant", "content": chosen}],

@@ -13,11 +13,11 @@ from __future__ import annotations
 import math
 import os
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from acecoder.data import DataError, RowWriter, iter_rows, validate_acecode_row
+from acecoder.data import DataError, RowWriter, UniqueIds, iter_rows, validate_acecode_row
 from acecoder.pairs.build import _progress, _table
 from acecoder.pairs.rates import parse_models, scored_samples
 
@@ -118,15 +118,18 @@ def _check_models(models: tuple[str, ...] | None, present: Iterable[str], where:
 
 
 def hard_rows(
-    rows: Iterable[dict[str, Any]], models: str | Sequence[str] | None = None
+    rows: Iterable[dict[str, Any]], models: str | Sequence[str] | None = None, *, dedupe_ids: bool = False
 ) -> tuple[list[dict[str, Any]], HardSummary]:
-    """The hard subset of in-memory rows (kept in input order) and the summary."""
+    """The hard subset of in-memory rows (kept in input order) and the summary. Row ids must be unique
+    (``dedupe_ids`` renames repeats)."""
     models = parse_models(models)
     rows = list(rows)
     present: set[str] = set()
     stats = []
+    ids = UniqueIds(dedupe=dedupe_ids)
     for line, row in enumerate(rows, 1):
         stats.append(row_stats(row, models, line=line))
+        ids.check(row, line)
         present.update(m for _, m, _ in scored_samples(row, line=line))
     _check_models(models, present, None)
     keep, summary = select_hard(stats)
@@ -135,33 +138,41 @@ def hard_rows(
 
 
 def hard_subset(
-    input_path: str | os.PathLike,
+    input_path: str | os.PathLike | Sequence[str | os.PathLike],
     output_path: str | os.PathLike,
     models: str | Sequence[str] | None = None,
     *,
     progress: bool | None = None,
+    dedupe_ids: bool = False,
 ) -> HardSummary:
-    """Write the hard subset of ``input_path`` to ``output_path`` (format by extension).
+    """Write the hard subset of ``input_path`` (a file, or several files read as one: e.g. the Parquet shards of
+    a pipeline stage) to ``output_path`` (format by extension).
 
     Two passes over the input: the first computes each row's statistics (a few floats per row in memory), the
     second copies the kept rows unchanged. Raises :class:`DataError` for bad rows and for a model in ``models``
-    that no sample has.
+    that no sample has, and for a repeated row id (``dedupe_ids`` renames repeats instead).
     """
     models = parse_models(models)
-    path = str(input_path)
-    if os.path.abspath(path) == os.path.abspath(output_path):
-        raise DataError("the output would overwrite the input", path=str(output_path))
+    paths = [str(input_path)] if isinstance(input_path, (str, os.PathLike)) else [str(p) for p in input_path]
+
+    def numbered() -> Iterator[tuple[str, int, dict[str, Any]]]:
+        ids = UniqueIds(paths[0] if len(paths) == 1 else None, dedupe=dedupe_ids)  # unique across all inputs
+        for path in paths:
+            for line, row in iter_rows(path):
+                yield path, line, ids.check(row, line)
+
     present: set[str] = set()
     stats: list[tuple[float, float] | None] = []
-    for line, row in _progress(iter_rows(path), progress, "hard: scoring"):
+    for path, line, row in _progress(numbered(), progress, "hard: scoring"):
         stats.append(row_stats(row, models, path=path, line=line))
         present.update(m for _, m, _ in scored_samples(row, path=path, line=line))
-    _check_models(models, present, path)
+    _check_models(models, present, paths[0] if len(paths) == 1 else None)
     keep, summary = select_hard(stats)
     summary.models = list(models) if models else None
+    # The output is written atomically, so it may replace the input (the rows were read in the first pass).
     with RowWriter(output_path) as writer:
-        for index, (_, row) in enumerate(
-            _progress(iter_rows(path), progress, "hard: writing", total=len(keep))
+        for index, (_, _, row) in enumerate(
+            _progress(numbered(), progress, "hard: writing", total=len(keep))
         ):
             if index < len(keep) and keep[index]:
                 writer.write(row)

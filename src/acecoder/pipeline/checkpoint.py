@@ -6,11 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from acecoder.data.io import RowWriter
+from acecoder.data.io import RowWriter, require_file
 
 _HEADER_KEY = "__acecoder_checkpoint__"
 
@@ -23,7 +23,7 @@ def fingerprint(**parts: Any) -> str:
 
 def file_identity(path: str | os.PathLike) -> dict[str, Any]:
     """What identifies an input file's content cheaply: resolved path, size and modification time."""
-    st = os.stat(path)
+    st = os.stat(require_file(path))
     return {"path": str(Path(path).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
@@ -33,7 +33,7 @@ class Checkpoint:
 
     def __init__(self, output: str | os.PathLike, run_fingerprint: str, *, resume: bool = True):
         self.output = Path(output)
-        self.path = self.output.with_name(self.output.name + ".partial.jsonl")
+        self.path = self.progress_path(self.output)
         self.fingerprint = run_fingerprint
         self.done = 0
         self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -44,6 +44,12 @@ class Checkpoint:
             self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 (kept open to append)
             self._file.write(json.dumps({_HEADER_KEY: run_fingerprint}) + "\n")
             self._file.flush()
+
+    @staticmethod
+    def progress_path(output: str | os.PathLike) -> Path:
+        """Where the progress file of ``output`` lives."""
+        output = Path(output)
+        return output.with_name(output.name + ".partial.jsonl")
 
     def _read_header(self) -> str | None:
         with open(self.path, encoding="utf-8") as f:
@@ -83,12 +89,13 @@ class Checkpoint:
             for line in f:
                 yield json.loads(line)
 
-    def finalize(self) -> int:
-        """Write the output file from the progress file and remove the latter; return the row count."""
+    def finalize(self, row_of: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> int:
+        """Write the output file from the progress file and remove the latter; return the row count.
+        ``row_of``: the output row of a progress record (default: the record itself)."""
         self._file.close()
         with RowWriter(self.output) as writer:
-            for row in self.rows():
-                writer.write(row)
+            for record in self.rows():
+                writer.write(record if row_of is None else row_of(record))
         self.path.unlink()
         return writer.count
 

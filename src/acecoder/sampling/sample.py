@@ -32,7 +32,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from acecoder.data import DataError, RowWriter, iter_rows, validate_acecode_row
+from acecoder.data import DataError, RowWriter, iter_rows, require_file, unique_rows, validate_acecode_row
 from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
 from acecoder.pipeline.config import parse_settings, read_text
 from acecoder.sampling.extract import extract_code
@@ -91,30 +91,35 @@ def load_models_file(path: str | os.PathLike, *, defaults: PolicyModel | None = 
     data = parse_settings(read_text(path, "models file"), path)
     if isinstance(data, dict) and set(data) == {"models"}:
         data = data["models"]
+    return models_from_list(data, where=str(path), defaults=defaults)
+
+
+def models_from_list(data: Any, *, where: str, defaults: PolicyModel | None = None) -> list[PolicyModel]:
+    """Models from a list as in a models file (see :func:`load_models_file`); errors name ``where``."""
     if not isinstance(data, list) or not data:
-        raise ValueError(f"{path}: expected a non-empty list of models")
+        raise ValueError(f"{where}: expected a non-empty list of models")
     base = defaults or PolicyModel(model="")
     out = []
     for i, item in enumerate(data):
-        where = f"{path}: model {i + 1}"
+        where_item = f"{where}: model {i + 1}"
         if isinstance(item, str):
             item = {"model": item}
         if not isinstance(item, dict):
-            raise ValueError(f"{where}: expected a model name or a mapping")
+            raise ValueError(f"{where_item}: expected a model name or a mapping")
         unknown = sorted(set(item) - set(_MODEL_KEYS))
         if unknown:
-            raise ValueError(f"{where}: unknown key(s) {unknown}; expected some of {list(_MODEL_KEYS)}")
+            raise ValueError(f"{where_item}: unknown key(s) {unknown}; expected some of {list(_MODEL_KEYS)}")
         for key in ("model", "name", "backend", "api_key_env"):
             if key in item and not isinstance(item[key], str):
-                raise ValueError(f"{where}: '{key}' must be a string")
+                raise ValueError(f"{where_item}: '{key}' must be a string")
         if not item.get("model"):
-            raise ValueError(f"{where}: 'model' is missing")
+            raise ValueError(f"{where_item}: 'model' is missing")
         urls = item.get("base_urls", item.get("base_url"))
         out.append(
             PolicyModel(
                 model=item["model"],
                 name=item.get("name"),
-                base_urls=_urls(urls, where) if urls is not None else base.base_urls,
+                base_urls=_urls(urls, where_item) if urls is not None else base.base_urls,
                 backend=item.get("backend", base.backend),
                 api_key_env=item.get("api_key_env", base.api_key_env),
             )
@@ -469,12 +474,13 @@ def sample_file(
     batch_size: int = 256,
     summary_path: str | os.PathLike | None = None,
     resume: bool = True,
+    dedupe_ids: bool = False,
 ) -> SampleSummary:
     """Sample every row of ``input`` (the first ``limit`` rows) into ``output`` (may be ``input`` itself), with
     :func:`sample_rows`'s options. Finished rows are appended to ``<output>.partial.jsonl`` as they complete, so a
     rerun with the same inputs and settings continues; rows whose samples failed are retried on that rerun.
     The output is written atomically at the end, with a summary at ``summary_path`` (default
-    ``<output>.summary.json``)."""
+    ``<output>.summary.json``). Row ids must be unique (``dedupe_ids`` renames repeats)."""
     output = Path(output)
     summary_path = Path(summary_path) if summary_path else output.with_name(output.name + ".summary.json")
     items = _model_list(models)
@@ -485,8 +491,7 @@ def sample_file(
         n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed, stop=stop,
         template=tmpl, continuation=continuation, strip_tests=strip_tests, keep_raw=keep_raw, summary=summary,
     )  # fmt: skip
-    if not Path(input).is_file():
-        raise DataError("no such file", path=str(input))
+    require_file(input)
     run_fp = fingerprint(
         stage="sample",
         input=file_identity(input),
@@ -500,8 +505,8 @@ def sample_file(
     ckpt = Checkpoint(output, run_fp, resume=resume)
     replaced: dict[int, dict[str, Any]] = {}
     try:
-        numbered = islice(iter_rows(input), limit) if limit is not None else iter_rows(input)
-        numbered = iter(numbered)
+        numbered = unique_rows(iter_rows(input), path, dedupe=dedupe_ids)
+        numbered = islice(numbered, limit) if limit is not None else numbered
         summary.resumed = ckpt.done
         # Rows an earlier run finished: those with failed samples are asked again (only what is missing).
         retry: list[tuple[int, int, dict[str, Any]]] = []

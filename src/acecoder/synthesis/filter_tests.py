@@ -18,7 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from acecoder.data import DataError, RowWriter, iter_rows, validate_acecode_row
+from acecoder.data import DataError, RowWriter, iter_rows, unique_rows, validate_acecode_row
 from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
 
 if TYPE_CHECKING:
@@ -314,10 +314,12 @@ def filter_tests_file(
     rejects_path: str | os.PathLike | None = None,
     summary_path: str | os.PathLike | None = None,
     resume: bool = True,
+    dedupe_ids: bool = False,
 ) -> FilterSummary:
     """Filter a file of AceCode rows into ``output``; rows dropped go to ``rejects_path`` (default
     ``<output>.rejected.jsonl``) and the counts to ``summary_path`` (default ``<output>.summary.json``).
-    Resumable like :func:`~acecoder.synthesis.synthesize_file`."""
+    Resumable like :func:`~acecoder.synthesis.synthesize_file`. Row ids must be unique (``dedupe_ids`` renames
+    repeats)."""
     from acecoder.execution import ExecutionSummary
 
     output = Path(output)
@@ -335,7 +337,7 @@ def filter_tests_file(
     exec_summary = ExecutionSummary()
 
     def rows() -> Iterator[dict[str, Any]]:
-        for number, row in iter_rows(input_path):
+        for number, row in unique_rows(iter_rows(input_path), str(input_path), dedupe=dedupe_ids):
             validate_acecode_row(
                 row, require=("id", "question", "test_cases"), path=str(input_path), line=number
             )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from acecoder.data import DataError
-from acecoder.pipeline.config import parse_settings
+from acecoder.pipeline.config import parse_settings, read_text
 
 DEFAULT_TEMPLATE_RESOURCE = ("prompts", "synthesis_table7.yaml")
 _PLACEHOLDER = re.compile(r"\{(program|instruction)\}")
@@ -60,7 +60,10 @@ def load_template(path: str | os.PathLike | None = None) -> SynthesisPrompt:
     p = Path(path)
     if not p.is_file():
         raise DataError("no such template file", path=str(p))
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = read_text(p, "template")
+    except ValueError as e:
+        raise DataError(str(e).split(": ", 1)[1], path=str(p)) from None
     if p.suffix.lower() in (".yaml", ".yml", ".json"):
         try:
             data = parse_settings(text, p)

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from acecoder.data import DataError, iter_rows
+from acecoder.data import DataError, UniqueIds, iter_rows
+from acecoder.data.io import require_file
 from acecoder.execution.program import fenced_blocks
 
 SEED_FORMATS = ("plain", "evol", "oss", "stack")
@@ -148,13 +149,16 @@ def iter_seed_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any
             yield i, dict(row)
         return
     if p.suffix.lower() == ".json":
-        if not p.exists():
-            raise DataError("no such file", path=str(p))
-        with open(p, encoding="utf-8") as f:
-            try:
-                data = json.load(f)
-            except json.JSONDecodeError as e:
-                raise DataError(f"invalid JSON ({e.msg})", path=str(p)) from None
+        raw = require_file(p).read_bytes()
+        try:
+            data = json.loads(raw.decode("utf-8-sig"))
+        except UnicodeDecodeError as e:
+            line = raw[: e.start].count(b"\n") + 1
+            raise DataError(
+                f"line {line}: not valid UTF-8; re-encode the file as UTF-8", path=str(p)
+            ) from None
+        except json.JSONDecodeError as e:
+            raise DataError(f"invalid JSON ({e.msg} at line {e.lineno})", path=str(p)) from None
         if not isinstance(data, list):
             raise DataError("expected a JSON array of objects", path=str(p))
         for i, row in enumerate(data, 1):
@@ -175,6 +179,7 @@ def load_seeds(
     source: str | None = None,
     strip_print: bool = True,
     dedupe: bool = True,
+    dedupe_ids: bool = False,
     limit: int | None = None,
     stats: SeedStats | None = None,
 ) -> Iterator[Seed]:
@@ -183,13 +188,15 @@ def load_seeds(
     ``program_field`` defaults to ``program`` (plain), ``response`` (evol; oss falls back to ``solution``) or
     ``content`` (stack); ``instruction_field`` to ``instruction`` (oss falls back to ``problem``; stack has none).
     ``source`` defaults to ``evol``/``oss``/``bigcode_python_fns``, or for plain seeds the row's ``source`` field,
-    else the file name."""
+    else the file name. Seed ids (the ``id_field``, else the row's position from 0) must be unique within a
+    source, since row ids are built from them: ``dedupe_ids`` renames repeats instead of failing."""
     if format not in SEED_FORMATS:
         raise DataError(f"unknown seed format {format!r}; expected one of {', '.join(SEED_FORMATS)}")
     stats = stats if stats is not None else SeedStats()
     path_str = str(path)
     file_source = Path(path).name.split(".")[0] or "seed"
     seen: set[str] = set()
+    ids = UniqueIds(path_str, dedupe=dedupe_ids)
     for number, row in iter_seed_rows(path):
         if limit is not None and stats.kept >= limit:
             return
@@ -217,12 +224,14 @@ def load_seeds(
             or _DEFAULT_SOURCE.get(format)
             or (row.get("source") if isinstance(row.get("source"), str) else None)
         )
+        row_source = row_source or file_source
+        seed_id = str(seed_id) if seed_id is not None else str(number - 1)
         stats.kept += 1
         yield Seed(
-            id=str(seed_id) if seed_id is not None else str(number - 1),
+            id=ids.claim(seed_id, number, scope=row_source, field=id_field),
             program=program,
             instruction=instruction,
-            source=row_source or file_source,
+            source=row_source,
             fields=row,
         )
 

@@ -37,6 +37,7 @@ class Table1Column:
     tests_after: int = 0
     pairs: int | None = None
     before_partial: bool = False  # "before" counts only the questions that survived filtering
+    without_tests: int = 0  # questions with no test (counted in the examples, with 0 tests)
 
     @property
     def avg_tests_before(self) -> float | None:
@@ -55,6 +56,7 @@ class Table1Column:
             "avg_tests_after": _round(self.avg_tests_after),
             "pairs": self.pairs,
             "before_partial": self.before_partial,
+            "without_tests": self.without_tests,
         }
 
 
@@ -92,6 +94,7 @@ def table1(
         source_of[str(row.get("id"))] = source
         tests = len(row.get("test_cases") or [])
         c = col(source)
+        c.without_tests += not tests
         if "n_tests_before" in row:
             filtered_seen = True
             c.examples_after = (c.examples_after or 0) + 1
@@ -148,6 +151,7 @@ def table1(
         if c.pairs is not None:
             overall.pairs = (overall.pairs or 0) + c.pairs
         overall.before_partial |= c.before_partial
+        overall.without_tests += c.without_tests
     return [*ordered, overall]
 
 
@@ -175,7 +179,7 @@ def table1_file(
         if summary_path.is_file():
             try:
                 data = json.loads(summary_path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
+            except (OSError, ValueError):  # unreadable, not UTF-8 or not JSON: not a filter summary
                 data = None
             if isinstance(data, dict) and "rows_in" in data and isinstance(data.get("by_source"), dict):
                 filter_summary = data
@@ -208,11 +212,19 @@ def format_table1(columns: list[Table1Column], fmt: str = "text") -> str:
     ]
     if any(c.pairs is not None for c in columns):
         body.append(["#Pairs", *(num(c.pairs) for c in columns)])
-    note = (
-        "* only the questions that survived filtering (pass --before FILE for the dropped ones)"
-        if any(c.before_partial for c in columns)
-        else ""
-    )
+    notes = []
+    if any(c.before_partial for c in columns):
+        notes.append("* only the questions that survived filtering (pass --before FILE for the dropped ones)")
+    if all(c.examples_after is None for c in columns):
+        notes.append(
+            "(after filter) '-': no row here was filtered (filtered rows carry n_tests_before, written by "
+            "`acecoder filter-tests`); for both columns pass the filtered file with --before the unfiltered one"
+        )
+    if all(c.examples_before is None for c in columns):
+        notes.append("(before filter) '-': no question rows here (only pairs)")
+    overall = columns[-1]
+    if overall.without_tests:
+        notes.append(f"{overall.without_tests:,} questions have no test (counted in #Examples, with 0 tests)")
     if fmt == "markdown":
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(r) + " |" for r in body]
@@ -227,4 +239,4 @@ def format_table1(columns: list[Table1Column], fmt: str = "text") -> str:
         ]
     else:
         raise ValueError(f"unknown format {fmt!r}; expected text, markdown or json")
-    return "\n".join([*lines, *([note] if note else [])])
+    return "\n".join([*lines, *notes])

@@ -264,12 +264,14 @@ def synthesize_file(
     rejects_path: str | os.PathLike | None = None,
     summary_path: str | os.PathLike | None = None,
     resume: bool = True,
+    dedupe_ids: bool = False,
 ) -> SynthesisSummary:
     """Synthesize a seed file into ``output`` (AceCode rows), ``rejects_path`` (default
     ``<output>.rejected.jsonl``: seeds that gave no row, with the reason and the model's answer) and
     ``summary_path`` (default ``<output>.summary.json``). Finished seeds are appended to
     ``<output>.partial.jsonl`` as they complete, so a rerun with the same inputs and settings continues; the
-    outputs are written atomically at the end."""
+    outputs are written atomically at the end. Seed ids must be unique within a source (``dedupe_ids`` renames
+    repeats), so that no two rows share an id."""
     from acecoder.llm import UsageTotals
 
     template = template or default_template()
@@ -300,6 +302,7 @@ def synthesize_file(
         id_field=id_field,
         source=source,
         strip_print=strip_print,
+        dedupe_ids=dedupe_ids,
         limit=limit,
         stats=summary.seeds,
     )

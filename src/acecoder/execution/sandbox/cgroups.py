@@ -44,12 +44,19 @@ def _write(path, text):
 
 
 class WorkerCgroup:
-    """The cgroup of one sandbox worker (``name`` unique per engine instance and worker)."""
+    """The cgroup of one sandbox worker: ``<engine>/<worker>``, the engine's group unique per engine instance.
 
-    def __init__(self, name, memory_bytes, max_pids, warnings):
+    The engine's group gets the CPU weight of ``workers`` ordinary processes, each worker an equal part of it:
+    programs get their fair share of a busy machine (a group at the default weight would count as a single
+    process against every other one), and one program's busy children cannot starve a neighbour."""
+
+    def __init__(self, engine, worker, workers, memory_bytes, max_pids, warnings):
+        self.engine, self.workers = engine, workers
+        name = engine + "/" + worker
         self.version = None
         self.dirs = []
         self.join_fds = []  # cgroup.procs files a child writes "0" to, to join
+        self.server_fds = []  # those the server joins once (cgroup v1's cpu and cpuacct)
         self._limit_fds = {}  # "memory" / "pids" -> the file setting that cap
         self._procs_fd = self._cpu_fd = self._oom_fd = self._kill_fd = None  # _procs_fd: the directory
         try:
@@ -84,11 +91,17 @@ class WorkerCgroup:
         done = {}
         for controller in _V1_CONTROLLERS:
             base = mount_of[controller] + own.get(controller, "/")
-            path = os.path.join(base.rstrip("/"), "acecoder", name)
+            path = os.path.join(base.rstrip("/"), name)
             if path not in done:
                 os.makedirs(path, exist_ok=True)
                 self.dirs.append(path)
-                self.join_fds.append(os.open(os.path.join(path, "cgroup.procs"), os.O_WRONLY))
+                if controller == "cpu":
+                    _write(os.path.join(os.path.dirname(path), "cpu.shares"), str(1024 * self.workers))
+                procs = os.open(os.path.join(path, "cgroup.procs"), os.O_WRONLY)
+                # CPU shares and accounting are the server's too (its children inherit them: no move per
+                # program; its own CPU is a rounding error of a program's budget); memory and process caps are
+                # the program's alone.
+                (self.server_fds if controller in ("cpu", "cpuacct") else self.join_fds).append(procs)
                 done[path] = True
             if controller == "memory":
                 self._limit_fds["memory"] = os.open(os.path.join(path, "memory.limit_in_bytes"), os.O_WRONLY)
@@ -102,14 +115,18 @@ class WorkerCgroup:
 
     def _setup_v2(self, root, name, memory_bytes, max_pids):
         self.version = 2
-        parent = os.path.join(root, "acecoder")
+        parent = os.path.join(root, self.engine)
         os.makedirs(parent, exist_ok=True)
         for directory in (root, parent):
             try:
                 _write(os.path.join(directory, "cgroup.subtree_control"), "+memory +pids +cpu")
             except OSError:
                 pass
-        path = os.path.join(parent, name)
+        try:
+            _write(os.path.join(parent, "cpu.weight"), str(min(10000, 100 * self.workers)))
+        except OSError:
+            pass
+        path = os.path.join(parent, name.rsplit("/", 1)[1])
         os.makedirs(path, exist_ok=True)
         self.dirs.append(path)
         try:
@@ -132,6 +149,11 @@ class WorkerCgroup:
         """The caps on the whole process tree of each program (memory in bytes, processes and threads)."""
         os.pwrite(self._limit_fds["memory"], str(memory_bytes).encode(), 0)
         os.pwrite(self._limit_fds["pids"], str(max_pids).encode(), 0)
+
+    def join_server(self):
+        """The server joins the controllers its children may inherit."""
+        for fd in self.server_fds:
+            os.write(fd, b"0")
 
     @property
     def active(self):
@@ -181,12 +203,12 @@ class WorkerCgroup:
             time.sleep(0.0002)
 
     def close(self):
-        fds = self.join_fds + list(self._limit_fds.values())
+        fds = self.join_fds + self.server_fds + list(self._limit_fds.values())
         for fd in [*fds, self._procs_fd, self._cpu_fd, self._oom_fd, self._kill_fd]:
             if fd is not None:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-        self.join_fds, self._limit_fds = [], {}
+        self.join_fds, self.server_fds, self._limit_fds = [], [], {}
         self._procs_fd = self._cpu_fd = self._oom_fd = self._kill_fd = None

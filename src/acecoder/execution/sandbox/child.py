@@ -10,6 +10,7 @@ import json
 import os
 import resource
 import signal
+import struct
 import sys
 import time
 import types
@@ -85,10 +86,15 @@ def _proc_path(path):
 
 
 def install_audit_hook():
-    """Refuse frame introspection, trace and profile hooks, heap walking, ctypes and process memory."""
+    """Install, once in the server, a hook that (once armed, in a child) refuses frame introspection, trace and
+    profile hooks, heap walking, ctypes and process memory. Returns the function that arms it; the switch lives
+    only in this closure (no module global a program could flip)."""
     denied, frame_attributes, restriction = _DENIED_EVENTS, _FRAME_ATTRIBUTES, SandboxRestriction
+    armed = []
 
     def hook(event, args):
+        if not armed:
+            return
         if event in denied or event.startswith("ctypes."):
             raise restriction("%s is not available in the acecoder sandbox" % event)
         if event == "object.__getattr__" and len(args) > 1 and args[1] in frame_attributes:
@@ -97,6 +103,7 @@ def install_audit_hook():
             raise restriction("process memory is not readable in the acecoder sandbox")
 
     sys.addaudithook(hook)
+    return lambda: armed.append(True)
 
 
 # ----------------------------------------------------------------------------------------------- set-up
@@ -125,9 +132,25 @@ def seed_random_generators():
         numpy_random.seed(0)
 
 
-def _write_all(fd, data):
-    while data:
-        data = data[os.write(fd, data) :]
+_RECORD = struct.Struct("<II")  # test index, length of the JSON that follows
+
+
+def _put_record(arena, index, data):
+    """Append one test's values to the shared arena; the used size (first 4 bytes) moves last, so a record cut
+    short by a kill is never read. A record that does not fit is replaced by an unencodable marker."""
+    used = _USED.unpack_from(arena, 0)[0]
+    end = used + _RECORD.size + len(data)
+    if end > len(arena):
+        data = b'[[{"U": "values larger than value_bytes"}], []]'
+        end = used + _RECORD.size + len(data)
+        if end > len(arena):
+            return
+    _RECORD.pack_into(arena, used, index, len(data))
+    arena[used + _RECORD.size : end] = data
+    _USED.pack_into(arena, 0, end)
+
+
+_USED = struct.Struct("<I")
 
 
 def _binding(scope, name):
@@ -168,16 +191,36 @@ def _probe_values(probes, scope):
 # ---------------------------------------------------------------------------------------------- running
 
 
-def run(program, tests, start, limits, board, values_fd, drop, budget):
-    """Run the program, then tests[start:]; never returns. ``drop`` switches to the sandbox's credentials."""
-    clock, setitimer, prof = time.process_time, signal.setitimer, signal.ITIMER_PROF
+def run(program, tests, start, limits, board, arena, drop, arm, budget):
+    """Run the program, then tests[start:]; never returns. ``drop`` switches to the sandbox's credentials,
+    ``arm`` arms the audit hook."""
     try:
         drop()
         seed_random_generators()
-        install_audit_hook()
+        if limits.get("harden_in_process", True) and any(
+            type(t) is tuple and t[0] == "process" for t in tests
+        ):
+            arm()
     except BaseException as e:  # a set-up failure is an infrastructure error, never a verdict
         board.finish(-1, "infra:%s: %s" % (type(e).__name__, e))
         os._exit(3)
+    main = types.ModuleType("__main__")
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main  # the program's own: the server's modules stay out of its reach
+    execute(program, tests, start, limits, board, arena, budget, main.__dict__)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    os._exit(0)
+
+
+def execute(program, tests, start, limits, board, arena, budget, namespace):
+    """The program, then tests[start:], each verdict on the board and each split test's values in the arena.
+    Returns (the server runs it on a dummy job at start-up, so that the interpreter's specialisation of this
+    code happens once there, not again in every forked child)."""
+    clock, setitimer, prof = time.process_time, signal.setitimer, signal.ITIMER_PROF
     began = clock()
 
     def stage_timer(limit):
@@ -186,11 +229,6 @@ def run(program, tests, start, limits, board, values_fd, drop, budget):
             raise Timeout()
         setitimer(prof, min(limit, left), 0.05)
 
-    # The program's own __main__: the sandbox server's modules stay out of its reach through sys.modules.
-    main = types.ModuleType("__main__")
-    main.__builtins__ = builtins
-    sys.modules["__main__"] = main
-    namespace = main.__dict__
     verdict = "pass"
     board.begin(-1, clock())
     try:
@@ -203,14 +241,16 @@ def run(program, tests, start, limits, board, values_fd, drop, budget):
         verdict = classify(e)
     board.finish(-1, verdict)
     if verdict != "pass":
-        os._exit(0)
+        return
     # Tests run in their own scope over the program's names: what a test defines (a `check` function and its
     # expected values) is not in the globals of the program's functions.
-    scope = {}
+    overlay = any(type(t) is tuple and t[0] == "process" for t in tests)
+    scope = {} if overlay else namespace
     timeouts, stop_on_failure = limits["timeouts"], limits.get("stop_on_failure")
     for index in range(start, len(tests)):
         test, verdict = tests[index], None
-        scope.update(namespace)
+        if overlay:
+            scope.update(namespace)
         board.begin(index, clock())
         try:
             try:
@@ -221,8 +261,9 @@ def run(program, tests, start, limits, board, values_fd, drop, budget):
                     values, raised = _probe_values(test[1], scope)
                     bindings = [[name, _binding(scope, name)] for name in test[2]]
                     setitimer(prof, 0)
-                    line = "%d %s\n" % (index, json.dumps([values, bindings], ensure_ascii=True))
-                    _write_all(values_fd, line.encode("ascii"))
+                    _put_record(
+                        arena, index, json.dumps([values, bindings], ensure_ascii=True).encode("ascii")
+                    )
                     verdict = "raised" if raised else "values"
                 else:
                     exec(test[1], scope)
@@ -236,9 +277,3 @@ def run(program, tests, start, limits, board, values_fd, drop, budget):
         if stop_on_failure and verdict not in ("pass", "values"):
             break
     board.begin(len(tests), clock())
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BaseException:
-        pass
-    os._exit(0)

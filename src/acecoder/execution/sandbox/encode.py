@@ -23,7 +23,7 @@ import types
 
 _MAX_DEPTH = 100
 _MAX_ITEMS = 100000
-_INT_DIGITS = 4000  # larger ints travel as hex: str() of a huge int is slow and capped since Python 3.11
+_INT_LIMIT = 1 << 13000  # ~3,900 digits; larger ints travel as hex: str() of a huge int is slow and capped
 
 _DICT_KEYS = type({}.keys())
 _DICT_ITEMS = type({}.items())
@@ -58,7 +58,7 @@ class Unencodable(Exception):
 
 
 def _int(value):
-    if -(10**_INT_DIGITS) < value < 10**_INT_DIGITS:
+    if -_INT_LIMIT < value < _INT_LIMIT:
         return value
     return {"H": hex(value)}
 

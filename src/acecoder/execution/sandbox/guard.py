@@ -164,7 +164,45 @@ def guarded_chain(left, steps):
 
 _MARK = "__acecoder_pristine__"
 # Builtins tests use to compute or compare expected values; a test's use of them never reaches the program's.
-PRISTINE_BUILTINS = ["abs", "all", "any", "bool", "bytes", "chr", "complex", "dict", "divmod", "enumerate", "filter", "float", "frozenset", "hash", "int", "isinstance", "issubclass", "iter", "len", "list", "map", "max", "min", "next", "ord", "pow", "range", "repr", "reversed", "round", "set", "sorted", "str", "sum", "tuple", "type", "zip"]
+PRISTINE_BUILTINS = [
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "bytes",
+    "chr",
+    "complex",
+    "dict",
+    "divmod",
+    "enumerate",
+    "filter",
+    "float",
+    "frozenset",
+    "hash",
+    "int",
+    "isinstance",
+    "issubclass",
+    "iter",
+    "len",
+    "list",
+    "map",
+    "max",
+    "min",
+    "next",
+    "ord",
+    "pow",
+    "range",
+    "repr",
+    "reversed",
+    "round",
+    "set",
+    "sorted",
+    "str",
+    "sum",
+    "tuple",
+    "type",
+    "zip",
+]
 PRISTINE = {name: getattr(builtins, name) for name in PRISTINE_BUILTINS}
 PRISTINE.update(("math." + name, value) for name, value in vars(math).items() if not name.startswith("_"))
 PRISTINE.update(eq=guarded_eq, contains=guarded_in, chain=guarded_chain)

@@ -164,6 +164,7 @@ def build_root(root, warnings):
             mount(None, target, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NOEXEC | MS_RDONLY)
     for name, link in _DEV_LINKS.items():
         os.symlink(link, root + "/dev/" + name)
+    os.mkdir(root + MQUEUE, 0o755)
     os.symlink(scratch_point(bound), root + "/dev/shm")
     for name in ("proc", "tmp"):
         if not os.path.isdir(root + "/" + name):
@@ -359,7 +360,8 @@ def drop_to(uid, keep_read_search=False):
         os.setresuid(uid, uid, uid)
         if keep_read_search and _CAPSET(_HEADER_REF, _KEEP_READ_SEARCH) != 0:
             raise OSError(ctypes.get_errno(), "capset: " + _errno_text())
-    elif _CAPSET(_HEADER_REF, _NO_CAPS) != 0:
+        return  # changing uid already made the process non-dumpable (its /proc files are root's)
+    if _CAPSET(_HEADER_REF, _NO_CAPS) != 0:
         raise OSError(ctypes.get_errno(), "capset: " + _errno_text())
     _PRCTL(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
@@ -369,6 +371,33 @@ def server_prctl():
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
+MQUEUE = (
+    "/dev/mqueue"  # the POSIX message queues of the server's IPC namespace (mounted by new_ipc_namespace)
+)
+_SYSV = ("/proc/sysvipc/shm", "/proc/sysvipc/msg", "/proc/sysvipc/sem")
+
+
+def ipc_objects_left():
+    """Whether the current IPC namespace holds a SysV object or a POSIX message queue (or cannot tell)."""
+    for path in _SYSV:
+        try:
+            with open(path, "rb") as f:
+                if f.read().count(b"\n") > 1:  # a header line, then one line per object
+                    return True
+        except OSError:
+            return True
+    try:
+        return bool(os.listdir(MQUEUE))
+    except OSError:
+        return True
+
+
 def new_ipc_namespace():
-    """A fresh IPC namespace for the next child: no SysV object or POSIX message queue outlives a program."""
-    return libc.unshare(CLONE_NEWIPC) == 0
+    """A fresh IPC namespace for the next child, with its own message-queue file system at /dev/mqueue."""
+    if libc.unshare(CLONE_NEWIPC) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(ipc): " + _errno_text())
+    try:
+        umount(MQUEUE)
+    except OSError:
+        pass
+    mount("mqueue", MQUEUE, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)

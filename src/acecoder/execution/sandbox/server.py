@@ -34,7 +34,8 @@ from .guard import compile_test
 _HEADER = struct.Struct(">I")
 _TICK = 0.02  # seconds between backstop checks while a child is silent
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
-_VALUES_FD = 3  # the child's end of the values pipe
+_ARENA_HEADER = struct.Struct("<I")
+_ARENA_RECORD = struct.Struct("<II")
 
 
 # ---------------------------------------------------------------------------------------------------- protocol
@@ -158,6 +159,15 @@ def _compile_probe(source):
 # ---------------------------------------------------------------------------------------------------- server
 
 
+_WARM_UP_PROGRAM = "def f(x):\n    return [x, (x, 1.5), {'k': {x}}, 'a', None, True]\n"
+_WARM_UP_TESTS = [
+    {"probes": ["f(1)"], "names": []},
+    {"probes": ["f(2)", "f(3)[0]"], "names": ["math"]},
+    {"probes": ["f(None)[9]"], "names": []},
+    {"source": "assert f(1)[0] == 1 and len(f(2)) == 6"},
+]
+
+
 class Server:
     def __init__(self, config):
         self.config = config
@@ -165,6 +175,7 @@ class Server:
         self.isolation = {"network": "host", "filesystem": "host", "pid_namespace": False}
         self.tests_cache = OrderedDict()
         self.board = Board()
+        self.arena = None
         self.init_pid = None
         self.retire = None
         self.keep_read_search = False  # only where the minimal root could not be built
@@ -178,7 +189,9 @@ class Server:
         defaults = config.get("limits", {})
         self.cgroup = (
             WorkerCgroup(
-                config.get("cgroup_name", "w%d" % os.getpid()),
+                config.get("engine", "acecoder-%d" % os.getpid()),
+                "w%d" % config.get("worker", 0),
+                config.get("workers", 1),
                 defaults.get("memory_mb", 4096) * 1024 * 1024,
                 defaults.get("max_processes", 64),
                 self.warnings,
@@ -188,9 +201,12 @@ class Server:
         )
         if self.cgroup is not None and not self.cgroup.active:
             self.cgroup = None
+        if self.cgroup is not None:
+            self.cgroup.join_server()
         self.cgroup_limits = (defaults.get("memory_mb", 4096), defaults.get("max_processes", 64))
         mode = config.get("isolation", "auto")
-        self.scratch = None
+        self.scratch, self.scratch_mb = None, config.get("scratch_mb", 256)
+        self.scratch_is_mount = False
         if mode in ("auto", "namespaces"):
             self._enter_namespaces(config, mode)
         if self.scratch is None:  # no namespaces: a private directory on the host, emptied after each program
@@ -201,7 +217,8 @@ class Server:
             os.mkdir(self.scratch, 0o700)
             if self.uid is not None:
                 os.chown(self.scratch, self.uid, self.uid)
-        self.scratch_mb = config.get("scratch_mb", 256)
+        if self.scratch_is_mount:
+            self._mount_scratch()
         os.environ.update(HOME=self.scratch, TMPDIR=self.scratch, PWD=self.scratch)
         os.chdir("/")
         if self.isolation.get("pid_namespace"):
@@ -223,6 +240,8 @@ class Server:
                 __import__(name)
             except Exception as e:  # a missing optional module must not stop the server
                 self.warnings.append("preload %s: %s" % (name, e))
+        self.arm_audit_hook = _child.install_audit_hook()
+        self._warm_up()
 
     def _enter_namespaces(self, config, mode):
         warnings_ = self.warnings
@@ -248,6 +267,10 @@ class Server:
                 info.update(filesystem="minimal read-only root, private tmpfs scratch", root="minimal")
                 info["proc"] = "own PID namespace" if proc else "none"
                 self.scratch = scratch
+                try:
+                    isolation.new_ipc_namespace()  # mounts the namespace's message-queue file system
+                except OSError as e:
+                    warnings_.append("no /dev/mqueue (a new IPC namespace for every program instead): %s" % e)
             except OSError as e:
                 warnings_.append("cannot pivot into the minimal root (host files stay readable): %s" % e)
                 root = None
@@ -272,6 +295,19 @@ class Server:
         self.warnings.append("running without namespaces: the network and file system are the host's")
         self.scratch_is_mount = False
         self.keep_read_search = True
+
+    def _warm_up(self, rounds=16):
+        """Run the harness on a dummy job a few times here: Python specialises the code it runs often, writing
+        into the code objects, and doing that once in the server spares every forked child those copied pages."""
+        program = compile(_WARM_UP_PROGRAM, "<warm-up>", "exec")
+        tests = [self._compile(test, True) for test in _WARM_UP_TESTS]
+        limits = {"setup_timeout": 1.0, "timeouts": [1.0] * len(tests), "stop_on_failure": False}
+        board, arena = Board(len(tests)), mmap.mmap(-1, 1 << 16)
+        for _ in range(rounds):
+            board.reset(len(tests))
+            _ARENA_HEADER.pack_into(arena, 0, _ARENA_HEADER.size)
+            _child.execute(program, tests, 0, limits, board, arena, 10.0, {"__builtins__": __builtins__})
+        arena.close()
 
     # ------------------------------------------------------------------------------------------ compiling
 
@@ -365,30 +401,45 @@ class Server:
     def _tree_cpu(self, pid):
         return self.cgroup.cpu_seconds() if self.cgroup is not None else _cpu_seconds(pid)
 
+    def _mount_scratch(self):
+        """One tmpfs per server for the programs' scratch space: root-owned, sticky and world-writable, so a
+        program can create anything in it but can neither remove nor unmount it."""
+        opts = "size=%dm,mode=1777" % self.scratch_mb
+        isolation.mount("tmpfs", self.scratch, "tmpfs", isolation.MS_NOSUID | isolation.MS_NODEV, opts)
+
     def _prepare_scratch(self):
-        if self.scratch_is_mount:
+        """A fresh IPC namespace when the last program left an IPC object (SysV or POSIX), so none outlives it;
+        looking costs far less than a new namespace for every program."""
+        if self.scratch_is_mount and isolation.ipc_objects_left():
             isolation.new_ipc_namespace()
-            uid = self.uid if self.uid is not None else 0
-            opts = "size=%dm,mode=0700,uid=%d,gid=%d" % (self.scratch_mb, uid, uid)
-            isolation.mount("tmpfs", self.scratch, "tmpfs", isolation.MS_NOSUID | isolation.MS_NODEV, opts)
 
     def _release_scratch(self):
+        """Empty the scratch space however the program left it (deep, long-named, locked); when that fails, a
+        fresh tmpfs replaces it; when that fails too, the server retires."""
         try:
-            if self.scratch_is_mount:
-                isolation.umount(self.scratch)
-            else:
-                cleanup.empty_directory(self.scratch)
+            cleanup.empty_directory(self.scratch)
+            if not self.scratch_is_mount:  # the program owns this one and may have locked it
+                os.chmod(self.scratch, 0o700)
+            return
         except OSError as e:
-            self.retire = "cannot clean the scratch space: %s" % e
+            reason = "cannot empty the scratch space: %s" % e
+        if self.scratch_is_mount:
+            try:
+                isolation.umount(self.scratch)
+                self._mount_scratch()
+                return
+            except OSError as e:
+                reason += "; cannot remount it: %s" % e
+        self.retire = reason
 
     def _run_child(self, program, tests, start, limits, result, output, budget):
         """Run one child from test ``start``; record its verdicts; return the next test still to run."""
         n = len(tests)
         board = self.board
         board.reset(n)
+        self._reset_arena(limits["value_bytes"])
         self.skipping = False
         output_r, output_w = os.pipe()
-        values_r, values_w = os.pipe()
         stage_limit = limits["setup_timeout"] + sum(limits["timeouts"][start:])
         cpu_limit = min(budget, stage_limit)
         self._prepare_scratch()
@@ -397,14 +448,11 @@ class Server:
         gc.freeze()  # the child's collector then never walks (and so never copies) the server's objects
         pid = os.fork()
         if pid == 0:
-            self._child(program, tests, start, limits, board, output_w, values_w, cpu_limit)
+            self._child(program, tests, start, limits, board, output_w, cpu_limit)
         os.close(output_w)
-        os.close(values_w)
         os.set_blocking(output_r, False)
-        os.set_blocking(values_r, False)
         gc.unfreeze()
-        values = bytearray()
-        killed, status = self._supervise(pid, board, limits, output_r, values_r, output, values, cpu_limit)
+        killed, status = self._supervise(pid, board, limits, output_r, output, cpu_limit, stage_limit)
         for kill in (os.killpg, os.kill):
             try:
                 kill(pid, signal.SIGKILL)
@@ -414,16 +462,15 @@ class Server:
             _, status = os.waitpid(pid, 0)
         if self.cgroup is not None and not self.cgroup.kill_all():
             self.retire = "processes survive in the worker's cgroup"
-        self._reap_orphans()
+        if self.cgroup is None:  # with one, killing the cgroup's processes got the orphans too
+            self._reap_orphans()
         _drain(output_r, output, limits["output_bytes"])
-        _drain(values_r, values, limits["value_bytes"])
         os.close(output_r)
-        os.close(values_r)
         used = (self.cgroup.cpu_seconds() - cpu_before) if self.cgroup is not None else self.last_cpu
         result["cpu"] += used
         oom = self.cgroup is not None and self.cgroup.oom_kills() > oom_before
         self._release_scratch()
-        self._collect_values(values, start, n)
+        self._collect_values(start, n)
 
         setup = board.verdict(-1)
         if setup is not None and setup.startswith("infra:"):
@@ -465,28 +512,31 @@ class Server:
             self.skipping = True
         return index + 1
 
-    def _collect_values(self, data, start, n):
-        """Index the child's value lines by test (the first line for a test wins)."""
-        base = len(self.values_data)
-        self.values_data += data
-        offset = 0
-        while True:
-            end = data.find(b"\n", offset)
-            if end < 0:
-                break
-            space = data.find(b" ", offset, end)
-            if space < 0:
-                offset = end + 1
-                continue
-            try:
-                test = int(data[offset:space])
-            except ValueError:
-                test = -1
-            if start <= test < n and test not in self.values:
-                self.values[test] = (base + space + 1, end - space - 1)
-            offset = end + 1
+    def _reset_arena(self, size):
+        """The shared memory a child appends its value records to (its first 4 bytes: the bytes used)."""
+        size += _ARENA_HEADER.size
+        if self.arena is None or len(self.arena) != size:
+            if self.arena is not None:
+                self.arena.close()
+            self.arena = mmap.mmap(-1, size)
+        _ARENA_HEADER.pack_into(self.arena, 0, _ARENA_HEADER.size)
 
-    def _child(self, program, tests, start, limits, board, output_w, values_w, cpu_limit):
+    def _collect_values(self, start, n):
+        """Copy this child's value records out of the arena (the first record of a test wins)."""
+        arena = self.arena
+        used = min(_ARENA_HEADER.unpack_from(arena, 0)[0], len(arena))
+        offset = _ARENA_HEADER.size
+        while offset + _ARENA_RECORD.size <= used:
+            test, length = _ARENA_RECORD.unpack_from(arena, offset)
+            offset += _ARENA_RECORD.size
+            if offset + length > used:
+                break
+            if start <= test < n and test not in self.values:
+                self.values[test] = (len(self.values_data), length)
+                self.values_data += arena[offset : offset + length]
+            offset += length
+
+    def _child(self, program, tests, start, limits, board, output_w, cpu_limit):
         """The forked child's set-up as root, then the harness (never returns)."""
         try:
             if self.cgroup is not None:
@@ -495,8 +545,7 @@ class Server:
             os.setsid()
             os.dup2(output_w, 1)
             os.dup2(output_w, 2)
-            os.dup2(values_w, _VALUES_FD)
-            os.closerange(_VALUES_FD + 1, 1 << 16)
+            os.closerange(3, 1 << 16)
             os.chdir(self.scratch)
             nproc = limits["max_processes"] + 1 if self.uid is not None else 0
             _child.set_limits(limits, cpu_limit, nproc)
@@ -505,15 +554,22 @@ class Server:
             os._exit(3)
         uid, keep = self.uid, self.keep_read_search
         _child.run(
-            program, tests, start, limits, board, _VALUES_FD, lambda: isolation.drop_to(uid, keep), cpu_limit
+            program,
+            tests,
+            start,
+            limits,
+            board,
+            self.arena,
+            lambda: isolation.drop_to(uid, keep),
+            self.arm_audit_hook,
+            cpu_limit,
         )
 
-    def _supervise(self, pid, board, limits, output_r, values_r, output, values, budget):
+    def _supervise(self, pid, board, limits, output_r, output, budget, stage_limit):
         """Wait for the child to end, draining its pipes; kill it at its CPU or wall-clock backstop.
         Return (why it was killed or None, wait status or None)."""
         poller = select.poll()
         poller.register(output_r, select.POLLIN)
-        poller.register(values_r, select.POLLIN)
         pidfd = _pidfd_open(pid)
         if pidfd is not None:
             poller.register(pidfd, select.POLLIN)
@@ -521,17 +577,16 @@ class Server:
         seen, stage_wall, stage_cpu = None, time.monotonic(), 0.0
         cpu_start = self._tree_cpu(pid)
         # A deadline for the whole child that nothing the program writes can move (it could rewrite the board).
-        child_deadline = stage_wall + min(budget, 1e6) * limits["wall_factor"] + limits["wall_extra"]
-        caps = {output_r: (output, limits["output_bytes"]), values_r: (values, limits["value_bytes"])}
+        child_deadline = stage_wall + stage_limit * limits["wall_factor"] + limits["wall_extra"]
         self.last_cpu = 0.0
         try:
             while True:
                 for fd, _ in poller.poll(tick * 1000):
                     if fd == pidfd:
-                        self.last_cpu = _cpu_seconds(pid)
+                        if self.cgroup is None:
+                            self.last_cpu = _cpu_seconds(pid)
                         return None, None
-                    buffer, cap = caps[fd]
-                    if not _drain(fd, buffer, cap):
+                    if not _drain(fd, output, limits["output_bytes"]):
                         poller.unregister(fd)
                 if pidfd is None:
                     self.last_cpu = _cpu_seconds(pid)

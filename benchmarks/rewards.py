@@ -1,0 +1,297 @@
+"""RL reward throughput and latency: acecoder's TestCaseReward and reward server against the AceCoder release's
+RL reward harness style and a multiprocessing pool.
+
+Workload: a rollout of real model samples, CodeGen-16B's HumanEval completions (../shared/data/codet), 1,024 of
+them (round-robin over the 82 questions with at least 16 tests) x the question's first 16 CodeT-synthesized
+asserts. Some samples loop forever or are slow, as in real rollouts.
+
+    (1) TestCaseReward (binary, the default; and pass_rate) called in-process with the whole batch, and with
+        batches of 64 / 256 / 1,024;
+    (2) ``acecoder serve-reward`` (a separate process) with C concurrent one-sample clients (C = 64, 256,
+        1,024), OpenRLHF's protocol, labels = row ids: total time and per-request latency percentiles;
+    (3) the AceCoder release's RL reward harness style (evalplus-style): a multiprocessing.Process per sample,
+        each test under its own 4 s limit, the sample under min(15, sum) + 1 s, from a thread pool;
+    (4) a multiprocessing.Pool of reused worker processes running program + tests with a 1 s alarm per test
+        (what many RL code rewards do; no isolation, state leaks from one program to the next).
+
+Every runner uses the same number of workers; binary verdicts are compared with acecoder's.
+
+Run: ``.venv/bin/python benchmarks/rewards.py [--workers N] [--samples 1024] [--tests 16]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from execution import DATA, _time_limit, _Timeout
+
+SOURCE = DATA / "codet" / "humaneval_codegen16B_acecode_format.jsonl"
+
+
+def build_workload(samples: int, tests: int) -> list[dict]:
+    """``samples`` rollout items: {id, program, tests} from CodeGen-16B samples, round-robin over questions."""
+    if not SOURCE.exists():
+        sys.exit(f"benchmark data not found: {SOURCE} (needs ../shared/data/codet)")
+    rows = [json.loads(line) for line in SOURCE.read_text().splitlines()]
+    rows = [r for r in rows if len(r["test_cases"]) >= tests]
+    items = []
+    for k in range(max(len(r["inferences"]) for r in rows)):
+        for r in rows:
+            if k < len(r["inferences"]) and len(items) < samples:
+                items.append(
+                    {
+                        "id": r["id"],
+                        "program": r["question"] + r["inferences"][k]["completion"],
+                        "tests": r["test_cases"][:tests],
+                    }
+                )
+    return items
+
+
+# ---- (1) acecoder in-process --------------------------------------------------------------------------------
+
+
+def run_reward(items: list[dict], workers: int, mode: str) -> tuple[float, list[float | None], dict]:
+    """One call with the whole batch, then one call per batch size; also the programs' CPU seconds (a figure
+    the machine's load does not change) and the engine's infrastructure errors."""
+    from acecoder.reward import TestCaseReward
+
+    completions, tests = [i["program"] for i in items], [i["tests"] for i in items]
+    with TestCaseReward(mode, workers=workers) as reward:
+        started = time.perf_counter()
+        results = reward.dispatcher.run(reward.jobs(completions, tests))
+        rewards, stats = reward.tally(results)
+        elapsed = time.perf_counter() - started
+        info = {
+            "cpu_seconds": sum(getattr(r, "cpu_time", 0.0) for r in results),
+            "infra": [r.infra_error for r in results if r.infra_error],
+            "timeouts": stats.timeouts,
+            "batches": {},
+        }
+        for size in (64, 256, 1024):
+            t = time.perf_counter()
+            reward(completions=completions[:size], test_cases=tests[:size])
+            info["batches"][size] = time.perf_counter() - t
+    return elapsed, rewards, info
+
+
+# ---- (2) the reward server ----------------------------------------------------------------------------------
+
+
+def run_server(items: list[dict], workers: int, concurrency: list[int]) -> dict[int, dict]:
+    import httpx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = Path(tmp) / "rows.jsonl"
+        by_id = {i["id"]: i["tests"] for i in items}
+        rows.write_text("".join(json.dumps({"id": k, "test_cases": v}) + "\n" for k, v in by_id.items()))
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        cli = str(Path(sys.executable).with_name("acecoder"))
+        server = subprocess.Popen(
+            [cli, "serve-reward", "--dataset", str(rows), "--port", str(port), "--workers", str(workers)],
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(300):
+                with contextlib.suppress(httpx.TransportError):
+                    httpx.get(f"{url}/health")
+                    break
+                time.sleep(0.1)
+            out = {}
+            for clients in concurrency:
+                out[clients] = asyncio.run(_clients(url, items, clients))
+            return out
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(30)
+
+
+async def _clients(url: str, items: list[dict], clients: int) -> dict:
+    import httpx
+
+    queue: asyncio.Queue = asyncio.Queue()
+    for index, item in enumerate(items):
+        queue.put_nowait((index, item))
+    latencies: list[float] = []
+    retries = [0]
+    rewards: list[float | None] = [None] * len(items)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client(http: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            index, item = queue.get_nowait()
+            body = {"query": [item["program"]], "prompts": [""], "labels": [item["id"]]}
+            started = time.perf_counter()
+            for attempt in range(5):  # as OpenRLHF's client does
+                try:
+                    reply = await http.post(f"{url}/get_reward", json=body)
+                    break
+                except httpx.TransportError:
+                    retries[0] += 1
+                    if attempt == 4:
+                        raise
+            latencies.append(time.perf_counter() - started)
+            reply.raise_for_status()
+            rewards[index] = reply.json()["rewards"][0]
+
+    async with httpx.AsyncClient(timeout=600, limits=limits) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*[client(http) for _ in range(clients)])
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    pick = lambda p: latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]  # noqa: E731
+    return {
+        "seconds": elapsed,
+        "p50": pick(50),
+        "p90": pick(90),
+        "p99": pick(99),
+        "max": latencies[-1],
+        "rewards": rewards,
+        "retries": retries[0],
+    }
+
+
+# ---- (3) the AceCoder release's RL harness style --------------------------------------------------------------
+
+
+def _per_test_child(program: str, tests: list[str], limit: float, verdicts) -> None:
+    """evalplus-style child: output swallowed, a temporary working directory, each test under its own limit."""
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)
+        with (
+            open(os.devnull, "w") as sink,
+            contextlib.redirect_stdout(sink),
+            contextlib.redirect_stderr(sink),
+        ):
+            namespace: dict = {"__name__": "__main__"}
+            try:
+                with _time_limit(limit):
+                    exec(program, namespace)
+            except BaseException:
+                return
+            for index, test in enumerate(tests):
+                try:
+                    with _time_limit(limit):
+                        exec(test, namespace)
+                    verdicts[index] = 1
+                except BaseException:
+                    verdicts[index] = 0
+
+
+def run_release_style(items: list[dict], workers: int, limit: float = 4.0) -> tuple[float, list[float]]:
+    ctx = multiprocessing.get_context("fork")
+
+    def one(item: dict) -> float:
+        tests = item["tests"]
+        verdicts = ctx.Array("b", [0] * len(tests))
+        process = ctx.Process(target=_per_test_child, args=(item["program"], tests, limit, verdicts))
+        process.start()
+        process.join(min(15.0, limit * len(tests)) + 1)
+        if process.is_alive():
+            process.kill()
+            process.join()
+        return 1.0 if all(verdicts) else 0.0
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        rewards = list(pool.map(one, items))
+    return time.perf_counter() - started, rewards
+
+
+# ---- (4) a multiprocessing pool -----------------------------------------------------------------------------
+
+
+def _pool_task(job: tuple[str, list[str]]) -> float:
+    program, tests = job
+    namespace: dict = {"__name__": "__main__"}
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        try:
+            with _time_limit(1.0):
+                exec(program, namespace)
+            for test in tests:
+                with _time_limit(1.0):
+                    exec(test, namespace)
+        except (Exception, _Timeout, SystemExit):
+            return 0.0
+    return 1.0
+
+
+def run_pool(items: list[dict], workers: int) -> tuple[float, list[float]]:
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        rewards = pool.map(_pool_task, [(i["program"], i["tests"]) for i in items], chunksize=8)
+    return time.perf_counter() - started, rewards
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--samples", type=int, default=1024)
+    parser.add_argument("--tests", type=int, default=16)
+    parser.add_argument("--skip-competitors", action="store_true")
+    args = parser.parse_args()
+    from acecoder.reward import SUPPORTS_STOP_ON_FAILURE
+
+    items = build_workload(args.samples, args.tests)
+    print(
+        f"workload: {len(items)} CodeGen-16B HumanEval samples x {args.tests} CodeT asserts; {args.workers} "
+        f"workers on {os.cpu_count()} cores; load average before: {os.getloadavg()}; "
+        f"engine stop_on_failure: {SUPPORTS_STOP_ON_FAILURE}"
+    )
+    elapsed, ours, info = run_reward(items, args.workers, "binary")
+    print(
+        f"(1) TestCaseReward binary, {len(items)} in one call: {elapsed:.2f} s ({len(items) / elapsed:.0f} "
+        f"samples/s); programs' CPU {info['cpu_seconds']:.2f} s; {sum(r or 0 for r in ours):.0f} pass all "
+        f"tests; {info['timeouts']} with a timeout; infrastructure errors: {info['infra'] or 'none'}"
+    )
+    print("    batches: " + ", ".join(f"{k}: {v:.2f} s" for k, v in info["batches"].items()))
+    elapsed_rate, rates, info_rate = run_reward(items, args.workers, "pass_rate")
+    scored = [r for r in rates if r is not None]
+    print(
+        f"    TestCaseReward pass_rate: {elapsed_rate:.2f} s; programs' CPU {info_rate['cpu_seconds']:.2f} s; "
+        f"mean pass rate {statistics.mean(scored):.3f}; infrastructure errors: {info_rate['infra'] or 'none'}"
+    )
+    served = run_server(items, args.workers, [64, 256, 1024])
+    for clients, result in served.items():
+        agree = sum(a == b for a, b in zip(result["rewards"], ours, strict=True)) / len(items)
+        print(
+            f"(2) server, {clients:4d} concurrent one-sample clients: {result['seconds']:.2f} s "
+            f"({len(items) / result['seconds']:.0f} req/s); latency p50 {result['p50'] * 1000:.0f} ms, "
+            f"p90 {result['p90'] * 1000:.0f} ms, p99 {result['p99'] * 1000:.0f} ms, "
+            f"max {result['max'] * 1000:.0f} ms; agree {agree:.1%}; client retries {result['retries']}"
+        )
+    if not args.skip_competitors:
+        for name, runner in (
+            ("(3) release RL harness style (Process per sample, 4 s per test)", run_release_style),
+            ("(4) multiprocessing.Pool (reused workers, 1 s alarm per test)", run_pool),
+        ):
+            seconds, rewards = runner(items, args.workers)
+            agree = sum(a == b for a, b in zip(rewards, ours, strict=True)) / len(items)
+            print(
+                f"{name}: {seconds:.2f} s ({elapsed and seconds / elapsed:.1f}x acecoder); agree {agree:.1%}"
+            )
+    print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""``acecoder serve-reward``: the test-case reward over HTTP (OpenRLHF's remote reward protocol and TRL JSON)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from acecoder.cli import options
+from acecoder.cli.base import app, fail
+
+
+@app.command("serve-reward", short_help="Serve test-case rewards over HTTP.")
+def serve_reward_command(
+    dataset: Annotated[
+        Path | None,
+        typer.Option(
+            show_default=False,
+            help=f"AceCode rows ({options.ROWS_IN}) whose ids labels name. Reads id and test_cases. "
+            "[default: none; labels must then be JSON lists of tests]",
+        ),
+    ] = None,
+    reward: Annotated[str, typer.Option(help="binary (1 when every test passes) or pass-rate.")] = "binary",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
+    workers: options.Workers = None,
+    timeout: options.Timeout = 1.0,
+    program_timeout: options.ProgramTimeout = 4.0,
+    max_pending: Annotated[
+        int, typer.Option(min=1, help="Programs queued or running at once; further requests wait for room.")
+    ] = 4096,
+    max_connections: Annotated[
+        int, typer.Option(min=0, help="Open connections before new ones get 503 (0: no limit).")
+    ] = 0,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+) -> None:
+    """Serve test-case rewards: POST /get_reward (OpenRLHF's remote reward protocol), POST /reward (TRL-style
+    JSON), GET /health, GET /metrics.
+
+    Reads each request's label as a row id of --dataset or a JSON list of tests."""
+    try:
+        import uvicorn
+
+        from acecoder.execution import Limits, SandboxError
+        from acecoder.reward.labels import TestLookup
+        from acecoder.reward.server import create_app
+        from acecoder.reward.test_case import TestCaseReward
+    except ImportError as e:
+        raise fail(f"{e.name} is not installed: pip install 'acecoder[serve]'") from None
+    from acecoder.data import DataError
+
+    try:
+        lookup = TestLookup.from_file(dataset) if dataset is not None else TestLookup()
+        limits = Limits(timeout=timeout, program_timeout=program_timeout or None)
+        scorer = TestCaseReward(reward, limits, workers, max_pending=max_pending)
+    except (DataError, ValueError, SandboxError) as e:
+        raise fail(str(e)) from None
+    engine = scorer.dispatcher.engine
+    typer.echo(
+        f"serving {reward} rewards for {len(lookup)} rows on http://{host}:{port} "
+        f"({engine.workers} workers; sandbox network: {engine.isolation.get('network', '?')})",
+        err=True,
+    )
+    uvicorn.run(
+        create_app(scorer, lookup),
+        host=host,
+        port=port,
+        log_level=log_level,
+        limit_concurrency=max_connections or None,
+        timeout_keep_alive=75,  # clients waiting on slow programs reuse idle connections; 5 s races with them
+    )

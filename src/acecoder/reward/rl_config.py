@@ -1,0 +1,117 @@
+"""Settings of ``acecoder train-rl``: a YAML file (the bundled paper recipe by default) plus ``key=value``
+overrides; the ``trainer`` mapping holds ``trl.GRPOConfig`` fields.
+
+How the paper's Reinforce++ (OpenRLHF) maps onto TRL's GRPO, and what it cannot express:
+
+* samples per prompt, rollout batch, train batch, learning rate, temperature, generation length and one pass
+  over each rollout are ``num_generations``, ``generation_batch_size``, ``per_device_train_batch_size`` x
+  ``gradient_accumulation_steps``, ``learning_rate``, ``temperature``, ``max_completion_length`` and
+  ``num_iterations``;
+* advantages: Reinforce++ normalises rewards over the whole batch. TRL always subtracts the mean reward of the
+  prompt's group; with ``scale_rewards: batch`` it then divides by the batch's standard deviation, which is
+  OpenRLHF's ``reinforce_baseline`` estimator (Reinforce++ with a group baseline). Plain Reinforce++ (a batch
+  mean instead of the group mean) is not offered by TRL;
+* KL: Reinforce++ subtracts ``0.01 x KL`` from each token's reward; TRL adds ``beta x KL`` to the loss
+  (``beta: 0.01``). TRL has no KL-in-reward option.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from acecoder.pipeline.config import parse_settings, read_text
+from acecoder.reward.scoring import check_mode
+
+PAPER_RECIPE = "acecoder_paper.yaml"
+REWARDS = ("binary", "pass_rate", "rm", "rm+binary")
+
+
+@dataclass
+class RLConfig:
+    """What ``acecoder train-rl`` runs (see the bundled ``resources/rl/acecoder_paper.yaml``)."""
+
+    reward: str = "binary"
+    reward_model: str | None = None
+    reward_weights: list[float] | None = None
+    template: str = "sampling"
+    prefill: bool = True
+    reward_workers: int = 0
+    test_timeout: float = 1.0
+    program_timeout: float | None = 4.0
+    trainer: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.reward = self.reward.replace("-", "_") if self.reward in ("pass-rate",) else self.reward
+        if self.reward not in REWARDS:
+            raise ValueError(f"reward must be one of {', '.join(REWARDS)}, got {self.reward!r}")
+        if self.reward.startswith("rm") and not self.reward_model:
+            raise ValueError(f"reward {self.reward} needs reward_model (a reward model folder)")
+        if not isinstance(self.trainer, dict):
+            raise ValueError("trainer must be a mapping of trl.GRPOConfig fields")
+        if self.test_timeout <= 0:
+            raise ValueError(f"test_timeout must be positive, got {self.test_timeout}")
+
+    @property
+    def test_mode(self) -> str:
+        return check_mode("pass_rate" if self.reward == "pass_rate" else "binary")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_FIELDS = {f.name for f in dataclasses.fields(RLConfig)}
+
+
+def paper_recipe_path() -> Path:
+    return Path(str(resources.files("acecoder") / "resources" / "rl" / PAPER_RECIPE))
+
+
+def load_rl_config(
+    path: str | os.PathLike | None = None, overrides: list[str] | tuple[str, ...] = ()
+) -> RLConfig:
+    """The config in ``path`` (default: the paper recipe) with ``key=value`` overrides applied (values are
+    YAML: ``trainer.learning_rate=1e-6``, ``reward=pass_rate``, ``reward_weights=[1, 0.5]``)."""
+    path = Path(path) if path is not None else paper_recipe_path()
+    data = parse_settings(read_text(path, "RL config"), path) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping with keys {sorted(_FIELDS)}")
+    data = copy.deepcopy(data)
+    for override in overrides:
+        _apply(data, override)
+    unknown = sorted(set(data) - _FIELDS)
+    if unknown:
+        raise ValueError(f"{path}: unknown key(s) {unknown}; expected some of {sorted(_FIELDS)}")
+    try:
+        return RLConfig(**data)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{path}: {e}") from None
+
+
+def _apply(data: dict[str, Any], override: str) -> None:
+    import yaml
+
+    key, sep, raw = override.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"override {override!r}: expected key=value (e.g. trainer.learning_rate=1e-6)")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = raw
+    if isinstance(value, str):  # YAML 1.1 reads 1e-6 as a string
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    parts = key.strip().split(".")
+    target = data
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            raise ValueError(f"override {override!r}: {part} is not a mapping")
+    target[parts[-1]] = value

@@ -1,0 +1,145 @@
+"""The reward server behind ``acecoder serve-reward`` (FastAPI; run with uvicorn).
+
+* ``POST /get_reward``: OpenRLHF's remote reward protocol. Body ``{"query": [...], "prompts": [...],
+  "labels": [...]}`` (``query`` = prompt + response decoded with special tokens kept); reply
+  ``{"rewards": [...], "scores": [...], "extra_logs": {"pass_rate": [...], "timeout": [...]}}``. A label is a
+  row id of the served dataset or a JSON list of tests; an unknown label is a 422 naming it; an engine failure
+  is a 503 (OpenRLHF retries), never a 0.
+* ``POST /reward``: TRL-style, for any trainer: ``{"completions": [...], "test_cases": [...]}`` where each
+  test-case item is a list of tests or a row id; reply ``{"rewards": [...], "pass_rates": [...],
+  "timeouts": [...]}`` with ``null`` rewards for engine failures (TRL's "excluded").
+* ``GET /health``, ``GET /metrics``.
+
+Requests are served on one event loop and their programs go to one shared engine (:class:`EngineDispatcher`):
+many concurrent one-sample requests are micro-batched onto its workers; beyond ``max_pending`` queued programs,
+requests wait for room instead of adding work.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, HTTPException
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict
+
+from acecoder.reward.labels import TestLookup, UnknownLabel
+from acecoder.reward.metrics import ServerMetrics
+from acecoder.reward.openrlhf import RewardInfraError, openrlhf_reply
+from acecoder.reward.queries import response_from_query
+from acecoder.reward.test_case import TestCaseReward
+
+
+class GetRewardRequest(BaseModel):
+    """OpenRLHF's body (extra fields ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+    query: list[str] | str
+    prompts: list[str] | str | None = None
+    labels: list[Any] | Any = None
+
+
+class RewardRequest(BaseModel):
+    """TRL-style body: completions and, per completion, its tests or a row id."""
+
+    model_config = ConfigDict(extra="ignore")
+    completions: list[Any]
+    test_cases: list[Any]
+
+
+def create_app(reward: TestCaseReward, lookup: TestLookup | None = None, *, close_on_shutdown: bool = True):
+    """The FastAPI application serving ``reward`` for the rows of ``lookup``."""
+    lookup = lookup or TestLookup()
+    metrics = ServerMetrics()
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        reward.dispatcher.start()
+        yield
+        if close_on_shutdown:
+            reward.close()
+
+    app = FastAPI(title="acecoder reward server", lifespan=lifespan)
+    app.state.metrics, app.state.reward, app.state.lookup = metrics, reward, lookup
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request, exc: RequestValidationError):
+        metrics.begin(request.url.path)
+        metrics.end(0.0, status=422)
+        return await request_validation_exception_handler(request, exc)
+
+    def tests_of(labels: list[Any], field: str) -> list[list[str]]:
+        tests = []
+        for index, label in enumerate(labels):
+            try:
+                tests.append(lookup.tests(label))
+            except UnknownLabel as e:
+                raise HTTPException(422, f"{field}[{index}]: {e}") from None
+        return tests
+
+    async def evaluate(endpoint: str, answers: list[Any], tests: list[list[str]]):
+        try:
+            return await reward.aevaluate(answers, tests)
+        except (TypeError, ValueError) as e:
+            raise HTTPException(422, f"{endpoint}: {e}") from None
+
+    @app.post("/get_reward")
+    async def get_reward(request: GetRewardRequest) -> dict:
+        with metrics.track("/get_reward") as record:
+            queries = [request.query] if isinstance(request.query, str) else request.query
+            prompts = request.prompts if request.prompts is not None else [None] * len(queries)
+            prompts = [prompts] if isinstance(prompts, str) else prompts
+            if request.labels is None:
+                raise HTTPException(
+                    422, "labels missing: give each sample's row id or tests (OpenRLHF: --label_key)"
+                )
+            labels = request.labels if isinstance(request.labels, list) else [request.labels]
+            if (
+                isinstance(request.query, str)
+                and isinstance(request.labels, list)
+                and len(request.labels) != 1
+            ):
+                labels = [request.labels]  # one sample whose label is itself a list of tests
+            if not len(queries) == len(prompts) == len(labels):
+                raise HTTPException(
+                    422, f"got {len(queries)} queries, {len(prompts)} prompts and {len(labels)} labels"
+                )
+            tests = tests_of(labels, "labels")
+            answers = [response_from_query(q, p) for q, p in zip(queries, prompts, strict=True)]
+            _, record.stats = await evaluate("/get_reward", answers, tests)
+            try:
+                return openrlhf_reply(record.stats)
+            except RewardInfraError as e:
+                raise HTTPException(503, str(e)) from None
+
+    @app.post("/reward")
+    async def reward_endpoint(request: RewardRequest) -> dict:
+        with metrics.track("/reward") as record:
+            if len(request.completions) != len(request.test_cases):
+                raise HTTPException(
+                    422,
+                    f"got {len(request.completions)} completions and {len(request.test_cases)} test_cases",
+                )
+            tests = tests_of(request.test_cases, "test_cases")
+            _, record.stats = await evaluate("/reward", request.completions, tests)
+            stats = record.stats
+            return {"rewards": stats.rewards, "pass_rates": stats.pass_rates, "timeouts": stats.timed_out}
+
+    @app.get("/health")
+    async def health() -> dict:
+        engine = reward.dispatcher.engine
+        return {
+            "status": "ok",
+            "mode": reward.mode,
+            "workers": engine.workers,
+            "rows": len(lookup),
+            "isolation": engine.isolation,
+        }
+
+    @app.get("/metrics")
+    async def metrics_endpoint() -> dict:
+        return metrics.snapshot(pending=reward.dispatcher.pending)
+
+    return app

@@ -1,0 +1,73 @@
+"""One engine per process for rewards that trainers load as plain functions (verl, OpenRLHF's ``.py`` reward).
+
+Those trainers import a function from a file and call it from many threads or coroutines; they pass no
+options. The first call starts the engine's servers (separate processes with their own interpreter) and every
+later call in the process, whatever its thread or event loop, shares them. Settings come from the environment:
+
+| variable | default | meaning |
+|---|---|---|
+| ``ACECODER_REWARD_MODE`` | ``binary`` | ``binary`` or ``pass_rate`` |
+| ``ACECODER_REWARD_WORKERS`` | one per core | sandbox workers |
+| ``ACECODER_REWARD_TIMEOUT`` | 1.0 | CPU seconds per test |
+| ``ACECODER_REWARD_DATASET`` | none | AceCode rows whose ``id`` labels may name (OpenRLHF) |
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+
+from acecoder.execution import Limits
+from acecoder.reward.dispatcher import EngineDispatcher
+from acecoder.reward.labels import TestLookup
+from acecoder.reward.scoring import check_mode
+from acecoder.reward.test_case import TestCaseReward
+
+_lock = threading.Lock()
+_dispatcher: EngineDispatcher | None = None
+_rewards: dict[tuple[str, bool | None], TestCaseReward] = {}
+_lookup: TestLookup | None = None
+
+
+def default_mode() -> str:
+    return check_mode(os.environ.get("ACECODER_REWARD_MODE", "binary"))
+
+
+def shared_reward(mode: str | None = None, *, stop_on_failure: bool | None = None) -> TestCaseReward:
+    """This process's test-case reward for ``mode`` (default: ``ACECODER_REWARD_MODE``), on the shared engine."""
+    global _dispatcher
+    mode = check_mode(mode) if mode else default_mode()
+    key = (mode, stop_on_failure)
+    with _lock:
+        reward = _rewards.get(key)
+        if reward is None:
+            if _dispatcher is None:
+                workers = int(os.environ.get("ACECODER_REWARD_WORKERS", "0")) or None
+                timeout = float(os.environ.get("ACECODER_REWARD_TIMEOUT", Limits.timeout))
+                _dispatcher = EngineDispatcher(workers=workers, limits=Limits(timeout=timeout))
+                atexit.register(_dispatcher.close)
+            reward = _rewards[key] = TestCaseReward(
+                mode, dispatcher=_dispatcher, stop_on_failure=stop_on_failure
+            )
+        return reward
+
+
+def shared_lookup() -> TestLookup:
+    """Row id -> tests of ``ACECODER_REWARD_DATASET`` (empty when unset: labels must then be test lists)."""
+    global _lookup
+    with _lock:
+        if _lookup is None:
+            path = os.environ.get("ACECODER_REWARD_DATASET")
+            _lookup = TestLookup.from_file(path) if path else TestLookup()
+        return _lookup
+
+
+def reset() -> None:
+    """Stop this process's shared engine and forget the settings (the next call reads the environment again)."""
+    global _dispatcher, _lookup
+    with _lock:
+        if _dispatcher is not None:
+            _dispatcher.close()
+        _dispatcher, _lookup = None, None
+        _rewards.clear()

@@ -1,0 +1,149 @@
+"""Test-case rewards for TRL (GRPO, RLOO): run each completion's program against its row's tests.
+
+    reward = TestCaseReward()                      # starts the sandbox servers now, before any model loads
+    trainer = GRPOTrainer(model, reward_funcs=reward, train_dataset=rows_with_test_cases, ...)
+
+TRL calls the reward with ``prompts``, ``completions`` (strings, or conversational message lists),
+``completion_ids``, ``trainer_state``, ``log_metric`` and every dataset column; this one reads ``test_cases``
+(a list of tests, or a JSON string of one) and ignores the rest. Per-batch metrics (all-pass rate, pass rate,
+timeouts, infrastructure errors) go to TRL's ``log_metric`` when it is passed.
+
+The engine's workers are separate processes started with their own interpreter (never forked from the trainer),
+in ``__init__`` unless ``start=False`` (then at the first call): build the reward before the model so the
+servers start while the process is small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+from acecoder.execution import ExecutionEngine, Job, JobResult, Limits
+from acecoder.reward.dispatcher import EngineDispatcher
+from acecoder.reward.scoring import (
+    BatchStats,
+    check_mode,
+    completion_text,
+    make_job,
+    parse_tests,
+    program_of,
+    reward_of,
+)
+
+
+class TestCaseReward:
+    """A TRL reward function: 1.0/0.0 for passing every test (``binary``) or the fraction passed
+    (``pass_rate``); None (excluded by TRL) only when the engine failed, never a silent 0.
+
+    ``dispatcher``: share one engine between several rewards (default: a new one with ``workers`` and
+    ``limits``). ``tests_key``: the dataset column with the tests. ``continuation``/``strip_tests``: how the
+    program is extracted from an answer (:func:`acecoder.sampling.extract_code`, as ``acecoder sample`` does).
+    ``metric_prefix``: the names of the metrics sent to ``log_metric``.
+    """
+
+    __test__ = False  # not a pytest class
+
+    def __init__(
+        self,
+        mode: str = "binary",
+        limits: Limits | None = None,
+        workers: int | None = None,
+        *,
+        dispatcher: EngineDispatcher | None = None,
+        engine: ExecutionEngine | None = None,
+        tests_key: str = "test_cases",
+        continuation: bool | None = None,
+        strip_tests: bool = True,
+        stop_on_failure: bool | None = None,
+        metric_prefix: str | None = None,
+        max_pending: int = 4096,
+        start: bool = True,
+    ):
+        self.mode = check_mode(mode)
+        self.limits = limits
+        self.tests_key = tests_key
+        self.continuation, self.strip_tests, self.stop_on_failure = continuation, strip_tests, stop_on_failure
+        self.__name__ = f"tests_{self.mode}"  # TRL logs rewards/<name>/mean
+        self.metric_prefix = metric_prefix if metric_prefix is not None else f"{self.__name__}/"
+        self._owns_dispatcher = dispatcher is None
+        self.dispatcher = dispatcher or EngineDispatcher(
+            engine, workers=workers, limits=limits, max_pending=max_pending, start=start
+        )
+        self.last_stats: BatchStats | None = None  # the last call's statistics
+
+    def jobs(self, completions: Sequence[Any], test_cases: Sequence[Any]) -> list[Callable[[], Job]]:
+        """One job builder per completion, for :meth:`EngineDispatcher.submit`: answers and tests are checked
+        here (bad input raises in the caller), the program is extracted in the dispatcher thread."""
+        if len(completions) != len(test_cases):
+            raise ValueError(f"got {len(completions)} completions but {len(test_cases)} {self.tests_key}")
+        return [
+            partial(self._job, completion_text(c), parse_tests(t, where=f"{self.tests_key}[{i}]"))
+            for i, (c, t) in enumerate(zip(completions, test_cases, strict=True))
+        ]
+
+    def _job(self, answer: str, tests: list[str]) -> Job:
+        program = program_of(answer, continuation=self.continuation, strip_tests=self.strip_tests)
+        return make_job(program, tests, self.mode, self.limits, stop_on_failure=self.stop_on_failure)
+
+    def evaluate(self, completions: Sequence[Any], test_cases: Sequence[Any]) -> tuple[list, BatchStats]:
+        """Rewards and batch statistics (thread-safe: any number of threads may evaluate at once)."""
+        return self.tally(self.dispatcher.run(self.jobs(completions, test_cases)))
+
+    async def aevaluate(
+        self, completions: Sequence[Any], test_cases: Sequence[Any]
+    ) -> tuple[list, BatchStats]:
+        """:meth:`evaluate` from a coroutine, without blocking its event loop."""
+        return self.tally(await self.dispatcher.arun(self.jobs(completions, test_cases)))
+
+    def tally(self, results: Sequence[JobResult]) -> tuple[list[float | None], BatchStats]:
+        stats = BatchStats()
+        for result in results:
+            stats.add(result, reward_of(result, self.mode))
+        return stats.rewards, stats
+
+    def _report(self, stats: BatchStats, log_metric: Callable[[str, float], None] | None) -> list:
+        self.last_stats = stats
+        if log_metric is not None:
+            for name, value in stats.metrics(self.metric_prefix).items():
+                log_metric(name, value)
+        return stats.rewards
+
+    def _tests(self, kwargs: dict[str, Any]) -> Sequence[Any]:
+        if self.tests_key not in kwargs:
+            raise KeyError(
+                f"the dataset has no '{self.tests_key}' column (the tests to score completions against); "
+                f"columns passed: {sorted(k for k in kwargs if k not in _TRL_KWARGS)}"
+            )
+        return kwargs[self.tests_key]
+
+    def __call__(
+        self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **kwargs: Any
+    ) -> list[float | None]:
+        _, stats = self.evaluate(completions, self._tests(kwargs))
+        return self._report(stats, kwargs.get("log_metric"))
+
+    def close(self) -> None:
+        """Stop the engine's servers (when this reward started them)."""
+        if self._owns_dispatcher:
+            self.dispatcher.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+class AsyncTestCaseReward(TestCaseReward):
+    """:class:`TestCaseReward` as a coroutine: TRL runs async reward functions concurrently (e.g. with a reward
+    model scoring the same batch) on its own event loop."""
+
+    async def __call__(  # type: ignore[override]
+        self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **kwargs: Any
+    ) -> list[float | None]:
+        _, stats = await self.aevaluate(completions, self._tests(kwargs))
+        return self._report(stats, kwargs.get("log_metric"))
+
+
+_TRL_KWARGS = {"completion_ids", "trainer_state", "log_extra", "log_metric", "environments"}

@@ -1,0 +1,349 @@
+"""Test-case rewards for TRL, verl and OpenRLHF: exact scores, None only for engine failures, hacks get 0."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import sys
+import threading
+import types
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from acecoder.execution import JobResult, Limits
+from acecoder.reward import (
+    AsyncTestCaseReward,
+    EngineDispatcher,
+    RewardModelReward,
+    TestCaseReward,
+    WeightedReward,
+    response_from_query,
+)
+from acecoder.reward import shared as shared_module
+from acecoder.reward.scoring import make_job
+from acecoder.sampling import PREFILL_SENTENCE
+
+LIMITS = Limits(timeout=0.5, setup_timeout=1.0, wall_factor=2.0, wall_extra=0.5)
+TESTS = ["assert add(1, 2) == 3", "assert add(-1, 1) == 0", "assert add(2, 2) == 4", "assert add(0, 5) == 5"]
+RIGHT = "def add(a, b):\n    return a + b\n"
+HALF = "def add(a, b):\n    return a + b if a > 0 else 7\n"  # passes tests 0 and 2 only
+
+
+@pytest.fixture(scope="module")
+def dispatcher():
+    with EngineDispatcher(workers=2, limits=LIMITS) as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def binary(dispatcher):
+    return TestCaseReward("binary", dispatcher=dispatcher)
+
+
+@pytest.fixture(scope="module")
+def pass_rate(dispatcher):
+    return TestCaseReward("pass_rate", dispatcher=dispatcher)
+
+
+def test_binary_and_pass_rate_score_exactly(binary, pass_rate):
+    completions = [RIGHT, HALF, "def add(a, b):\n    return None\n", "this is not python ("]
+    assert binary(prompts=["p"] * 4, completions=completions, test_cases=[TESTS] * 4) == [1.0, 0.0, 0.0, 0.0]
+    assert pass_rate(prompts=["p"] * 4, completions=completions, test_cases=[TESTS] * 4) == [
+        1.0,
+        0.5,
+        0.0,
+        0.0,
+    ]
+
+
+def test_answers_are_read_as_acecoder_sample_reads_them(binary):
+    fenced = f"Here you go:\n```python\n{RIGHT}```\nIt adds numbers."
+    prefill_continuation = f"{RIGHT}```\n\nThis function returns the sum."  # the prompt opened the fence
+    with_trailing_tests = RIGHT + "\nassert add(1, 1) == 3\nprint(add(2, 2))\n"  # stripped, as sample does
+    conversational = [{"role": "assistant", "content": fenced}]
+    blocks = [{"role": "assistant", "content": [{"type": "text", "text": fenced}]}]
+    completions = [fenced, prefill_continuation, with_trailing_tests, conversational, blocks]
+    assert binary(completions=completions, test_cases=[TESTS] * 5) == [1.0] * 5
+
+
+def test_extra_columns_are_ignored_json_tests_accepted_and_metrics_logged(binary):
+    logged: dict[str, float] = {}
+    rewards = binary(
+        prompts=[[{"role": "user", "content": "q"}]] * 3,
+        completions=[RIGHT, HALF, "while True:\n    pass\n"],
+        test_cases=[TESTS, json.dumps(TESTS), TESTS],
+        question=["q"] * 3,
+        id=["a", "b", "c"],
+        completion_ids=[[1], [2], [3]],
+        trainer_state=object(),
+        log_metric=logged.__setitem__,
+    )
+    assert rewards == [1.0, 0.0, 0.0]
+    assert logged["tests_binary/all_pass_rate"] == pytest.approx(1 / 3)
+    assert logged["tests_binary/timeout_rate"] == pytest.approx(1 / 3)  # the endless top level
+    assert logged["tests_binary/infra_errors"] == 0.0
+
+
+def test_bad_inputs_fail_clearly(binary):
+    with pytest.raises(KeyError, match="no 'test_cases' column"):
+        binary(completions=[RIGHT], question=["q"])
+    with pytest.raises(ValueError, match=r"test_cases\[0\]: no tests"):
+        binary(completions=[RIGHT], test_cases=[[]])
+    with pytest.raises(ValueError, match=r"test_cases\[1\]: not a JSON list"):
+        binary(completions=[RIGHT, RIGHT], test_cases=[TESTS, "assert add(1, 2) == 3"])
+    with pytest.raises(ValueError, match="2 completions but 1"):
+        binary(completions=[RIGHT, RIGHT], test_cases=[TESTS])
+    with pytest.raises(ValueError, match="reward mode"):
+        TestCaseReward("partial", start=False)
+
+
+HACKS = {
+    "always-equal object": (
+        "class Anything:\n    def __eq__(self, other):\n        return True\n"
+        "    def __ne__(self, other):\n        return False\n"
+        "def add(a, b):\n    return Anything()\n"
+    ),
+    "always-equal int subclass": (
+        "class Int(int):\n    def __eq__(self, other):\n        return True\n"
+        "def add(a, b):\n    return Int(99)\n"
+    ),
+    "sys.exit(0) before the asserts": "import sys\ndef add(a, b):\n    return 0\nsys.exit(0)\n",
+    "os._exit(0) inside the function": "import os\ndef add(a, b):\n    os._exit(0)\n",
+    "raise SystemExit in a test": "def add(a, b):\n    raise SystemExit(0)\n",
+    "printing PASS": (
+        "import sys\ndef add(a, b):\n    print('PASS')\n    sys.stdout.write('All tests passed\\n')\n    return -1\n"
+        "print('PASS')\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("mode", ["binary", "pass_rate"])
+def test_classic_reward_hacks_get_zero_in_both_modes(dispatcher, mode):
+    reward = TestCaseReward(mode, dispatcher=dispatcher)
+    completions = [f"```python\n{program}```" for program in HACKS.values()]
+    assert reward(completions=completions, test_cases=[TESTS] * len(HACKS)) == [0.0] * len(HACKS)
+
+
+class _BrokenEngine:
+    """An engine whose sandbox failed on the second job (the one case that is not the program's fault)."""
+
+    workers, isolation = 1, {}
+
+    def start(self):
+        return self
+
+    def close(self):
+        pass
+
+    def run(self, jobs):
+        for index, job in enumerate(jobs):
+            if index == 1:
+                yield JobResult([0] * len(job.tests), ["infra"] * len(job.tests), infra_error="server died")
+            else:
+                yield JobResult([1] * len(job.tests), [None] * len(job.tests))
+
+
+def test_infrastructure_errors_are_none_never_zero():
+    with TestCaseReward(engine=_BrokenEngine()) as reward:
+        logged: dict[str, float] = {}
+        assert reward(completions=[RIGHT] * 3, test_cases=[TESTS] * 3, log_metric=logged.__setitem__) == [
+            1.0,
+            None,
+            1.0,
+        ]
+        assert logged["tests_binary/infra_errors"] == 1.0
+
+
+def test_async_reward_runs_concurrent_batches_on_one_engine(dispatcher):
+    reward = AsyncTestCaseReward("pass_rate", dispatcher=dispatcher)
+
+    async def many():
+        return await asyncio.gather(
+            *[reward(completions=[RIGHT, HALF], test_cases=[TESTS, TESTS]) for _ in range(20)]
+        )
+
+    assert asyncio.run(many()) == [[1.0, 0.5]] * 20
+
+
+def test_threads_share_the_dispatcher_and_back_pressure_bounds_pending():
+    results: list = [None] * 8
+    seen_pending: list[int] = []
+    bounded = EngineDispatcher(workers=1, limits=LIMITS, max_pending=3)
+    reward = TestCaseReward(dispatcher=bounded)
+
+    def call(i):
+        results[i] = reward(completions=[RIGHT, HALF], test_cases=[TESTS, TESTS])
+        seen_pending.append(bounded.pending)
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    bounded.close()
+    assert results == [[1.0, 0.0]] * 8
+    assert max(seen_pending) <= 3
+
+
+def test_cancelled_callers_do_not_hold_slots():
+    quick = Limits(timeout=0.2, setup_timeout=0.2, wall_factor=2.0, wall_extra=0.2)
+    with EngineDispatcher(workers=1, limits=quick, max_pending=2) as small:
+
+        async def give_up():
+            slow = [make_job("while True:\n    pass\n", TESTS, "binary")] * 3
+            task = asyncio.ensure_future(small.arun(slow))
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        asyncio.run(give_up())
+        results = small.run([make_job(RIGHT, TESTS, "binary")] * 4)  # would block if the slots had leaked
+        assert [r.passed_all for r in results] == [True] * 4
+        assert small.pending == 0
+
+
+# ---- verl -----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def shared_env(monkeypatch, tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"id": "oss_7", "question": "Add.", "test_cases": TESTS}) + "\n")
+    monkeypatch.setenv("ACECODER_REWARD_WORKERS", "2")
+    monkeypatch.setenv("ACECODER_REWARD_TIMEOUT", "0.5")
+    monkeypatch.setenv("ACECODER_REWARD_DATASET", str(rows))
+    shared_module.reset()
+    yield
+    shared_module.reset()
+
+
+def test_verl_compute_score_sync_from_many_threads(shared_env):
+    from acecoder.reward.verl import compute_score
+
+    answers = [RIGHT, HALF] * 8
+    scores: list = [None] * len(answers)
+
+    def one(i):
+        truth = json.dumps(TESTS) if i % 2 else np.array(TESTS, dtype=object)  # JSON or a Parquet list column
+        scores[i] = compute_score("acecode", answers[i], truth, {"index": i}, reward_router_address=None)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(answers))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert scores[0] == {"score": 1.0, "pass_rate": 1.0, "timeout": 0.0}
+    assert [s["score"] for s in scores] == [1.0, 0.0] * 8
+    exact = compute_score("acecode", HALF, TESTS, mode="pass_rate")
+    assert exact == {"score": 0.5, "pass_rate": 0.5, "timeout": 0.0}
+    assert compute_score("acecode", HALF, TESTS, stop_on_failure=False)["pass_rate"] == 0.5
+
+
+def test_verl_compute_score_async_micro_batches(shared_env):
+    from acecoder.reward.verl import compute_score_async
+
+    assert asyncio.iscoroutinefunction(compute_score_async)
+
+    async def rollout():
+        return await asyncio.gather(
+            *[compute_score_async("acecode", a, json.dumps(TESTS), None) for a in [RIGHT, HALF] * 16]
+        )
+
+    scores = asyncio.run(rollout())
+    assert [s["score"] for s in scores] == [1.0, 0.0] * 16
+    with pytest.raises(ValueError, match="ground_truth: no tests"):
+        asyncio.run(compute_score_async("acecode", RIGHT, "[]"))
+
+
+# ---- OpenRLHF -------------------------------------------------------------------------------------------------
+
+CHATML_PROMPT = (
+    "<|im_start|>user\nWrite add.<|im_end|>\n<|im_start|>assistant\n" + PREFILL_SENTENCE + "\n```python"
+)
+
+
+def test_response_is_the_query_without_its_prompt():
+    response = "\n" + RIGHT + "```<|im_end|><|endoftext|><|endoftext|>"
+    assert response_from_query(CHATML_PROMPT + response, CHATML_PROMPT) == "\n" + RIGHT + "```"
+    assert response_from_query("<s>" + CHATML_PROMPT + response, CHATML_PROMPT).startswith("\n" + RIGHT)
+    changed = CHATML_PROMPT.replace("Write add.", "Write  add.")  # a decode round trip changed the prompt
+    assert response_from_query(changed + response, CHATML_PROMPT).startswith(PREFILL_SENTENCE)
+
+
+def test_openrlhf_reward_func_loaded_from_its_file(shared_env):
+    import torch
+
+    import acecoder.reward.openrlhf as module
+
+    spec = importlib.util.spec_from_file_location("reward_func", module.__file__)  # what OpenRLHF does
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    good = CHATML_PROMPT + "\n" + RIGHT + "```<|im_end|>"
+    bad = CHATML_PROMPT + "\n" + HALF + "```<|im_end|>"
+    out = loaded.reward_func([good], [CHATML_PROMPT], ["oss_7"])
+    assert torch.equal(out["rewards"], torch.tensor([1.0])) and torch.equal(
+        out["scores"], torch.tensor([1.0])
+    )
+    out = loaded.reward_func([bad, good], [CHATML_PROMPT] * 2, [json.dumps(TESTS), TESTS])
+    assert out["rewards"].tolist() == [0.0, 1.0]
+    assert set(out["extra_logs"]) == {"pass_rate", "timeout"}
+    with pytest.raises(KeyError, match="no row with this id"):
+        loaded.reward_func([good], [CHATML_PROMPT], ["oss_8"])
+
+
+# ---- reward models and combinations ---------------------------------------------------------------------------
+
+
+class _LengthModel:
+    """A stand-in for acecoder.reward_model.RewardModel (the rm branch): longer programs score higher."""
+
+    calls: ClassVar[list] = []
+
+    def __init__(self, path):
+        self.path = path
+
+    def score(self, question, programs):
+        self.calls.append((question, len(programs)))
+        return [len(p) / 100 for p in programs]
+
+
+def test_reward_model_reward_scores_programs_per_question(monkeypatch, binary):
+    module = types.ModuleType("acecoder.reward_model")
+    module.RewardModel = _LengthModel
+    monkeypatch.setitem(sys.modules, "acecoder.reward_model", module)
+    _LengthModel.calls = []
+    rm = RewardModelReward("path/to/rm")
+    completions = [f"```python\n{RIGHT}```", HALF, f"```python\n{HALF}```"]
+    questions = ["q1", "q2", "q1"]
+    scores = rm(completions=completions, question=questions, test_cases=[TESTS] * 3)
+    assert scores == [len(RIGHT) / 100, len(HALF) / 100, len(HALF) / 100]
+    assert sorted(_LengthModel.calls) == [("q1", 2), ("q2", 1)]
+    combined = WeightedReward([binary, rm], [1.0, 0.5])
+    assert combined(completions=completions, question=questions, test_cases=[TESTS] * 3) == pytest.approx(
+        [1.0 + 0.5 * len(RIGHT) / 100, 0.5 * len(HALF) / 100, 0.5 * len(HALF) / 100]
+    )
+
+
+def test_weighted_reward_keeps_none():
+    with TestCaseReward(engine=_BrokenEngine()) as broken:
+        combined = WeightedReward([broken, lambda completions, **_: [1.0] * len(completions)], [2.0, 1.0])
+        assert combined(completions=[RIGHT] * 2, test_cases=[TESTS] * 2) == [3.0, None]
+
+
+@pytest.mark.slow
+def test_reward_model_reward_gives_the_reward_models_own_scores():
+    """With a real (tiny, untrained) reward model: the rewards are exactly what ``RewardModel.score`` gives for
+    the question, its tests and each completion's program."""
+    from acecoder.reward_model import RewardModel
+    from tiny_models import tiny_chat_model
+
+    path = tiny_chat_model(sequence_classification=True)
+    rm = RewardModelReward(path)
+    completions = [f"```python\n{RIGHT}```", HALF]
+    rewards = rm(completions=completions, question=["q1", "q1"], test_cases=[TESTS] * 2)
+    direct = RewardModel(path).score("q1", [RIGHT.strip(), HALF.strip()], tests=list(TESTS))
+    assert rewards == pytest.approx(direct) and len(set(rewards)) == 2
