@@ -230,10 +230,6 @@ def test_unittest_methods_are_the_tests(tmp_path, engine):
         assert (verdict.base_status, verdict.base_fail_tests) == (status, failing), body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the engine's audit hook refuses frame introspection (tb_frame), which unittest's assertRaises uses",
-)
 def test_unittest_assert_raises(tmp_path, engine):
     task = dict(
         _UNITTEST_TASK,
@@ -258,7 +254,7 @@ def test_unittest_assert_raises(tmp_path, engine):
 def test_bigcodebench_canonical_solutions_in_their_runtime():
     bench = load_benchmark("bigcodebench")
     judge = Judge(bench)
-    # tasks whose tests need numpy, random state and files but no frame introspection (see the xfail above)
+    # tasks whose tests need numpy, random state and files
     task_ids = ["BigCodeBench/0", "BigCodeBench/3", "BigCodeBench/8", "BigCodeBench/17"]
     preload = DEFAULT_PRELOAD + engine_preload(bench)
     with ExecutionEngine(workers=2, interpreter=str(BIGCODEBENCH_PYTHON), preload=preload) as runtime:

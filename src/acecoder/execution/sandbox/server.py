@@ -204,6 +204,7 @@ class Server:
         if self.cgroup is not None:
             self.cgroup.join_server()
         self.cgroup_limits = (defaults.get("memory_mb", 4096), defaults.get("max_processes", 64))
+        self._preload(config.get("preload", ()))
         mode = config.get("isolation", "auto")
         self.scratch, self.scratch_mb = None, config.get("scratch_mb", 256)
         self.scratch_is_mount = False
@@ -235,13 +236,23 @@ class Server:
             signal.signal(sig, signal.SIG_DFL)
         import random  # noqa: F401 (seeded in each child)
 
-        for name in config.get("preload", ()):
+        self.arm_audit_hook = _child.install_audit_hook()
+        self._warm_up()
+
+    def _preload(self, names):
+        """Import the operator's modules before entering the namespaces: a process that has unshared its PID
+        namespace cannot start threads (some imports do), and caches such modules build on first import
+        (matplotlib's font list) are then kept on the host, built once rather than per server."""
+        import threading
+
+        for name in names:
             try:
                 __import__(name)
             except Exception as e:  # a missing optional module must not stop the server
                 self.warnings.append("preload %s: %s" % (name, e))
-        self.arm_audit_hook = _child.install_audit_hook()
-        self._warm_up()
+        for thread in threading.enumerate():  # a lingering thread would make unshare() fail
+            if thread is not threading.main_thread():
+                thread.join(timeout=5.0)
 
     def _enter_namespaces(self, config, mode):
         warnings_ = self.warnings
