@@ -142,9 +142,11 @@ def test_output_transport_reduces_and_rebuilds():
     digest = decode_output(out(big))
     assert digest[0] == DIGEST_MARK and digest == decode_output(out([tuple(x) for x in big]))
     assert digest != decode_output(out([[i, str(i)] for i in range(20_000)]))  # lists of lists are not tuples
-    assert digest != decode_output(out(big[:-1] + [(0, "0")]))
+    assert digest != decode_output(out([*big[:-1], (0, "0")]))
     whole: dict = {}
     exec(helpers(False), whole)
-    assert decode_output(whole["__acecoder_output__"](big)) == big  # tasks with special checkers: never digests
+    assert (
+        decode_output(whole["__acecoder_output__"](big)) == big
+    )  # tasks with special checkers: never digests
     assert decode_output(("__acecoder_text__", "__import__('os')")) != 0
     assert isinstance(decode_output(("__acecoder_text__", "[1, 2")), Undecodable)

@@ -252,7 +252,7 @@ def test_llm_stages_against_a_loopback_server(tmp_path):
 @pytest.mark.parametrize(
     ("stages", "top", "message"),
     [
-        ({"evaluate": {}}, {}, "stage 'evaluate' (best-of-N evaluation"),
+        ({"evaluate": {"benchmark": "humanevl"}}, {}, "'humanevl' is not one of humaneval, "),
         ({"train-rm": {"lerning_rate": 1.0}}, {}, "stages.train-rm: unknown setting(s) ['lerning_rate']"),
         ({"bogus": {}}, {}, "unknown stage 'bogus'"),
         ({"pairs": {"min_chosn": 0.5}}, {}, "stages.pairs: unknown setting(s) ['min_chosn']"),
@@ -313,4 +313,5 @@ def test_quickstart_config_is_valid_and_relative_to_itself():
     config = load_run_config("quickstart", run_dir="/tmp/unused")
     assert config.path == QUICKSTART.resolve()
     assert config.input is not None and config.input.is_file()
-    assert list(config.stages) == ["sample", "execute", "pairs", "hard", "stats", "train-rm", "score", "rewards", "report"]
+    assert list(config.stages) == ["sample", "execute", "pairs", "hard", "stats", "train-rm", "score", "evaluate", "rewards",
+                                   "report"]  # fmt: skip

@@ -85,9 +85,9 @@ def plan(config: RunConfig) -> list[PlannedStage]:
             skip = f"it reads {source!r}, which is not part of this run"
         else:
             try:
-                stage.check(
-                    StageContext(stage.name, settings, config, StageDir(config.run_dir, stage.name), [])
-                )
+                sd = StageDir(config.run_dir, stage.name)
+                # ``upstream`` says which of the stages it uses are in the run (their data does not exist yet)
+                stage.check(StageContext(stage.name, settings, config, sd, [], {u: [] for u in uses}))
             except StageSkipped as e:
                 skip = str(e)
             except (ValueError, TypeError) as e:

@@ -1,0 +1,138 @@
+"""``evaluate`` in a run: :func:`acecoder.evaluation.evaluate_file`, what ``acecoder evaluate`` calls, on the run's
+latest rows whose ids are tasks of the benchmark (e.g. the bundled sample's HumanEval rows), through the run's
+executor.
+
+Output: the rows with evalplus's statuses added (``dataset``; failing inputs as JSON text), ``evaluated.jsonl``
+(as ``acecoder evaluate`` writes it) with its summary files, and
+``summary.json`` for the report: Average, Oracle and best-of-N by each ranker (``rm_score`` from the ``score``
+stage, ``pass_rate`` on the synthesized tests) in the paper's Table 2 layout, plus the best-of-N curves.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from acecoder.pipeline.stage import Stage, StageContext, StageSkipped
+
+_PARTS = {"base": "", "plus": "+"}
+
+
+class Evaluate(Stage):
+    name = "evaluate"
+    help = "best-of-N on a benchmark (HumanEval(+), MBPP(+)): Average, Oracle and best-of-N per ranker"
+    kind = "global"
+    output = "dataset"
+    uses = ("score",)
+
+    def defaults(self, config: Any) -> dict[str, Any]:
+        return {
+            "benchmark": "humaneval+",
+            "rank_by": ["rm_score", "pass_rate"],
+            "k": [1],
+            "group_by": None,
+            "min_time": 1.0,
+            "time_factor": 4.0,
+            "seed": 0,
+        }
+
+    def check(self, ctx: StageContext) -> None:
+        from acecoder.evaluation import SPECS, EvalOptions, Settings
+
+        s = ctx.settings
+        if s["benchmark"] not in SPECS:
+            raise ValueError(
+                f"stages.evaluate.benchmark: {s['benchmark']!r} is not one of {', '.join(SPECS)}"
+            )
+        rank_by = [str(r) for r in s["rank_by"] or []]
+        if "rm_score" in rank_by and "score" not in ctx.upstream:
+            rank_by.remove("rm_score")
+            ctx.log("evaluate: no score stage in this run, so no best-of-N by rm_score")
+        self.options = EvalOptions(
+            group_by=s["group_by"],
+            rank_by=tuple(dict.fromkeys(rank_by)),
+            ks=tuple(int(k) for k in s["k"]),
+            seed=int(s["seed"]),
+            settings=Settings(min_time=float(s["min_time"]), time_factor=float(s["time_factor"])),
+        )
+
+    def run_all(self, ctx: StageContext, output: Path) -> dict[str, Any]:
+        from acecoder.evaluation import Evaluation, evaluate_file, load_benchmark, load_expected
+        from acecoder.execution import Limits
+
+        bench = load_benchmark(ctx.settings["benchmark"])
+        samples = ctx.dir.path / "samples.jsonl"
+        rows_in, kept = _task_rows(ctx.inputs, set(bench.tasks), samples)
+        if not kept:
+            raise StageSkipped(f"none of the {rows_in} rows has the id of a {bench.name} task")
+        ctx.log(f"evaluate: {kept} of {rows_in} rows are {bench.name} tasks")
+        limits = Limits(harden_in_process=False)  # fixed samples, judged outside the sandbox: no RL adversary
+        executor = ctx.executor(limits)
+        expected = load_expected(bench, lambda: executor, log=ctx.log) if bench.has_plus else None
+        evaluation = Evaluation(bench, expected, self.options, limits=limits)
+        evaluated = ctx.dir.path / "evaluated.jsonl"  # failing inputs are any Python values: JSONL keeps them
+        summary = evaluate_file(samples, evaluated, evaluation, executor, resume=True)
+        samples.unlink()
+        _write_dataset(evaluated, output)
+        report = table2(summary)
+        (ctx.dir.path / "summary.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        return {"rows_in": rows_in, "rows_out": kept, "summary": report}
+
+
+def _task_rows(sources: list[Path], tasks: set[str], out: Path) -> tuple[int, int]:
+    """Write the rows whose ``id`` is a task of the benchmark to ``out``; (rows read, rows kept)."""
+    from acecoder.data import RowWriter, iter_rows
+
+    seen = kept = 0
+    with RowWriter(out) as writer:
+        for source in sources:
+            for _, row in iter_rows(source):
+                seen += 1
+                if str(row.get("id")) in tasks:
+                    writer.write(row)
+                    kept += 1
+    return seen, kept
+
+
+def _write_dataset(evaluated: Path, output: Path) -> None:
+    """The run's dataset shard: failing inputs (values of any type) as JSON text, the rest as written."""
+    from acecoder.data import RowWriter, iter_rows
+
+    with RowWriter(output) as writer:
+        for _, row in iter_rows(evaluated):
+            for target in [row, *(row.get("inferences") or [])]:
+                for key in ("base_fail_tests", "plus_fail_tests"):
+                    if key in target:
+                        target[key] = json.dumps(target[key])
+            writer.write(row)
+
+
+def table2(summary: dict[str, Any]) -> dict[str, Any]:
+    """The report's view of an evaluation summary: one row per method (Table 2 layout, pass@1 in percent per
+    benchmark variant) and the best-of-N curves of the first group."""
+    name = summary["benchmark"].rstrip("+")
+    rows: list[dict[str, Any]] = []
+    curves: dict[str, dict[str, float]] = {}
+    for group, figures in summary["groups"].items():
+        parts = [p for p in _PARTS if p in figures.get("pass@k", {})]
+        label = {} if group in ("", "all") else {"group": group}
+
+        def row(method: str, values: dict[str, Any], label=label, parts=parts) -> dict[str, Any]:
+            out: dict[str, Any] = {**label, "method": method}
+            for part in parts:
+                value = values.get(part)
+                out[f"{name}{_PARTS[part]} pass@1"] = None if value is None else 100 * value
+            return out
+
+        if "average" not in figures:  # one sample per task: its pass@1 is the whole story
+            rows.append(row("pass@1", {p: v.get("pass@1") for p, v in figures["pass@k"].items()}))
+            continue
+        rows.append(row("Average", figures["average"]))
+        rows.append(row(f"Oracle (pass@{figures['samples_per_task'][0]})", figures["oracle"]))
+        for ranker, table in figures["best_of_n"].items():
+            top = max(table, key=int)
+            rows.append(row(f"best-of-{top} ({ranker})", table[top]))
+            if not curves.get(ranker):
+                curves[ranker] = {k: v.get("plus", v.get("base")) for k, v in table.items()}
+    return {"benchmark": summary["benchmark"], "rows": rows, "best_of_n": curves, "notes": summary["notes"]}
