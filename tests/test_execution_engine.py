@@ -103,6 +103,18 @@ def test_the_program_budget_counts_every_test_and_ends_a_looping_program_cheaply
     assert result.test_results == [0] * 10 and result.cpu_time < 2.0
 
 
+def test_a_program_that_blocks_gets_one_wall_clock_allowance_not_one_per_test(engine):
+    """Blocking uses no CPU: the wall-clock backstop covers the whole program across its restarts."""
+    sleeper = "import time\ndef f(x):\n    time.sleep(30)\n"
+    limits = Limits(timeout=0.3, program_timeout=0.5, wall_factor=1.0, wall_extra=0.2)
+    started = time.monotonic()
+    result = engine.run_one(sleeper, ["assert f(1) is None"] * 8, limits)
+    elapsed = time.monotonic() - started
+    assert result.test_results == [0] * 8 and result.errors[0] == "timeout"
+    assert set(result.errors[1:]) == {"timeout:budget"}
+    assert elapsed < 2.0  # one test's 0.5 s allowance, then the program's 0.7 s; not 8 x 0.5 s
+
+
 def test_no_tests_means_no_pass_rate(engine):
     result = engine.run_one(ADD, [])
     assert result.test_results == [] and result.pass_rate is None

@@ -214,6 +214,7 @@ class Judge:
             timeout=s.unittest_timeout,
             memory_mb=s.unittest_memory_mb,
             program_timeout=s.unittest_task_timeout,
+            wall_factor=1.0,  # BigCodeBench's harness: the whole task within its time limit, in wall-clock time
         )
         tests = [f"__acecoder_unittest__({name!r})" for name in names]
         return job(self.unittest_program(task, program), tests, limits=limits)

@@ -10,7 +10,8 @@ class Limits:
     """Per-program and per-test limits; every field is a CLI option of ``acecoder execute``.
 
     Time limits count CPU time (user + system), so verdicts do not flip on a loaded machine; a wall-clock
-    backstop of ``wall_factor * limit + wall_extra`` seconds catches programs that sleep or block.
+    backstop of ``wall_factor * limit + wall_extra`` seconds (per test, and over the whole program with
+    ``program_timeout``) catches programs that sleep or block.
     """
 
     timeout: float = 1.0

@@ -367,16 +367,19 @@ class Server:
             result["setup"] = "compile:" + type(e).__name__
         self._apply_cgroup_limits(limits)
         budget = limits.get("program_timeout") or float("inf")
+        # The program's wall-clock backstop across its restarts: a program that blocks (sockets, sleeps) uses no
+        # CPU, and each restart would otherwise get a fresh wall-clock allowance.
+        deadline = started + budget * limits["wall_factor"] + limits["wall_extra"]
         if program is not None and n:
             code = self.compiled_tests(tests, limits.get("strict_equality", True))
             next_test = 0
             while next_test < n:
                 left = budget - result["cpu"]
-                if left <= 0:
+                if left <= 0 or time.monotonic() >= deadline:
                     for index in range(next_test, n):
                         result["errors"][index] = "timeout:budget"
                     break
-                next_test = self._run_child(program, code, next_test, limits, result, output, left)
+                next_test = self._run_child(program, code, next_test, limits, result, output, left, deadline)
                 if result["setup"] is not None:
                     break
                 if next_test < n and not self.skipping:
@@ -443,7 +446,7 @@ class Server:
                 reason += "; cannot remount it: %s" % e
         self.retire = reason
 
-    def _run_child(self, program, tests, start, limits, result, output, budget):
+    def _run_child(self, program, tests, start, limits, result, output, budget, deadline):
         """Run one child from test ``start``; record its verdicts; return the next test still to run."""
         n = len(tests)
         board = self.board
@@ -463,7 +466,9 @@ class Server:
         os.close(output_w)
         os.set_blocking(output_r, False)
         gc.unfreeze()
-        killed, status = self._supervise(pid, board, limits, output_r, output, cpu_limit, stage_limit)
+        killed, status = self._supervise(
+            pid, board, limits, output_r, output, cpu_limit, stage_limit, deadline
+        )
         for kill in (os.killpg, os.kill):
             try:
                 kill(pid, signal.SIGKILL)
@@ -576,7 +581,7 @@ class Server:
             cpu_limit,
         )
 
-    def _supervise(self, pid, board, limits, output_r, output, budget, stage_limit):
+    def _supervise(self, pid, board, limits, output_r, output, budget, stage_limit, deadline):
         """Wait for the child to end, draining its pipes; kill it at its CPU or wall-clock backstop.
         Return (why it was killed or None, wait status or None)."""
         poller = select.poll()
@@ -614,7 +619,7 @@ class Server:
                     if stage < 0
                     else limits["timeouts"][min(stage, len(limits["timeouts"]) - 1)]
                 )
-                if cpu > budget * 1.1 + 0.05:
+                if cpu > budget * 1.1 + 0.05 or now > deadline:
                     return "budget", None
                 if now > min(
                     child_deadline, stage_wall + stage_budget * limits["wall_factor"] + limits["wall_extra"]
