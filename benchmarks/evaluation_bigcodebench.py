@@ -51,6 +51,10 @@ def main() -> None:
     parser.add_argument("--python", type=Path, default=PYTHON)
     parser.add_argument("--limit", type=int, default=0, help="only the first N tasks")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "bigcodebench")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted evaluation in --out")
+    parser.add_argument(
+        "--diagnose-only", action="store_true", help="reuse the finished evaluation in --out; only say why"
+    )
     parser.add_argument(
         "--no-diagnose", action="store_true", help="skip the second pass that says why tasks fail"
     )
@@ -67,9 +71,12 @@ def main() -> None:
     tasks = list(bench.tasks.values())[: args.limit or None]
     args.out.mkdir(parents=True, exist_ok=True)
     samples = args.out / "canonical.jsonl"
-    samples.write_text(
-        "".join(json.dumps({"task_id": t.task_id, "solution": t.canonical_solution}) + "\n" for t in tasks)
-    )
+    if not (args.resume and samples.exists()):
+        samples.write_text(
+            "".join(
+                json.dumps({"task_id": t.task_id, "solution": t.canonical_solution}) + "\n" for t in tasks
+            )
+        )
     out = args.out / "canonical_evaluated.jsonl"
     command = [
         sys.executable,
@@ -87,9 +94,14 @@ def main() -> None:
         "--workers",
         str(args.workers),
     ]
-    command += ["--no-progress", "--no-resume", "--no-calibrated"]  # the official ground-truth check: no stub
+    command += [
+        "--no-progress",
+        "--resume" if args.resume else "--no-resume",
+        "--no-calibrated",
+    ]  # the official ground-truth check: no stub
     started = time.monotonic()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not args.diagnose_only:
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     elapsed = time.monotonic() - started
     rows = [json.loads(line) for line in out.open()]
     failing = [r for r in rows if r["base_status"] != "pass"]

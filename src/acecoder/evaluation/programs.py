@@ -18,7 +18,8 @@ from acecoder.execution import Job, Limits
 
 def main_guard_off(program: str, module: str = "builtins") -> str:
     """``program`` with ``__name__ = module`` set before its first statement that is not a ``__future__``
-    import (a program that does not parse is returned unchanged: it fails either way)."""
+    import (a program that does not parse is returned unchanged: it fails either way); a module other than
+    ``builtins`` is also registered in ``sys.modules`` under that name."""
     try:
         tree = ast.parse(program)
     except (SyntaxError, ValueError):
@@ -30,6 +31,8 @@ def main_guard_off(program: str, module: str = "builtins") -> str:
         elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and line == 0):
             break  # a module docstring may precede __future__ imports
     assignment = f"__name__ = {module!r}\n"
+    if module != "builtins":  # importable under that name, as in BigCodeBench's harness (pickling needs it)
+        assignment += f"__import__('sys').modules[{module!r}] = __import__('sys').modules['__main__']\n"
     if line == 0:
         return assignment + program
     lines = program.splitlines(keepends=True)

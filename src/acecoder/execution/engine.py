@@ -145,6 +145,9 @@ class _Server:
             MKL_NUM_THREADS="1",
         )
         env.setdefault("LANG", "C.UTF-8")
+        # `python` in a program's subprocess is the interpreter that runs the program (as in a runtime image)
+        if os.path.dirname(self.interpreter):
+            env["PATH"] = os.pathsep.join([os.path.dirname(self.interpreter), env.get("PATH") or os.defpath])
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
         self.process = subprocess.Popen(
             [self.interpreter, "-s", "-B", "-c", _BOOT, str(SANDBOX_DIR), json.dumps(self.config)],
