@@ -230,12 +230,18 @@ def test_unittest_methods_are_the_tests(tmp_path, engine):
         assert (verdict.base_status, verdict.base_fail_tests) == (status, failing), body
 
 
-def test_unittest_assert_raises(tmp_path, engine):
+def test_unittest_assert_raises_pickling_and_subprocess_python(tmp_path, engine):
     task = dict(
         _UNITTEST_TASK,
         test=_UNITTEST_TASK["test"]
         + (
             "    def test_negative(self):\n        with self.assertRaises(ValueError):\n            task_func(-1)\n"
+            # as in BigCodeBench's harness, the program is the importable module __test__ (pickle needs it)
+            "    def test_pickled(self):\n        import pickle\n        self.assertIs(pickle.loads(pickle.dumps(task_func)), task_func)\n"
+            # and `python` in a subprocess is the interpreter running the program
+            "    def test_python(self):\n        import subprocess, sys\n"
+            "        out = subprocess.run(['python', '-c', 'import sys; print(sys.executable)'], capture_output=True, text=True)\n"
+            "        self.assertEqual(out.stdout.strip(), sys.executable)\n"
         ),
     )
     dataset = tmp_path / "bcb.jsonl"
