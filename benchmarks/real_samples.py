@@ -6,7 +6,7 @@ CodeGen-16B and kept when the canonical solution passes them; 27 questions have 
 loop, recurse, crash and time out, unlike the quick asserts of ``benchmarks/execution.py``.
 
     acecoder          ``acecoder execute --program '{question}{completion}'`` (whole CLI, default limits:
-                      1 s CPU per test, 1 s CPU per program over its process tree)
+                      1 s CPU per test, 0.25 s CPU per program over its process tree)
     release style     the AceCoder release's data harness: a forked process per program, the program then every
                       test in one namespace, one wall-clock limit for the whole program (0.2 s for samples)
     evalplus style    a forked process per program, a wall-clock limit per test (1 s here), the whole program

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from acecoder.cli import options
 from acecoder.cli.base import app, fail
 from acecoder.data.io import count_rows
 from acecoder.data.schema import DataError
@@ -25,13 +26,20 @@ def _ints(text: str) -> tuple[int, ...]:
     return values
 
 
-@app.command("evaluate")
+@app.command("evaluate", short_help="Judge samples on a benchmark; pass@k and best-of-N.")
 def evaluate_command(
     samples: Annotated[
-        Path, typer.Argument(help="Samples: evalplus-style rows or AceCode rows (.jsonl/.gz/.parquet).")
+        Path,
+        typer.Argument(
+            help=f"Samples ({options.ROWS_IN}): evalplus-style rows (Reads task_id and solution or completion) "
+            "or AceCode rows (Reads id and inferences[].completion; score columns for --rank-by)."
+        ),
     ],
     output: Annotated[
-        Path, typer.Argument(help="Where to write the rows with base_status/plus_status added.")
+        Path,
+        typer.Argument(
+            help=f"Where to write the rows with base_status/plus_status added ({options.ROWS_IN})."
+        ),
     ],
     benchmark: Annotated[str, typer.Option(help=f"One of: {', '.join(SPECS)}.")] = ...,
     dataset: Annotated[
@@ -71,11 +79,11 @@ def evaluate_command(
         bool,
         typer.Option(help="BigCodeBench: prepend the task's imports and signature (as its harness does)."),
     ] = True,
-    workers: Annotated[int, typer.Option(help="Sandbox workers (default: one per core).")] = 0,
+    workers: options.Workers = None,
     interpreter: Annotated[
         str | None, typer.Option(help="Python that runs programs (BigCodeBench: its own venv's).")
     ] = None,
-    isolation: Annotated[str, typer.Option(help="auto, namespaces (required) or none.")] = "auto",
+    isolation: options.IsolationOption = options.Isolation.auto,
     refresh_expected: Annotated[bool, typer.Option(help="Recompute the cached expected outputs.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run of the same command.")] = True,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
@@ -109,7 +117,7 @@ def evaluate_command(
     engine = ExecutionEngine(
         workers=workers or None,
         interpreter=interpreter,
-        isolation=isolation,
+        isolation=isolation.value,
         preload=DEFAULT_PRELOAD + engine_preload(bench),
     )
     stats = RunStats()

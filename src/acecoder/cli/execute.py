@@ -13,7 +13,7 @@ from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, 
 from acecoder.data.io import count_rows
 from acecoder.data.schema import DataError
 from acecoder.execution.engine import DEFAULT_PRELOAD, ExecutionEngine, SandboxError
-from acecoder.execution.limits import Limits
+from acecoder.execution.limits import SAMPLE_PROGRAM_TIMEOUT, Limits
 from acecoder.execution.rows import BODY_TEMPLATE, ProgramTemplate, RowSummary
 from acecoder.pipeline.execute_file import ExecutedFile, execute_file
 
@@ -44,7 +44,7 @@ def execute_command(
     ] = None,
     workers: options.Workers = None,
     timeout: options.Timeout = Limits.timeout,
-    program_timeout: options.ProgramTimeout = Limits.program_timeout,
+    program_timeout: options.ProgramTimeout = SAMPLE_PROGRAM_TIMEOUT,
     setup_timeout: Annotated[
         float, typer.Option(help="CPU seconds for the program's top level.")
     ] = Limits.setup_timeout,

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+SAMPLE_PROGRAM_TIMEOUT = 0.25
+"""``acecoder execute``'s default program budget (CPU seconds) for sampled programs: the AceCoder release gave a
+sampled program 0.2 s of wall time (0.8 s to the oracle). On CodeT's 16,400 real samples, 0.25 s agrees with the
+released per-test verdicts as well as 1 s does (99.6%) at twice the throughput: a looping program costs a quarter
+second, not a second. Oracles (``filter-tests``, 8 s), reward functions
+(``Limits()``, 1 s) and ``train-rl`` (4 s) get more."""
+
 
 @dataclass(frozen=True)
 class Limits:

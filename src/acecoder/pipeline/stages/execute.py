@@ -17,8 +17,10 @@ class Execute(Stage):
 
     def defaults(self, config: RunConfig) -> dict[str, Any]:
         from acecoder.execution import Limits
+        from acecoder.execution.limits import SAMPLE_PROGRAM_TIMEOUT
 
-        return {**dataclass_defaults(Limits), "errors": False, "program": None}
+        defaults = dict(dataclass_defaults(Limits), program_timeout=SAMPLE_PROGRAM_TIMEOUT)
+        return {**defaults, "errors": False, "program": None}
 
     def check(self, ctx: StageContext) -> None:
         from acecoder.execution import Limits
