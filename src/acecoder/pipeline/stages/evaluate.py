@@ -11,6 +11,7 @@ stage, ``pass_rate`` on the synthesized tests) in the paper's Table 2 layout, pl
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -81,16 +82,20 @@ class Evaluate(Stage):
 
 
 def _task_rows(sources: list[Path], tasks: set[str], out: Path) -> tuple[int, int]:
-    """Write the rows whose ``id`` is a task of the benchmark to ``out``; (rows read, rows kept)."""
+    """Write the rows whose ``id`` is a task of the benchmark to ``out``; (rows read, rows kept). An existing
+    ``out`` (an interrupted run of the same stage: the runner clears the directory when settings or inputs
+    change) is kept as it is, so that the evaluation's checkpoint, keyed by the file, resumes."""
     from acecoder.data import RowWriter, iter_rows
 
+    keep = out.exists()
     seen = kept = 0
-    with RowWriter(out) as writer:
+    with nullcontext() if keep else RowWriter(out) as writer:
         for source in sources:
             for _, row in iter_rows(source):
                 seen += 1
                 if str(row.get("id")) in tasks:
-                    writer.write(row)
+                    if writer is not None:
+                        writer.write(row)
                     kept += 1
     return seen, kept
 
