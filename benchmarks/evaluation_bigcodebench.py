@@ -107,7 +107,8 @@ def main() -> None:
     failing = [r for r in rows if r["base_status"] != "pass"]
     print(
         f"canonical solutions passing: {len(rows) - len(failing)}/{len(rows)} "
-        f"({100 * (len(rows) - len(failing)) / len(rows):.1f}%) in {elapsed:.0f} s on {args.workers} workers"
+        f"({100 * (len(rows) - len(failing)) / len(rows):.1f}%)"
+        + ("" if args.diagnose_only else f" in {elapsed:.0f} s on {args.workers} workers")
     )
 
     print("failing tasks:", " ".join(r["task_id"].split("/")[1] for r in failing))
