@@ -68,7 +68,7 @@ class Evaluate(Stage):
         if not kept:
             raise StageSkipped(f"none of the {rows_in} rows has the id of a {bench.name} task")
         ctx.log(f"evaluate: {kept} of {rows_in} rows are {bench.name} tasks")
-        limits = Limits(harden_in_process=False)  # fixed samples, judged outside the sandbox: no RL adversary
+        limits = Limits()  # the engine's defaults, as `acecoder evaluate` (each job sets its own time limits)
         executor = ctx.executor(limits)
         expected = load_expected(bench, lambda: executor, log=ctx.log) if bench.has_plus else None
         evaluation = Evaluation(bench, expected, self.options, limits=limits)
