@@ -129,6 +129,36 @@ def test_results_come_back_in_input_order_across_workers(engine):
     assert [r.test_results for r in results] == [[1, 0]] * 60
 
 
+def test_a_stream_yields_results_as_they_finish_and_waits_for_work_on_its_wakeup(engine):
+    loop = Job("while True:\n    pass\n", ["assert True"])
+    quick = [Job(f"x = {i}\n", [f"assert x == {i}"]) for i in range(6)]
+    wakeup = os.eventfd(0, os.EFD_NONBLOCK)
+    arrived: list = []  # jobs the "producer" adds once the engine has asked and found nothing
+
+    def source():
+        yield loop
+        yield from quick[:3]
+        yield None  # nothing ready: the engine must wait on wakeup, not end the run or spin
+        while not arrived:
+            yield None
+        yield from arrived
+        # exhausted: the run ends once every job has finished
+
+    order = []
+    try:
+        for index, result in engine.stream(source(), wakeup):
+            order.append(index)
+            if len(order) == 2:  # the engine is idle but for the loop: more work arrives
+                arrived.extend(quick[3:])
+                os.eventfd_write(wakeup, 1)
+            assert result.test_results == ([0] if index == 0 else [1])
+    finally:
+        os.close(wakeup)
+    assert sorted(order) == list(range(7))
+    # the looping program (1 s of CPU) held back none of the quick ones but the one queued on its worker
+    assert order.index(0) >= 5, order
+
+
 def test_output_is_captured_and_capped(engine):
     limits = Limits(timeout=0.5, output_bytes=1000)
     result = engine.run_one("print('hello')\nprint('x' * 10**6)\n", ["print('in test')"], limits)

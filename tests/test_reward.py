@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import json
+import os
+import select
 import sys
 import threading
+import time
 import types
 from typing import ClassVar
 
@@ -138,12 +142,19 @@ class _BrokenEngine:
     def close(self):
         pass
 
-    def run(self, jobs):
-        for index, job in enumerate(jobs):
+    def stream(self, jobs, wakeup):
+        index = 0
+        for job in jobs:
+            if job is None:  # nothing queued: wait for the dispatcher's wake-up, as the engine does
+                select.select([wakeup], [], [])
+                with contextlib.suppress(BlockingIOError):
+                    os.read(wakeup, 8)
+                continue
             if index == 1:
-                yield JobResult([0] * len(job.tests), ["infra"] * len(job.tests), infra_error="server died")
+                yield index, JobResult([0] * len(job.tests), ["infra"] * len(job.tests), infra_error="died")
             else:
-                yield JobResult([1] * len(job.tests), [None] * len(job.tests))
+                yield index, JobResult([1] * len(job.tests), [None] * len(job.tests))
+            index += 1
 
 
 def test_infrastructure_errors_are_none_never_zero():
@@ -166,6 +177,22 @@ def test_async_reward_runs_concurrent_batches_on_one_engine(dispatcher):
         )
 
     assert asyncio.run(many()) == [[1.0, 0.5]] * 20
+
+
+def test_a_looping_sample_holds_back_no_other_callers_reward(dispatcher):
+    """Concurrent one-sample callers (OpenRLHF's requests, verl's workers) each get their reward as soon as
+    their own program finishes, not when a looping neighbour submitted before them does."""
+    finished: list[str] = []
+    [slow] = dispatcher.submit([make_job("while True:\n    pass\n", TESTS, "binary")])
+    slow.add_done_callback(lambda _: finished.append("slow"))
+    time.sleep(0.1)
+    quick = dispatcher.submit([make_job(RIGHT, TESTS, "binary") for _ in range(6)])
+    for future in quick:
+        future.add_done_callback(lambda _: finished.append("quick"))
+    assert [f.result(timeout=10).passed_all for f in quick] == [True] * 6
+    assert "timeout" in slow.result(timeout=10).errors[0]
+    # at most one quick job waits behind the loop (queued on its worker); the rest come back before it
+    assert finished.index("slow") >= 5, finished
 
 
 def test_threads_share_the_dispatcher_and_back_pressure_bounds_pending():

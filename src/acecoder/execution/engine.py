@@ -327,13 +327,25 @@ class ExecutionEngine:
 
         One run at a time: other threads wait for the current run to finish; starting a second run from the
         thread that is consuming the first is an error (it would wait for itself)."""
+        yield from self._run(iter(jobs), ordered=True, wakeup=None)
+
+    def stream(self, jobs: Iterator[Job | None], wakeup: int) -> Iterator[tuple[int, JobResult]]:
+        """Yield ``(index of the job in jobs, result)`` as each job finishes, for callers whose work arrives
+        while the run goes on (reward servers): a slow program holds back no other result.
+
+        ``jobs`` yields None when nothing is ready now; the engine then waits for its servers or for the
+        file descriptor ``wakeup`` (an eventfd or pipe the producer writes to when more is ready; drained here)
+        before asking again. The run ends when ``jobs`` is exhausted and every job has finished."""
+        yield from self._run(jobs, ordered=False, wakeup=wakeup)
+
+    def _run(self, jobs: Iterator, ordered: bool, wakeup: int | None) -> Iterator:
         if self._runner == threading.get_ident():
             raise RuntimeError("ExecutionEngine.run called while this thread is still consuming another run")
         with self._lock:
             self._runner = threading.get_ident()
             try:
                 self.start()
-                yield from self._dispatch(iter(jobs))
+                yield from self._dispatch(jobs, ordered, wakeup)
             finally:
                 self._runner = None
 
@@ -342,7 +354,7 @@ class ExecutionEngine:
     ) -> JobResult:
         return next(iter(self.run([Job(program, tests, limits, **options)])))
 
-    def _dispatch(self, source: Iterator[Job]) -> Iterator[JobResult]:
+    def _dispatch(self, source: Iterator, ordered: bool, wakeup: int | None) -> Iterator:
         """Keep up to two jobs queued at each server (it starts the next one without waiting for us) and
         collect replies with one poll loop in the caller's thread."""
         queues: dict[_Server, deque[_Pending]] = {server: deque() for server in self._servers}
@@ -351,16 +363,21 @@ class ExecutionEngine:
         poller = select.poll()
         for fd in by_fd:
             poller.register(fd, select.POLLIN)
+        if wakeup is not None:
+            poller.register(wakeup, select.POLLIN)
         submitted = emitted = outstanding = 0
-        exhausted = False
+        exhausted = idle = False
         carry: _Pending | None = None  # pulled from the source, waiting for a server that can take it
         try:
             while True:
-                while (carry is not None or not exhausted) and len(done) < self.workers * 64:
+                while (carry is not None or not (exhausted or idle)) and len(done) < self.workers * 64:
                     if carry is None:
-                        job = next(source, None)
-                        if job is None:
+                        job = next(source, _END)
+                        if job is _END:
                             exhausted = True
+                            break
+                        if job is None:  # a live source has nothing now: wait for its wake-up
+                            idle = True
                             break
                         if not job.tests:
                             done[submitted] = JobResult([], [], values=[] if job.capture else None)
@@ -380,14 +397,23 @@ class ExecutionEngine:
                     queue.append(carry)
                     outstanding += 1
                     carry = None
-                while emitted in done:
-                    yield done.pop(emitted)
-                    emitted += 1
+                if ordered:
+                    while emitted in done:
+                        yield done.pop(emitted)
+                        emitted += 1
+                else:
+                    while done:
+                        yield done.popitem()
                 if not outstanding:
                     if exhausted and carry is None:
                         return
-                    continue
+                    if not idle:
+                        continue
                 for fd, _ in poller.poll():
+                    if fd == wakeup:
+                        _drain_wakeup(wakeup)
+                        idle = False
+                        continue
                     server = by_fd[fd]
                     queue = queues[server]
                     if not queue:  # an idle server hung up (killed from outside): replace it, lose nothing
@@ -495,6 +521,17 @@ def _remove_stale_cgroups(roots: set[str]) -> None:
                 os.rmdir(engine_dir)
             except OSError:
                 pass
+
+
+def _drain_wakeup(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+_END = object()
 
 
 @dataclass(eq=False)

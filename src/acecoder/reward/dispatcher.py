@@ -2,10 +2,10 @@
 
 ``ExecutionEngine.run`` serves one run at a time and must be consumed by one thread. Rewards are asked for by
 many callers at once (TRL's async reward functions, verl's per-sample reward workers, OpenRLHF's one-sample
-requests), so the engine sits behind :class:`EngineDispatcher`: callers put ``(job, future)`` items on a queue;
-the dispatcher thread streams them into one engine run for as long as the queue has work (new arrivals join the
-running stream as servers free up, so concurrent one-sample calls are micro-batched), resolves each future as
-its result comes out, and blocks on the queue when idle.
+requests), so the engine sits behind :class:`EngineDispatcher`: callers put ``(job, future)`` items on a queue
+and signal an eventfd; the dispatcher thread feeds them into one long engine stream (new arrivals join as
+servers free up, so concurrent one-sample calls are micro-batched) and resolves each future as soon as its
+program finishes, whatever runs beside it (a looping sample holds back no other caller).
 
 Back-pressure: at most ``max_pending`` jobs are queued or running; further callers wait (threads on a
 semaphore, coroutines on a per-event-loop ``asyncio.Semaphore``) instead of piling up work. The sandbox servers
@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import queue
 import threading
 import weakref
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -58,6 +58,7 @@ class EngineDispatcher:
         self.engine = engine or ExecutionEngine(workers=workers, limits=limits)
         self.max_pending = max_pending
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._wakeup = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)  # "the queue has work" for the engine
         self._slots = threading.BoundedSemaphore(max_pending)
         self._loop_slots: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
@@ -89,7 +90,7 @@ class EngineDispatcher:
             self._closed = True
             thread = self._thread
         if thread is not None:
-            self._queue.put(_STOP)
+            self._put(_STOP)
             thread.join()
         while True:  # submitted while closing: never served
             try:
@@ -99,6 +100,7 @@ class EngineDispatcher:
             if isinstance(item, _Item) and item.future.set_running_or_notify_cancel():
                 item.future.set_exception(RuntimeError("the reward engine was closed"))
         self.engine.close()
+        os.close(self._wakeup)
 
     def __enter__(self) -> EngineDispatcher:
         return self.start()
@@ -153,7 +155,7 @@ class EngineDispatcher:
         future.add_done_callback(self._done)
         with self._lock:
             self.pending += 1
-        self._queue.put(_Item(job, future))
+        self._put(_Item(job, future))
         return future
 
     def _done(self, _future: Future) -> None:
@@ -163,44 +165,56 @@ class EngineDispatcher:
 
     # ------------------------------------------------------------------------------------------ the thread
     def _serve(self) -> None:
-        stop = False
-        while not stop:
-            first = self._queue.get()
+        while True:
+            first = self._queue.get()  # blocks while there is no work and no stream
             if first is _STOP:
                 return
-            running: deque[_Item] = deque()
+            running: dict[int, _Item] = {}
+            pending = [first]  # taken from the queue, not yet handed to the engine
             stopped: list[bool] = []
             try:
-                for result in self.engine.run(self._stream(first, running, stopped)):
-                    running.popleft().future.set_result(result)
+                for index, result in self.engine.stream(self._live(pending, running, stopped), self._wakeup):
+                    running.pop(index).future.set_result(result)
             except BaseException as e:  # the engine itself failed: every caller of this run hears it
-                for item in running:
-                    with contextlib.suppress(Exception):
-                        item.future.set_exception(e)
+                for item in [*running.values(), *pending]:
+                    if isinstance(item, _Item):
+                        with contextlib.suppress(Exception):
+                            item.future.set_exception(e)
                 if not isinstance(e, Exception):
                     raise
-            stop = bool(stopped)
+            if stopped:
+                return
 
-    def _stream(self, item: object, running: deque[_Item], stopped: list[bool]) -> Iterator[Job]:
-        """Jobs for one engine run: ``item``, then whatever is queued whenever the engine asks for more; the
-        run ends when the queue is empty (the thread then blocks until the next job arrives)."""
+    def _live(self, pending: list, running: dict[int, _Item], stopped: list[bool]) -> Iterator[Job | None]:
+        """The engine's stream: queued jobs as they arrive, None when the queue is empty (the engine then waits
+        on its servers and on the wake-up descriptor); it ends when the dispatcher closes."""
+        index = 0
         while True:
+            if not pending:
+                try:
+                    pending.append(self._queue.get_nowait())
+                except queue.Empty:
+                    yield None
+                    continue
+            item = pending.pop()
             if item is _STOP:
                 stopped.append(True)
                 return
             assert isinstance(item, _Item)
-            if item.future.set_running_or_notify_cancel():  # skipped when its caller gave up
-                try:
-                    job = item.job() if callable(item.job) else item.job
-                except Exception as e:
-                    item.future.set_exception(e)
-                else:
-                    running.append(item)
-                    yield job
+            if not item.future.set_running_or_notify_cancel():  # its caller gave up
+                continue
             try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return
+                job = item.job() if callable(item.job) else item.job
+            except Exception as e:
+                item.future.set_exception(e)
+                continue
+            running[index] = item
+            index += 1
+            yield job
+
+    def _put(self, item: object) -> None:
+        self._queue.put(item)
+        os.eventfd_write(self._wakeup, 1)
 
 
 def _release(loop: asyncio.AbstractEventLoop, slots: asyncio.Semaphore) -> None:
