@@ -2,7 +2,8 @@
 
 Workload: HumanEval canonical solutions with CodeT's synthesized tests (CodeGen-16B asserts kept when the
 canonical solution passes them), from ../shared/data/codet; each solution appears ``--copies`` times as an
-inference, so ~1,100 programs x ~16 quick asserts. All runners use the same interpreter and the same number of
+inference, each copy made distinct by a trailing comment (acecoder runs identical programs of a run once), so
+~1,100 programs x ~16 quick asserts. All runners use the same interpreter and the same number of
 workers, and every runner's verdicts are checked against ours.
 
     (a) a fresh interpreter per program (subprocess per program)
@@ -128,8 +129,11 @@ def build_workload(copies: int, path: Path) -> list[tuple[str, list[str]]]:
         if not tests:
             continue
         task["test_cases"] = tests
+        # Distinct copies: the engine runs identical programs of a run once, and this measures running them.
+        programs = [f"{program}\n# copy {i}\n" for i in range(copies)]
         inferences = [
-            {"model_name": "canonical", "completion_id": i, "completion": program} for i in range(copies)
+            {"model_name": "canonical", "completion_id": i, "completion": text}
+            for i, text in enumerate(programs)
         ]
         rows.append(
             {
@@ -139,7 +143,7 @@ def build_workload(copies: int, path: Path) -> list[tuple[str, list[str]]]:
                 "inferences": inferences,
             }
         )
-        jobs += [(program, task["test_cases"])] * copies
+        jobs += [(text, task["test_cases"]) for text in programs]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return jobs
 

@@ -54,7 +54,11 @@ def wait_for_rows(partial, rows: int, process: subprocess.Popen) -> None:
 
 def test_ctrl_c_says_how_to_resume_and_the_resumed_summary_covers_the_whole_file(tmp_path):
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    write_rows(src, [row(i, SLOW) for i in range(20)])
+    rows = [row(i, SLOW) for i in range(20)]
+    for r in rows:  # distinct programs: identical ones would run once
+        for inference in r["inferences"]:
+            inference["completion"] += f"# {r['id']} {inference['completion_id']}\n"
+    write_rows(src, rows)
     cmd = [*CLI, "execute", str(src), str(out), "--workers", "1", "--no-progress"]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for_rows(tmp_path / "out.jsonl.partial.jsonl", 3, process)

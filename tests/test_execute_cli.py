@@ -97,7 +97,7 @@ def test_kill_9_mid_run_then_rerun_resumes_without_redoing_rows(tmp_path):
     slow = "import time\ndef inc(x):\n    t = time.process_time()\n    while time.process_time() - t < 0.02:\n        pass\n    return x + 1\n"
     rows = [_row(i) for i in range(40)]
     for row in rows:
-        row["inferences"][0]["completion"] = slow
+        row["inferences"][0]["completion"] = slow + f"# {row['id']}\n"  # distinct: identical ones run once
     source, output = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     write_rows(source, rows)
     partial = tmp_path / "out.jsonl.partial.jsonl"

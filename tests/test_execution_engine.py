@@ -159,6 +159,24 @@ def test_a_stream_yields_results_as_they_finish_and_waits_for_work_on_its_wakeup
     assert order.index(0) >= 5, order
 
 
+def test_identical_jobs_of_a_run_run_once_and_get_their_own_copy_of_the_verdicts(engine):
+    counter = "def f():\n    return 1\n"
+    tests = ["assert f() == 1", "assert f() == 2"]
+    jobs = (
+        [Job(counter, tests)] * 5
+        + [Job(counter, tests, Limits(timeout=0.4))]
+        + [Job(ADD, ["add(1, 1) == 2"])]
+    )
+    results = list(engine.run(jobs))
+    assert [r.test_results for r in results[:6]] == [[1, 0]] * 6
+    assert [r.reused for r in results] == [False, True, True, True, True, False, False]
+    assert [r.cpu_time == 0 for r in results[:6]] == [False, True, True, True, True, False]
+    results[1].test_results[0] = 7  # each copy is the caller's own
+    assert results[0].test_results == [1, 0] and results[2].test_results == [1, 0]
+    with ExecutionEngine(workers=1, dedupe=False) as every_copy:
+        assert not any(r.reused for r in every_copy.run([Job(counter, tests)] * 3))
+
+
 def test_output_is_captured_and_capped(engine):
     limits = Limits(timeout=0.5, output_bytes=1000)
     result = engine.run_one("print('hello')\nprint('x' * 10**6)\n", ["print('in test')"], limits)
@@ -217,7 +235,7 @@ def test_program_is_the_fenced_block_when_there_is_one(completion, program):
 def test_a_server_killed_while_idle_is_replaced_without_losing_jobs():
     with ExecutionEngine(workers=2) as engine:
         os.kill(engine._servers[0].process.pid, signal.SIGKILL)
-        results = list(engine.run([Job(ADD, ["assert add(1, 1) == 2"])] * 6))
+        results = list(engine.run([Job(f"{ADD}# {i}\n", ["assert add(1, 1) == 2"]) for i in range(6)]))
         assert [r.test_results for r in results] == [[1]] * 6
         assert all(r.infra_error is None for r in results)
 

@@ -67,7 +67,7 @@ def nothing_harmed_outside(engine, canary):
         time.sleep(0.05)
     assert _uid_processes(engine) == [], "a program's process outlived it"
     assert canary.read_text() == '{"expected": 42}\n'
-    honest = [Job("def answer():\n    return 42\n", SPLIT + IN_PROCESS)] * 4
+    honest = [Job(f"def answer():\n    return 42\n# {i}\n", SPLIT + IN_PROCESS) for i in range(4)]
     assert [r.test_results for r in engine.run(honest)] == [[1, 1, 1, 1]] * 4, "the engine was poisoned"
 
 
@@ -422,7 +422,7 @@ def test_a_programs_busy_children_do_not_starve_an_honest_neighbour(engine):
         "    time.sleep(2)\n"
     )
     honest = "import time\ndef answer():\n    t = time.process_time()\n    while time.process_time() - t < 0.3:\n        pass\n    return 42\n"
-    jobs = [Job(hog, ["answer()"])] + [Job(honest, ["assert answer() == 42"])] * 6
+    jobs = [Job(hog, ["answer()"])] + [Job(f"{honest}# {i}\n", ["assert answer() == 42"]) for i in range(6)]
     results = list(engine.run(jobs))
     assert [r.test_results for r in results[1:]] == [[1]] * 6, [r.errors for r in results[1:]]
 

@@ -183,7 +183,7 @@ def test_a_looping_sample_holds_back_no_other_callers_reward(dispatcher):
     """Concurrent one-sample callers (OpenRLHF's requests, verl's workers) each get their reward as soon as
     their own program finishes, not when a looping neighbour submitted before them does."""
     finished: list[str] = []
-    [slow] = dispatcher.submit([make_job("while True:\n    pass\n", TESTS, "binary")])
+    [slow] = dispatcher.submit([make_job("while True:\n    pass  # holds back\n", TESTS, "binary")])
     slow.add_done_callback(lambda _: finished.append("slow"))
     time.sleep(0.1)
     quick = dispatcher.submit([make_job(RIGHT, TESTS, "binary") for _ in range(6)])

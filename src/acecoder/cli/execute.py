@@ -78,6 +78,14 @@ def execute_command(
         ),
     ] = None,
     errors: Annotated[bool, typer.Option(help="Also write test_errors (why each test failed).")] = False,
+    rerun_identical: Annotated[
+        bool,
+        typer.Option(
+            "--rerun-identical",
+            help="Run every copy of a program that appears more than once with the same tests (by default "
+            "identical programs run once and share their verdicts: runs are seeded and limits count CPU time).",
+        ),
+    ] = False,
     allow_setup_failures: Annotated[
         bool,
         typer.Option(
@@ -121,6 +129,7 @@ def execute_command(
         interpreter=interpreter,
         isolation=isolation.value,
         preload=DEFAULT_PRELOAD if preload is None else [m.strip() for m in preload.split(",") if m.strip()],
+        dedupe=not rerun_identical,
     )
     state: dict = {}
 
@@ -204,7 +213,9 @@ def _print_summary(
         "test failures by kind: " + _counts(s.errors),
         f"programs failing before any test: {s.setup_failures:,}"
         + (f" ({_counts(s.setup_errors)})" if s.setup_errors else ""),
-        f"time: {elapsed:.1f}s for {run_now:,} programs run now ({rate:.0f}/s on {engine.workers} workers)   "
+        f"time: {elapsed:.1f}s for {run_now:,} programs run now ({rate:.0f}/s on {engine.workers} workers"
+        + (f"; {s.reused:,} identical to one run before them, run once" if s.reused else "")
+        + ")   "
         f"isolation: {engine.isolation.get('network', '?')} network, {engine.isolation.get('filesystem', '?')}",
     ]
     typer.echo("\n".join(lines))

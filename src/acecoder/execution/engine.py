@@ -16,9 +16,9 @@ import sys
 import tempfile
 import threading
 import warnings
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -101,6 +101,9 @@ class JobResult:
     the program's process, with mitigations)."""
     values: list[Any] | None = None
     """With ``Job(capture=True)``: each bare-expression test's value (see :mod:`acecoder.execution.values`)."""
+    reused: bool = False
+    """The verdicts of an identical job (same program, tests, limits and options) earlier in the same run,
+    which ran once for both (``ExecutionEngine(dedupe=False)`` runs every copy); its CPU and wall time are 0."""
 
     @property
     def pass_rate(self) -> float | None:
@@ -243,6 +246,7 @@ class ExecutionEngine:
         preload: Sequence[str] = DEFAULT_PRELOAD,
         uid_base: int | None = None,
         scratch_mb: int = 256,
+        dedupe: bool = True,
     ):
         if isolation not in ("auto", "namespaces", "none"):
             raise ValueError(f"isolation must be auto, namespaces or none, got {isolation!r}")
@@ -250,6 +254,9 @@ class ExecutionEngine:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers = workers or os.cpu_count() or 1
         self.limits = limits or Limits()
+        self.dedupe = (
+            dedupe  # identical jobs in one run run once (verdicts are deterministic: seeded, CPU time)
+        )
         self.interpreter = interpreter or sys.executable
         # Programs of different engines never share a uid (one could exhaust the other's process limit).
         self.uids = UidRange(self.workers, base=uid_base)
@@ -368,9 +375,18 @@ class ExecutionEngine:
         submitted = emitted = outstanding = 0
         exhausted = idle = False
         carry: _Pending | None = None  # pulled from the source, waiting for a server that can take it
+        copies = _Copies()
+
+        def finish(pending: _Pending, result: JobResult) -> None:
+            done[pending.index] = result
+            for index, copy in copies.finished(pending, result):
+                done[index] = copy
+
         try:
             while True:
-                while (carry is not None or not (exhausted or idle)) and len(done) < self.workers * 64:
+                while (carry is not None or not (exhausted or idle)) and len(done) + copies.waiting < (
+                    self.workers * 64
+                ):
                     if carry is None:
                         job = next(source, _END)
                         if job is _END:
@@ -383,7 +399,12 @@ class ExecutionEngine:
                             done[submitted] = JobResult([], [], values=[] if job.capture else None)
                             submitted += 1
                             continue
-                        carry = _Pending(submitted, job, *self._encode(job))
+                        key = _job_key(job, self.limits) if self.dedupe else None
+                        if key is not None and copies.follow(key, submitted, done):
+                            submitted += 1
+                            continue
+                        carry = _Pending(submitted, job, *self._encode(job), key=key)
+                        copies.lead(key, submitted)
                         submitted += 1
                     server = min(queues, key=lambda s: len(queues[s]))
                     queue = queues[server]
@@ -422,7 +443,7 @@ class ExecutionEngine:
                     head = queue[0]
                     try:
                         reply, blob = server.recv_reply()
-                        done[head.index] = _result(head, reply, blob)
+                        finish(head, _result(head, reply, blob))
                         queue.popleft()
                         outstanding -= 1
                         if reply.get("retire"):  # it could not clean up after a program: a fresh server
@@ -435,9 +456,7 @@ class ExecutionEngine:
                         self._restart(server, by_fd, poller)
                         head.attempt += 1
                         if head.attempt > _RETRIES:
-                            done[head.index] = _infra_result(
-                                head.job, "sandbox server died running this program"
-                            )
+                            finish(head, _infra_result(head.job, "sandbox server died running this program"))
                             queue.popleft()
                             outstanding -= 1
                         for pending in queue:
@@ -532,6 +551,75 @@ def _drain_wakeup(fd: int) -> None:
 
 
 _END = object()
+_RECENT = 4096  # finished results a run keeps for identical jobs that come later
+
+
+def _job_key(job: Job, default: Limits) -> tuple | None:
+    try:
+        return (
+            job.program,
+            tuple(job.tests),
+            job.limits or default,
+            job.stop_on_failure,
+            job.capture,
+            tuple(job.timeouts) if job.timeouts is not None else None,
+        )
+    except TypeError:  # unhashable parts (a caller's own test objects): run it
+        return None
+
+
+class _Copies:
+    """Identical jobs in one run: the first runs, the others get copies of its result (pulled while it runs, or
+    later from the last ``_RECENT`` finished results)."""
+
+    def __init__(self) -> None:
+        self.running: dict[tuple, int] = {}  # key -> index of the job that runs
+        self.followers: dict[int, list[int]] = {}
+        self.recent: OrderedDict[tuple, JobResult] = OrderedDict()
+        self.waiting = 0
+
+    def follow(self, key: tuple, index: int, done: dict[int, JobResult]) -> bool:
+        """True when ``index`` needs no run: its result is in ``done`` now or comes with its leader's."""
+        if key in self.recent:
+            self.recent.move_to_end(key)
+            done[index] = _reused(self.recent[key])
+            return True
+        leader = self.running.get(key)
+        if leader is None:
+            return False
+        self.followers.setdefault(leader, []).append(index)
+        self.waiting += 1
+        return True
+
+    def lead(self, key: tuple | None, index: int) -> None:
+        if key is not None:
+            self.running[key] = index
+
+    def finished(self, pending: _Pending, result: JobResult) -> Iterator[tuple[int, JobResult]]:
+        if pending.key is None:
+            return
+        self.running.pop(pending.key, None)
+        if result.infra_error is None:  # an engine failure is not kept for later copies
+            self.recent[pending.key] = result
+            if len(self.recent) > _RECENT:
+                self.recent.popitem(last=False)
+        for index in self.followers.pop(pending.index, ()):
+            self.waiting -= 1
+            yield index, _reused(result)
+
+
+def _reused(result: JobResult) -> JobResult:
+    return replace(
+        result,
+        test_results=list(result.test_results),
+        errors=list(result.errors),
+        modes=list(result.modes),
+        values=list(result.values) if result.values is not None else None,
+        wall_time=0.0,
+        cpu_time=0.0,
+        restarts=0,
+        reused=True,
+    )
 
 
 @dataclass(eq=False)
@@ -541,6 +629,7 @@ class _Pending:
     data: bytes
     splits: list[SplitTest | InProcessTest]
     attempt: int = 0
+    key: tuple | None = None
 
     @property
     def data_size(self) -> int:
@@ -608,11 +697,14 @@ class ExecutionSummary:
     """Programs that spent their whole CPU budget (``Limits.program_timeout``) before their last test."""
     split_tests: int = 0
     """Tests judged outside the program's process (the rest ran inside it, with mitigations)."""
+    reused: int = 0
+    """Programs identical to one run earlier in the same run, given its verdicts (see ``JobResult.reused``)."""
     errors: dict[str, int] = field(default_factory=dict)
     setup_errors: dict[str, int] = field(default_factory=dict)
 
     def add(self, result: JobResult) -> None:
         self.programs += 1
+        self.reused += result.reused
         self.tests += len(result.test_results)
         self.passed += sum(result.test_results)
         self.all_passed += result.passed_all

@@ -82,6 +82,7 @@ class RayExecutor:
         batch_size: int = 32,
         depth: int = 2,
         num_cpus: int | None = None,
+        dedupe: bool = True,
     ):
         if isolation not in ("auto", "namespaces", "none"):
             raise ValueError(f"isolation must be auto, namespaces or none, got {isolation!r}")
@@ -98,6 +99,7 @@ class RayExecutor:
             "interpreter": interpreter,
             "isolation": isolation,
             "preload": list(preload),
+            "dedupe": dedupe,
         }
         self._handles: list[Any] = []
         self._specs: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (actor options, engine options)
@@ -271,10 +273,17 @@ def make_executor(
     interpreter: str | None = None,
     isolation: str = "auto",
     preload: Sequence[str] = DEFAULT_PRELOAD,
+    dedupe: bool = True,
 ) -> ExecutionEngine | RayExecutor:
     """The local pool (``local``) or a :class:`RayExecutor` (``ray``) with the same options; an address without
     ``ray`` is an error rather than silently ignored."""
-    options = {"limits": limits, "interpreter": interpreter, "isolation": isolation, "preload": preload}
+    options = {
+        "limits": limits,
+        "interpreter": interpreter,
+        "isolation": isolation,
+        "preload": preload,
+        "dedupe": dedupe,
+    }
     if kind == "local":
         if ray_address:
             raise ValueError("a Ray address was given but the executor is local: add --executor ray")
