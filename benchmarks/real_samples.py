@@ -5,7 +5,8 @@ completions (HumanEval-style function bodies, so the program is question + compl
 CodeGen-16B and kept when the canonical solution passes them; 27 questions have no test left. Real samples
 loop, recurse, crash and time out, unlike the quick asserts of ``benchmarks/execution.py``.
 
-    acecoder          ``acecoder execute --program '{question}{completion}'`` (whole CLI, default limits:
+    acecoder          ``acecoder execute --program '{question}{completion}'`` (whole CLI; identical samples of a
+                      question run once; again with ``--rerun-identical``, every copy run; default limits:
                       1 s CPU per test, 0.25 s CPU per program over its process tree)
     release style     the AceCoder release's data harness: a forked process per program, the program then every
                       test in one namespace, one wall-clock limit for the whole program (0.2 s for samples)
@@ -126,11 +127,11 @@ def run_evalplus_style(jobs, workers, per_test=1.0):
     )
 
 
-def run_acecoder(path: Path, workers: int) -> tuple[float, list[list[int]], str]:
+def run_acecoder(path: Path, workers: int, *extra: str) -> tuple[float, list[list[int]], str]:
     output = path.with_name("out.jsonl")
     cli = Path(sys.executable).with_name("acecoder")
     command = [str(cli), "execute", str(path), str(output), "--program", "{question}{completion}"]
-    command += ["--workers", str(workers), "--no-progress", "--no-resume"]
+    command += ["--workers", str(workers), "--no-progress", "--no-resume", *extra]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
@@ -171,7 +172,9 @@ def main() -> None:
         path = Path(tmp) / "rows.jsonl"
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
         ours_time, ours, summary = run_acecoder(path, args.workers)
+        every_copy = run_acecoder(path, args.workers, "--rerun-identical")[:2]
     results = {"acecoder execute (whole CLI)": (ours_time, ours)}
+    results["acecoder, --rerun-identical"] = every_copy
     results["release style (0.2 s per program)"] = run_release_style(jobs, args.workers)
     if not args.skip_evalplus:
         results["evalplus style (1 s per test)"] = run_evalplus_style(jobs, args.workers)
