@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -202,6 +205,40 @@ def test_limits_are_validated():
         Limits(timeout=0)
     with pytest.raises(ValueError, match="memory_mb"):
         Limits(memory_mb=0)
+
+
+def _python(version: str) -> str | None:
+    """A working python<version>: on PATH, or installed by pyenv (whose shims may not select it)."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [
+        shutil.which(f"python{version}"),
+        *sorted(map(str, pyenv.glob(f"{version}.*/bin/python{version}"))),
+    ]
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
+@pytest.mark.parametrize("version", ["3.11", "3.12", "3.13"])
+def test_in_process_tests_may_build_namedtuples_enums_and_typed_tuples_on_each_python(version):
+    """The audit hook refuses frame introspection; the standard library's own uses of the frame (namedtuple,
+    enum, typing, logging) must keep working on every interpreter the sandbox supports (3.12 added
+    ``sys._getframemodulename``, which namedtuple calls without catching an error)."""
+    interpreter = _python(version)
+    if interpreter is None:
+        pytest.skip(f"python{version} is not installed here")
+    test = (
+        "import collections, enum, typing, logging.handlers\n"
+        "P = collections.namedtuple('P', 'x y')\n"
+        "class Color(enum.Enum):\n    RED = 1\n"
+        "class T(typing.NamedTuple):\n    a: int\n"
+        "assert add(P(1, 2).x, T(1).a) == 2 and Color.RED.value == 1"
+    )
+    with ExecutionEngine(workers=1, interpreter=interpreter) as engine:
+        result = engine.run_one(ADD, [test, "assert add(1, 1) == 2"])
+    assert result.modes == ["process", "split"]
+    assert result.test_results == [1, 1], result.errors
 
 
 def test_a_missing_interpreter_is_a_clear_error():

@@ -49,8 +49,8 @@ def classify(exc):
 
 _DENIED_EVENTS = frozenset(
     [
-        "sys._getframe",
-        "sys._getframemodulename",
+        "sys._getframe",  # sys._getframemodulename (3.12+) stays allowed: it gives a module name, not a frame,
+        # and namedtuple, enum and typing call it without catching an error (they catch one from _getframe)
         "sys._current_frames",
         "sys._current_exceptions",
         "sys.settrace",
