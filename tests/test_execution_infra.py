@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from acecoder.execution import ExecutionEngine
+from acecoder.execution import ExecutionEngine, Job
 
 # A stand-in for the sandbox's interpreter: it starts like a sandbox server, then dies on every job.
 FAKE_SERVER = """#!{python}
@@ -35,6 +35,45 @@ def test_a_job_whose_server_keeps_dying_gets_no_pass_rate(tmp_path):
         result = engine.run_one("def f():\n    return 1\n", ["assert f() == 1", "assert f() == 2"])
     assert result.infra_error and result.pass_rate is None
     assert result.errors == ["infra", "infra"]
+
+
+# Dies on the first three jobs it is ever sent (counted in a file across restarts), then fails every test.
+FLAKY_SERVER = """#!{python}
+import json, os, struct, sys
+out = os.fdopen(1, "wb")
+def send(message, blob=None):
+    data = json.dumps(message).encode()
+    frames = struct.pack(">I", len(data)) + data
+    if blob is not None:
+        frames += struct.pack(">I", len(blob)) + blob
+    out.write(frames)
+    out.flush()
+send({{"ready": True, "isolation": {{}}, "warnings": [], "cgroups": []}})
+while True:
+    header = sys.stdin.buffer.read(4)
+    if len(header) < 4:
+        break
+    job = json.loads(sys.stdin.buffer.read(struct.unpack(">I", header)[0]))
+    deaths = os.path.getsize({counter!r}) if os.path.exists({counter!r}) else 0
+    if deaths < 3:
+        with open({counter!r}, "a") as f:
+            f.write("x")
+        os._exit(1)
+    n = len(job["tests"])
+    send({{"results": [0] * n, "errors": ["assertion"] * n, "setup": None, "values": []}}, b"")
+"""
+
+
+def test_copies_of_a_job_the_engine_failed_run_themselves(tmp_path):
+    path = tmp_path / "python-that-dies-three-times"
+    path.write_text(FLAKY_SERVER.format(python=sys.executable, counter=str(tmp_path / "deaths")))
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    job = Job("def f():\n    return 1\n", ["assert f() == 1"])
+    with ExecutionEngine(workers=1, interpreter=str(path)) as engine:
+        results = list(engine.run([job] * 3))
+    assert results[0].infra_error  # its server died three times under it
+    assert [r.infra_error for r in results[1:]] == [None, None]  # an engine failure is no verdict to copy
+    assert [r.errors for r in results[1:]] == [["assertion"], ["assertion"]]
 
 
 def test_execute_writes_null_pass_rates_with_the_reason_and_exits_1(tmp_path):

@@ -186,7 +186,7 @@ def test_a_looping_sample_holds_back_no_other_callers_reward(dispatcher):
     [slow] = dispatcher.submit([make_job("while True:\n    pass  # holds back\n", TESTS, "binary")])
     slow.add_done_callback(lambda _: finished.append("slow"))
     time.sleep(0.1)
-    quick = dispatcher.submit([make_job(RIGHT, TESTS, "binary") for _ in range(6)])
+    quick = dispatcher.submit([make_job(f"{RIGHT}# {i}\n", TESTS, "binary") for i in range(6)])  # 6 runs
     for future in quick:
         future.add_done_callback(lambda _: finished.append("quick"))
     assert [f.result(timeout=10).passed_all for f in quick] == [True] * 6

@@ -7,6 +7,7 @@ by running one engine per node.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import select
@@ -341,8 +342,9 @@ class ExecutionEngine:
         while the run goes on (reward servers): a slow program holds back no other result.
 
         ``jobs`` yields None when nothing is ready now; the engine then waits for its servers or for the
-        file descriptor ``wakeup`` (an eventfd or pipe the producer writes to when more is ready; drained here)
-        before asking again. The run ends when ``jobs`` is exhausted and every job has finished."""
+        file descriptor ``wakeup`` (an eventfd or pipe the producer writes to when more is ready; made
+        non-blocking and drained here; closing its writer is an error) before asking again. The run ends when
+        ``jobs`` is exhausted and every job has finished."""
         yield from self._run(jobs, ordered=False, wakeup=wakeup)
 
     def _run(self, jobs: Iterator, ordered: bool, wakeup: int | None) -> Iterator:
@@ -371,41 +373,49 @@ class ExecutionEngine:
         for fd in by_fd:
             poller.register(fd, select.POLLIN)
         if wakeup is not None:
+            os.set_blocking(wakeup, False)
             poller.register(wakeup, select.POLLIN)
         submitted = emitted = outstanding = 0
         exhausted = idle = False
         carry: _Pending | None = None  # pulled from the source, waiting for a server that can take it
         copies = _Copies()
+        rerun: deque[tuple[int, Job]] = deque()  # copies of a job the engine failed: each runs after all
 
         def finish(pending: _Pending, result: JobResult) -> None:
             done[pending.index] = result
-            for index, copy in copies.finished(pending, result):
-                done[index] = copy
+            for index, job in copies.finished(pending, result):
+                if result.infra_error is None:
+                    done[index] = _reused(result)
+                else:  # an engine failure is not the program's verdict: its copies run themselves
+                    rerun.append((index, job))
 
         try:
             while True:
-                while (carry is not None or not (exhausted or idle)) and len(done) + copies.waiting < (
-                    self.workers * 64
-                ):
+                while (carry is not None or rerun or not (exhausted or idle)) and len(done) + (
+                    copies.waiting if ordered else 0
+                ) < self.workers * 64:
                     if carry is None:
-                        job = next(source, _END)
-                        if job is _END:
-                            exhausted = True
-                            break
-                        if job is None:  # a live source has nothing now: wait for its wake-up
-                            idle = True
-                            break
+                        if rerun:
+                            index, job = rerun.popleft()
+                        else:
+                            job = next(source, _END)
+                            if job is _END:
+                                exhausted = True
+                                break
+                            if job is None:
+                                if wakeup is None:
+                                    raise TypeError("ExecutionEngine.run got None instead of a Job")
+                                idle = True  # a live source has nothing now: wait for its wake-up
+                                break
+                            index, submitted = submitted, submitted + 1
                         if not job.tests:
-                            done[submitted] = JobResult([], [], values=[] if job.capture else None)
-                            submitted += 1
+                            done[index] = JobResult([], [], values=[] if job.capture else None)
                             continue
                         key = _job_key(job, self.limits) if self.dedupe else None
-                        if key is not None and copies.follow(key, submitted, done):
-                            submitted += 1
+                        if key is not None and copies.follow(key, index, job, done):
                             continue
-                        carry = _Pending(submitted, job, *self._encode(job), key=key)
-                        copies.lead(key, submitted)
-                        submitted += 1
+                        carry = _Pending(index, job, *self._encode(job), key=key)
+                        copies.lead(key, index)
                     server = min(queues, key=lambda s: len(queues[s]))
                     queue = queues[server]
                     if queue and (
@@ -426,12 +436,14 @@ class ExecutionEngine:
                     while done:
                         yield done.popitem()
                 if not outstanding:
-                    if exhausted and carry is None:
+                    if exhausted and carry is None and not rerun:
                         return
-                    if not idle:
+                    if not idle or rerun:
                         continue
-                for fd, _ in poller.poll():
+                for fd, event in poller.poll():
                     if fd == wakeup:
+                        if event & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                            raise RuntimeError("the engine's wake-up descriptor was closed")
                         _drain_wakeup(wakeup)
                         idle = False
                         continue
@@ -443,13 +455,7 @@ class ExecutionEngine:
                     head = queue[0]
                     try:
                         reply, blob = server.recv_reply()
-                        finish(head, _result(head, reply, blob))
-                        queue.popleft()
-                        outstanding -= 1
-                        if reply.get("retire"):  # it could not clean up after a program: a fresh server
-                            self._restart(server, by_fd, poller)
-                            for pending in queue:
-                                server.send(pending.data)
+                        result = _result(head, reply, blob)
                     except (EOFError, OSError, ValueError, struct.error):
                         # The server died under its first job (e.g. a program signalled it): restart, retry that
                         # job a bounded number of times, and resend the jobs queued behind it.
@@ -459,6 +465,14 @@ class ExecutionEngine:
                             finish(head, _infra_result(head.job, "sandbox server died running this program"))
                             queue.popleft()
                             outstanding -= 1
+                        for pending in queue:
+                            server.send(pending.data)
+                        continue
+                    finish(head, result)
+                    queue.popleft()
+                    outstanding -= 1
+                    if reply.get("retire"):  # it could not clean up after a program: a fresh server
+                        self._restart(server, by_fd, poller)
                         for pending in queue:
                             server.send(pending.data)
         finally:
@@ -544,14 +558,16 @@ def _remove_stale_cgroups(roots: set[str]) -> None:
 
 def _drain_wakeup(fd: int) -> None:
     try:
-        while os.read(fd, 4096):
-            pass
+        while True:
+            if not os.read(fd, 4096):
+                raise RuntimeError("the engine's wake-up descriptor was closed")
     except BlockingIOError:
         pass
 
 
 _END = object()
-_RECENT = 4096  # finished results a run keeps for identical jobs that come later
+_RECENT = 1024  # finished results a run keeps for identical jobs that come later
+_RECENT_OUTPUT = 4096  # ... when their output is at most this long and they captured no values
 
 
 def _job_key(job: Job, default: Limits) -> tuple | None:
@@ -574,11 +590,11 @@ class _Copies:
 
     def __init__(self) -> None:
         self.running: dict[tuple, int] = {}  # key -> index of the job that runs
-        self.followers: dict[int, list[int]] = {}
+        self.followers: dict[int, list[tuple[int, Job]]] = {}
         self.recent: OrderedDict[tuple, JobResult] = OrderedDict()
         self.waiting = 0
 
-    def follow(self, key: tuple, index: int, done: dict[int, JobResult]) -> bool:
+    def follow(self, key: tuple, index: int, job: Job, done: dict[int, JobResult]) -> bool:
         """True when ``index`` needs no run: its result is in ``done`` now or comes with its leader's."""
         if key in self.recent:
             self.recent.move_to_end(key)
@@ -587,7 +603,7 @@ class _Copies:
         leader = self.running.get(key)
         if leader is None:
             return False
-        self.followers.setdefault(leader, []).append(index)
+        self.followers.setdefault(leader, []).append((index, job))
         self.waiting += 1
         return True
 
@@ -595,17 +611,18 @@ class _Copies:
         if key is not None:
             self.running[key] = index
 
-    def finished(self, pending: _Pending, result: JobResult) -> Iterator[tuple[int, JobResult]]:
+    def finished(self, pending: _Pending, result: JobResult) -> list[tuple[int, Job]]:
+        """The copies waiting for ``pending`` (given its result, or run again when the engine failed it)."""
         if pending.key is None:
-            return
+            return []
         self.running.pop(pending.key, None)
-        if result.infra_error is None:  # an engine failure is not kept for later copies
-            self.recent[pending.key] = result
+        if result.infra_error is None and result.values is None and len(result.output) <= _RECENT_OUTPUT:
+            self.recent[pending.key] = _reused(result)  # a private copy: the caller may change its own
             if len(self.recent) > _RECENT:
                 self.recent.popitem(last=False)
-        for index in self.followers.pop(pending.index, ()):
-            self.waiting -= 1
-            yield index, _reused(result)
+        followers = self.followers.pop(pending.index, [])
+        self.waiting -= len(followers)
+        return followers
 
 
 def _reused(result: JobResult) -> JobResult:
@@ -614,7 +631,7 @@ def _reused(result: JobResult) -> JobResult:
         test_results=list(result.test_results),
         errors=list(result.errors),
         modes=list(result.modes),
-        values=list(result.values) if result.values is not None else None,
+        values=copy.deepcopy(result.values),
         wall_time=0.0,
         cpu_time=0.0,
         restarts=0,

@@ -66,7 +66,11 @@ class EngineDispatcher:
         self._closed = False
         self.pending = 0  # jobs queued or running
         if start:
-            self.start()
+            try:
+                self.start()
+            except BaseException:
+                os.close(self._wakeup)
+                raise
 
     # ------------------------------------------------------------------------------------------ lifecycle
     def start(self) -> EngineDispatcher:
@@ -148,14 +152,14 @@ class EngineDispatcher:
         return slots
 
     def _enqueue(self, job: Job | Callable[[], Job]) -> Future:
-        if self._closed:
-            self._slots.release()
-            raise RuntimeError("the reward engine was closed")
         future: Future = Future()
-        future.add_done_callback(self._done)
-        with self._lock:
+        with self._lock:  # close() sets _closed under this lock: nothing is queued after its stop item
+            if self._closed:
+                self._slots.release()
+                raise RuntimeError("the reward engine was closed")
             self.pending += 1
-        self._put(_Item(job, future))
+            self._put(_Item(job, future))
+        future.add_done_callback(self._done)
         return future
 
     def _done(self, _future: Future) -> None:
