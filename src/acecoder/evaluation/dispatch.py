@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from acecoder.execution import Executor, Job, JobResult
+from acecoder.execution.engine import job_key
 
 WINDOW = 512  # recent distinct jobs remembered for deduplication
 IN_FLIGHT = 64  # plans started and not yet handed back
@@ -29,18 +30,6 @@ class Plan(Protocol):
 
     @property
     def done(self) -> bool: ...
-
-
-def job_key(job: Job) -> tuple:
-    timeouts = getattr(job, "timeouts", None)
-    return (
-        job.program,
-        tuple(job.tests),
-        job.limits,
-        bool(getattr(job, "capture", False)),
-        tuple(timeouts) if timeouts is not None else None,
-        bool(getattr(job, "stop_on_failure", False)),
-    )
 
 
 class DedupStats:
@@ -92,10 +81,13 @@ class _Dispatcher:
         for job in plan.next_jobs():
             self.stats.jobs += 1
             key = job_key(job)
-            job_id = self.recent.get(key)
+            job_id = self.recent.get(key) if key is not None else None
             if job_id is None:
                 job_id, self.next_id = self.next_id, self.next_id + 1
-                self.recent[key] = job_id
+                if key is None:  # never shared: its result goes once its plan has it
+                    self.forgotten.add(job_id)
+                else:
+                    self.recent[key] = job_id
                 if len(self.recent) > self.window:
                     _, old = self.recent.popitem(last=False)
                     self.forgotten.add(old)

@@ -255,9 +255,8 @@ class ExecutionEngine:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers = workers or os.cpu_count() or 1
         self.limits = limits or Limits()
-        self.dedupe = (
-            dedupe  # identical jobs in one run run once (verdicts are deterministic: seeded, CPU time)
-        )
+        # Identical jobs of a run run once (verdicts are deterministic: seeded runs, CPU-time limits).
+        self.dedupe = dedupe
         self.interpreter = interpreter or sys.executable
         # Programs of different engines never share a uid (one could exhaust the other's process limit).
         self.uids = UidRange(self.workers, base=uid_base)
@@ -411,7 +410,7 @@ class ExecutionEngine:
                         if not job.tests:
                             done[index] = JobResult([], [], values=[] if job.capture else None)
                             continue
-                        key = _job_key(job, self.limits) if self.dedupe else None
+                        key = job_key(job, self.limits) if self.dedupe else None
                         if key is not None and copies.follow(key, index, job, done):
                             continue
                         carry = _Pending(index, job, *self._encode(job), key=key)
@@ -570,18 +569,22 @@ _RECENT = 1024  # finished results a run keeps for identical jobs that come late
 _RECENT_OUTPUT = 4096  # ... when their output is at most this long and they captured no values
 
 
-def _job_key(job: Job, default: Limits) -> tuple | None:
+def job_key(job: Job, default_limits: Limits | None = None) -> tuple | None:
+    """What makes two jobs one run: program, tests, limits (``default_limits`` for a job without its own) and
+    options. None when a part is unhashable (a caller's own test objects): such a job is never shared."""
+    key = (
+        job.program,
+        tuple(job.tests),
+        job.limits or default_limits,
+        job.stop_on_failure,
+        job.capture,
+        tuple(job.timeouts) if job.timeouts is not None else None,
+    )
     try:
-        return (
-            job.program,
-            tuple(job.tests),
-            job.limits or default,
-            job.stop_on_failure,
-            job.capture,
-            tuple(job.timeouts) if job.timeouts is not None else None,
-        )
-    except TypeError:  # unhashable parts (a caller's own test objects): run it
+        hash(key)  # building the tuple hashes nothing: an unhashable part shows here
+    except TypeError:
         return None
+    return key
 
 
 class _Copies:
