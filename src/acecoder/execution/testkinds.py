@@ -1,0 +1,101 @@
+"""The three kinds of test a row may hold, and their JSON form in ``test_cases``.
+
+* an assert string (AceCode, HumanEval, MBPP): Python source run over the program's names;
+* a stdin test ``{"stdin": ..., "stdout": ..., "comparator": ...}``: the whole program runs with ``stdin`` as its
+  standard input, and its standard output must match ``stdout`` under the named comparator
+  (:mod:`acecoder.execution.comparators`);
+* a functional call ``{"fn_name": ..., "args": [...], "expected": ...}``: ``fn_name`` is called with ``args``
+  (a method of the program's ``Solution`` class when it defines one, as LeetCode does, else a module-level
+  function) and the result must equal ``expected`` (a top-level tuple equals a list, as LiveCodeBench compares).
+
+Every stage reads tests through :func:`parse_test`, so rows may mix kinds freely.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from acecoder.data.schema import DataError
+
+DEFAULT_COMPARATOR = "exact"
+
+
+@dataclass(frozen=True)
+class StdinTest:
+    """Run the whole program with ``stdin``; its standard output must match ``stdout`` under ``comparator``."""
+
+    stdin: str
+    stdout: str
+    comparator: str = DEFAULT_COMPARATOR
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"stdin": self.stdin, "stdout": self.stdout}
+        if self.comparator != DEFAULT_COMPARATOR:
+            out["comparator"] = self.comparator
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class CallTest:
+    """Call ``fn_name`` with ``args`` (JSON values); the result must equal ``expected``."""
+
+    fn_name: str
+    args: tuple[Any, ...]
+    expected: Any
+    _key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "args", tuple(self.args))
+        key = json.dumps([self.fn_name, list(self.args), self.expected], sort_keys=True, ensure_ascii=True)
+        object.__setattr__(self, "_key", key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CallTest) and other._key == self._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fn_name": self.fn_name, "args": list(self.args), "expected": self.expected}
+
+
+AnyTest = str | StdinTest | CallTest
+
+
+def parse_test(value: Any, *, where: str = "test_cases") -> AnyTest:
+    """One test from its JSON form (an assert string or one of the two objects); anything else is an error
+    naming ``where``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (StdinTest, CallTest)):
+        return value
+    if isinstance(value, dict):
+        if "stdin" in value or "stdout" in value:
+            stdin, stdout = value.get("stdin"), value.get("stdout")
+            if not isinstance(stdin, str) or not isinstance(stdout, str):
+                raise DataError("a stdin test needs string 'stdin' and 'stdout' fields", field=where)
+            comparator = value.get("comparator", DEFAULT_COMPARATOR)
+            if not isinstance(comparator, str):
+                raise DataError("'comparator' must be a string", field=where)
+            return StdinTest(stdin, stdout, comparator)
+        if "fn_name" in value:
+            name, args = value.get("fn_name"), value.get("args", [])
+            if not isinstance(name, str) or not name.isidentifier():
+                raise DataError(f"'fn_name' must be an identifier, got {name!r}", field=where)
+            if not isinstance(args, list):
+                raise DataError("'args' must be a list", field=where)
+            if "expected" not in value:
+                raise DataError("a functional test needs an 'expected' field", field=where)
+            return CallTest(name, tuple(args), value["expected"])
+    raise DataError(
+        "a test is an assert string, {'stdin', 'stdout'} or {'fn_name', 'args', 'expected'}, "
+        f"got {type(value).__name__}",
+        field=where,
+    )
+
+
+def dump_test(test: AnyTest) -> str | dict[str, Any]:
+    """The JSON form :func:`parse_test` reads."""
+    return test if isinstance(test, str) else test.to_json()
