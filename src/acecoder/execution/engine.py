@@ -1,4 +1,4 @@
-"""The execution engine: a pool of pre-started sandbox fork servers, one per worker, fed from one job stream.
+"""The execution engine: a pool of workers (a sandbox server and its trusted judge each), fed from one job stream.
 
 Every stage that runs code (test filtering, pass rates, evaluation, RL rewards) goes through
 :class:`ExecutionEngine`, so they all share one semantics. A Ray backend can implement :class:`Executor`
@@ -7,43 +7,39 @@ by running one engine per node.
 
 from __future__ import annotations
 
-import copy
-import json
 import os
 import select
-import struct
-import subprocess
 import sys
-import tempfile
 import threading
 import warnings
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
-from acecoder.execution.judge import judge
+from acecoder.execution.dedupe import Copies, job_key, reused
+from acecoder.execution.jobs import ExecutionSummary, Executor, Job, JobResult
 from acecoder.execution.limits import Limits
-from acecoder.execution.split import InProcessTest, SplitTest, split_cached
+from acecoder.execution.sandbox import wire
+from acecoder.execution.testkinds import dump_test
 from acecoder.execution.uids import UidRange
-from acecoder.execution.values import decode_records
+from acecoder.execution.values import decode_value
+from acecoder.execution.worker import SANDBOX_DIR, SandboxError, Worker
 
-SANDBOX_DIR = Path(__file__).with_name("sandbox")
-# The server is the stdlib-only package in sandbox/, loaded by path under a name no program would import, so it
-# runs under any interpreter a user picks (which need not have acecoder installed).
-_BOOT = (
-    "import sys, importlib.util as u\n"
-    "sys.path[:] = [p for p in sys.path if p]\n"
-    "d = sys.argv[1]\n"
-    "s = u.spec_from_file_location('acecoder_sandbox', d + '/__init__.py', submodule_search_locations=[d])\n"
-    "m = u.module_from_spec(s); sys.modules['acecoder_sandbox'] = m; s.loader.exec_module(m)\n"
-    "from acecoder_sandbox.server import run_main\n"
-    "run_main()\n"
-)
-_HEADER = struct.Struct(">I")
-_RETRIES = 2  # fresh servers a job may kill before it is reported as an infrastructure error
-_DEPTH = 2  # jobs queued per server, so that it never waits for the engine between two programs
+__all__ = [
+    "DEFAULT_PRELOAD",
+    "SANDBOX_DIR",
+    "ExecutionEngine",
+    "ExecutionSummary",
+    "Executor",
+    "Job",
+    "JobResult",
+    "SandboxError",
+    "job_key",
+]
+
+_RETRIES = 2  # fresh workers a job may kill before it is reported as an infrastructure error
+_DEPTH = 2  # jobs queued per worker, so that it never waits for the engine between two programs
 # A second job is queued behind a running one only when it fits in the pipe with room to spare, so that neither
 # side can block on a full pipe while the other does.
 _PIPELINE_BYTES = 16384
@@ -62,172 +58,7 @@ DEFAULT_PRELOAD = (
     "string",
     "copy",
 )
-_PASSED_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
-
-
-@dataclass(frozen=True)
-class Job:
-    """One program to run against its tests (each test is Python source run after the program, over its names).
-
-    ``stop_on_failure``: stop at the first test that fails (later tests fail as "skipped"; a wrong value found by
-    the judge does not stop the sandbox, an exception or timeout does). ``capture``: keep the value of each
-    test that is a bare expression in ``JobResult.values``. ``timeouts``: CPU seconds per test, overriding
-    ``limits.timeout``."""
-
-    program: str
-    tests: Sequence[str]
-    limits: Limits | None = None
-    stop_on_failure: bool = False
-    capture: bool = False
-    timeouts: Sequence[float] | None = None
-
-
-@dataclass
-class JobResult:
-    """Verdicts of one program: ``test_results[i]`` is 1 when test i passed, else 0 with ``errors[i]`` saying why."""
-
-    test_results: list[int]
-    errors: list[str | None]
-    setup_error: str | None = None
-    """Why the program itself failed before any test ran (syntax error, exception, exit, timeout), if it did."""
-    infra_error: str | None = None
-    """The engine, not the program, failed: the verdicts are not to be trusted as the program's."""
-    output: str = ""
-    wall_time: float = 0.0
-    restarts: int = 0
-    cpu_time: float = 0.0
-    """CPU seconds the program and its tests used (over its whole process tree when cgroups are available)."""
-    modes: list[str] = field(default_factory=list)
-    """How each test ran: "split" (probes in the sandbox, check by the trusted judge) or "process" (inside
-    the program's process, with mitigations)."""
-    values: list[Any] | None = None
-    """With ``Job(capture=True)``: each bare-expression test's value (see :mod:`acecoder.execution.values`)."""
-    reused: bool = False
-    """The verdicts of an identical job (same program, tests, limits and options) earlier in the same run,
-    which ran once for both (``ExecutionEngine(dedupe=False)`` runs every copy); its CPU and wall time are 0."""
-
-    @property
-    def pass_rate(self) -> float | None:
-        """passed / tests; None without tests and when the engine (not the program) failed."""
-        if self.infra_error or not self.test_results:
-            return None
-        return sum(self.test_results) / len(self.test_results)
-
-    @property
-    def passed_all(self) -> bool:
-        return bool(self.test_results) and all(self.test_results)
-
-
-class Executor(Protocol):
-    """What runs jobs: the local engine today, a Ray pool of engines for clusters."""
-
-    def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]: ...
-
-    def close(self) -> None: ...
-
-
-class SandboxError(RuntimeError):
-    """A sandbox server could not start or keeps dying."""
-
-
-class _Server:
-    """Handle on one sandbox fork server process."""
-
-    def __init__(self, config: dict[str, Any], interpreter: str):
-        self.config, self.interpreter = config, interpreter
-        self.process: subprocess.Popen | None = None
-        self.info: dict[str, Any] = {}
-
-    def start(self) -> None:
-        env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
-        env.update(
-            PYTHONHASHSEED="0",
-            PYTHONDONTWRITEBYTECODE="1",
-            PYTHONIOENCODING="utf-8",
-            OMP_NUM_THREADS="1",
-            OPENBLAS_NUM_THREADS="1",
-            MKL_NUM_THREADS="1",
-        )
-        env.setdefault("LANG", "C.UTF-8")
-        # `python` in a program's subprocess is the interpreter that runs the program (as in a runtime image)
-        if os.path.dirname(self.interpreter):
-            env["PATH"] = os.pathsep.join([os.path.dirname(self.interpreter), env.get("PATH") or os.defpath])
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
-        self.process = subprocess.Popen(
-            [self.interpreter, "-s", "-B", "-c", _BOOT, str(SANDBOX_DIR), json.dumps(self.config)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            env=env,
-            start_new_session=True,
-        )
-
-    def wait_ready(self) -> dict[str, Any]:
-        try:
-            self.info = self.recv()
-        except EOFError:
-            self.log.seek(0)
-            detail = self.log.read().decode(errors="replace").strip().splitlines()[-5:]
-            raise SandboxError(
-                f"sandbox server failed to start with {self.interpreter}: " + " | ".join(detail)
-            ) from None
-        return self.info
-
-    def send(self, data: bytes) -> None:
-        """Write one framed message."""
-        self.process.stdin.write(data)
-        self.process.stdin.flush()
-
-    def fileno(self) -> int:
-        return self.process.stdout.fileno()
-
-    def _read_exact(self, size: int) -> bytes:
-        chunks, fd = [], self.fileno()
-        while size:
-            chunk = os.read(fd, size)
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
-
-    def recv(self) -> dict[str, Any]:
-        """One whole message (blocking; called once the pipe is readable)."""
-        (size,) = _HEADER.unpack(self._read_exact(_HEADER.size))
-        return json.loads(self._read_exact(size))
-
-    def recv_reply(self) -> tuple[dict[str, Any], bytes]:
-        """A job's reply: its header and the raw probe values that follow it."""
-        reply = self.recv()
-        (size,) = _HEADER.unpack(self._read_exact(_HEADER.size))
-        return reply, self._read_exact(size) if size else b""
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.hang_up()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process.stdout.close()
-        self.log.close()
-        self.process = None
-
-    def hang_up(self) -> None:
-        """Close the server's input: it finishes its job and exits."""
-        try:
-            self.process.stdin.close()
-        except OSError:
-            pass
-
-    def restart(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.stop()
-        self.start()
-        self.wait_ready()
+_JUDGE_MEMORY_MB = 8192
 
 
 class ExecutionEngine:
@@ -258,10 +89,12 @@ class ExecutionEngine:
         # Identical jobs of a run run once (verdicts are deterministic: seeded runs, CPU-time limits).
         self.dedupe = dedupe
         self.interpreter = interpreter or sys.executable
-        # Programs of different engines never share a uid (one could exhaust the other's process limit).
-        self.uids = UidRange(self.workers, base=uid_base)
+        # Programs of different engines never share a uid (one could exhaust the other's process limit); each
+        # worker's judge has a uid of its own, never a program's.
+        self.uids = UidRange(self.workers * 2, base=uid_base)
+        judge_memory = max(_JUDGE_MEMORY_MB, 4 * self.limits.value_bytes // (1 << 20))
         self._servers = [
-            _Server(
+            Worker(
                 {
                     "uid": self.uids.base + i,
                     "isolation": isolation,
@@ -272,6 +105,7 @@ class ExecutionEngine:
                     "workers": self.workers,
                     "limits": self.limits.to_wire(),
                 },
+                {"uid": self.uids.base + self.workers + i, "isolation": isolation, "memory_mb": judge_memory},
                 self.interpreter,
             )
             for i in range(self.workers)
@@ -295,7 +129,7 @@ class ExecutionEngine:
             for server in self._servers:
                 server.stop()
             raise
-        self.isolation = infos[0].get("isolation", {})
+        self.isolation = dict(infos[0].get("isolation", {}), judge=infos[0].get("judge", {}))
         for info in infos:
             self._cgroup_dirs.update(info.get("cgroups", []))
         _remove_stale_cgroups({os.path.dirname(os.path.dirname(d)) for d in self._cgroup_dirs})
@@ -365,7 +199,7 @@ class ExecutionEngine:
     def _dispatch(self, source: Iterator, ordered: bool, wakeup: int | None) -> Iterator:
         """Keep up to two jobs queued at each server (it starts the next one without waiting for us) and
         collect replies with one poll loop in the caller's thread."""
-        queues: dict[_Server, deque[_Pending]] = {server: deque() for server in self._servers}
+        queues: dict[Worker, deque[_Pending]] = {server: deque() for server in self._servers}
         by_fd = {server.fileno(): server for server in self._servers}
         done: dict[int, JobResult] = {}
         poller = select.poll()
@@ -377,14 +211,14 @@ class ExecutionEngine:
         submitted = emitted = outstanding = 0
         exhausted = idle = False
         carry: _Pending | None = None  # pulled from the source, waiting for a server that can take it
-        copies = _Copies()
+        copies = Copies()
         rerun: deque[tuple[int, Job]] = deque()  # copies of a job the engine failed: each runs after all
 
         def finish(pending: _Pending, result: JobResult) -> None:
             done[pending.index] = result
-            for index, job in copies.finished(pending, result):
+            for index, job in copies.finished(pending.index, pending.key, result):
                 if result.infra_error is None:
-                    done[index] = _reused(result)
+                    done[index] = reused(result)
                 else:  # an engine failure is not the program's verdict: its copies run themselves
                     rerun.append((index, job))
 
@@ -413,7 +247,7 @@ class ExecutionEngine:
                         key = job_key(job, self.limits) if self.dedupe else None
                         if key is not None and copies.follow(key, index, job, done):
                             continue
-                        carry = _Pending(index, job, *self._encode(job), key=key)
+                        carry = _Pending(index, job, self._encode(job), key=key)
                         copies.lead(key, index)
                     server = min(queues, key=lambda s: len(queues[s]))
                     queue = queues[server]
@@ -453,9 +287,9 @@ class ExecutionEngine:
                         continue
                     head = queue[0]
                     try:
-                        reply, blob = server.recv_reply()
-                        result = _result(head, reply, blob)
-                    except (EOFError, OSError, ValueError, struct.error):
+                        reply = server.recv()
+                        result = _result(head, reply, (head.job.limits or self.limits).value_bytes)
+                    except (EOFError, OSError, ValueError, KeyError, TypeError):
                         # The server died under its first job (e.g. a program signalled it): restart, retry that
                         # job a bounded number of times, and resend the jobs queued behind it.
                         self._restart(server, by_fd, poller)
@@ -470,7 +304,7 @@ class ExecutionEngine:
                     finish(head, result)
                     queue.popleft()
                     outstanding -= 1
-                    if reply.get("retire"):  # it could not clean up after a program: a fresh server
+                    if reply.get("retire"):  # it could not clean up after a program: a fresh worker
                         self._restart(server, by_fd, poller)
                         for pending in queue:
                             server.send(pending.data)
@@ -479,35 +313,26 @@ class ExecutionEngine:
                 if queue:
                     self._restart(server, by_fd, None)
 
-    def _encode(self, job: Job) -> tuple[bytes, list[SplitTest | InProcessTest]]:
-        """The wire message (expected values of split tests never in it) and each test's split."""
+    def _encode(self, job: Job) -> bytes:
+        """The judge's message: the program, its tests and limits (the judge splits and judges the tests)."""
         limits = job.limits or self.limits
-        wire = self._wire.get(limits)
-        if wire is None:
-            wire = self._wire[limits] = limits.to_wire()
+        wire_limits = self._wire.get(limits)
+        if wire_limits is None:
+            wire_limits = self._wire[limits] = limits.to_wire()
+        message: dict[str, Any] = {
+            "program": job.program,
+            "tests": [dump_test(t) for t in job.tests],
+            "limits": wire_limits,
+            "stop_on_failure": job.stop_on_failure,
+            "capture": job.capture,
+        }
         if job.timeouts is not None:
             if len(job.timeouts) != len(job.tests):
                 raise ValueError(f"{len(job.timeouts)} timeouts for {len(job.tests)} tests")
-            wire = dict(wire, timeouts=[float(t) for t in job.timeouts])
-        splits = [
-            split_cached(test) if limits.split_tests else InProcessTest(test, "split off")
-            for test in job.tests
-        ]
-        tests = [
-            {"probes": list(t.probes), "names": list(t.names)}
-            if isinstance(t, SplitTest)
-            else {"source": t.source}
-            for t in splits
-        ]
-        message = {
-            "program": job.program,
-            "tests": tests,
-            "limits": wire,
-            "stop_on_failure": job.stop_on_failure,
-        }
-        return _frame(message), splits
+            message["timeouts"] = [float(t) for t in job.timeouts]
+        return wire.frame(message)
 
-    def _send(self, server: _Server, data: bytes, by_fd, poller, queues) -> None:
+    def _send(self, server: Worker, data: bytes, by_fd, poller, queues) -> None:
         try:
             server.send(data)
         except OSError:  # died while idle: nothing of it is lost
@@ -517,7 +342,7 @@ class ExecutionEngine:
             server.send(data)
 
     @staticmethod
-    def _restart(server: _Server, by_fd: dict[int, _Server], poller: select.poll | None) -> None:
+    def _restart(server: Worker, by_fd: dict[int, Worker], poller: select.poll | None) -> None:
         old = server.fileno()
         if poller is not None:
             poller.unregister(old)
@@ -565,81 +390,6 @@ def _drain_wakeup(fd: int) -> None:
 
 
 _END = object()
-_RECENT = 1024  # finished results a run keeps for identical jobs that come later
-_RECENT_OUTPUT = 4096  # ... when their output is at most this long and they captured no values
-
-
-def job_key(job: Job, default_limits: Limits | None = None) -> tuple | None:
-    """What makes two jobs one run: program, tests, limits (``default_limits`` for a job without its own) and
-    options. None when a part is unhashable (a caller's own test objects): such a job is never shared."""
-    key = (
-        job.program,
-        tuple(job.tests),
-        job.limits or default_limits,
-        job.stop_on_failure,
-        job.capture,
-        tuple(job.timeouts) if job.timeouts is not None else None,
-    )
-    try:
-        hash(key)  # building the tuple hashes nothing: an unhashable part shows here
-    except TypeError:
-        return None
-    return key
-
-
-class _Copies:
-    """Identical jobs in one run: the first runs, the others get copies of its result (pulled while it runs, or
-    later from the last ``_RECENT`` finished results)."""
-
-    def __init__(self) -> None:
-        self.running: dict[tuple, int] = {}  # key -> index of the job that runs
-        self.followers: dict[int, list[tuple[int, Job]]] = {}
-        self.recent: OrderedDict[tuple, JobResult] = OrderedDict()
-        self.waiting = 0
-
-    def follow(self, key: tuple, index: int, job: Job, done: dict[int, JobResult]) -> bool:
-        """True when ``index`` needs no run: its result is in ``done`` now or comes with its leader's."""
-        if key in self.recent:
-            self.recent.move_to_end(key)
-            done[index] = _reused(self.recent[key])
-            return True
-        leader = self.running.get(key)
-        if leader is None:
-            return False
-        self.followers.setdefault(leader, []).append((index, job))
-        self.waiting += 1
-        return True
-
-    def lead(self, key: tuple | None, index: int) -> None:
-        if key is not None:
-            self.running[key] = index
-
-    def finished(self, pending: _Pending, result: JobResult) -> list[tuple[int, Job]]:
-        """The copies waiting for ``pending`` (given its result, or run again when the engine failed it)."""
-        if pending.key is None:
-            return []
-        self.running.pop(pending.key, None)
-        if result.infra_error is None and result.values is None and len(result.output) <= _RECENT_OUTPUT:
-            self.recent[pending.key] = _reused(result)  # a private copy: the caller may change its own
-            if len(self.recent) > _RECENT:
-                self.recent.popitem(last=False)
-        followers = self.followers.pop(pending.index, [])
-        self.waiting -= len(followers)
-        return followers
-
-
-def _reused(result: JobResult) -> JobResult:
-    return replace(
-        result,
-        test_results=list(result.test_results),
-        errors=list(result.errors),
-        modes=list(result.modes),
-        values=copy.deepcopy(result.values),
-        wall_time=0.0,
-        cpu_time=0.0,
-        restarts=0,
-        reused=True,
-    )
 
 
 @dataclass(eq=False)
@@ -647,7 +397,6 @@ class _Pending:
     index: int
     job: Job
     data: bytes
-    splits: list[SplitTest | InProcessTest]
     attempt: int = 0
     key: tuple | None = None
 
@@ -656,91 +405,38 @@ class _Pending:
         return len(self.data)
 
 
-def _frame(message: dict[str, Any]) -> bytes:
-    data = json.dumps(message).encode()
-    return _HEADER.pack(len(data)) + data
-
-
-def _result(pending: _Pending, reply: dict[str, Any], blob: bytes) -> JobResult:
-    """The job's result: the sandbox's verdicts, with every split test judged here on its probes' values."""
-    job, splits = pending.job, pending.splits
+def _result(pending: _Pending, reply: dict[str, Any], value_bytes: int) -> JobResult:
+    """The job's result, as the judge reported it."""
+    job = pending.job
     if reply.get("infra"):
-        return _infra_result(job, reply["infra"])
-    results, errors = reply["results"], reply["errors"]
-    records = decode_records(
-        {test: blob[offset : offset + size] for test, offset, size in reply.get("values", [])}
-    )
-    values: list[Any] | None = [None] * len(splits) if job.capture else None
-    first_failure = None
-    for index, split in enumerate(splits):
-        if isinstance(split, SplitTest) and errors[index] in ("values", "raised"):
-            verdict, value = judge(split, records.get(index))
-            results[index], errors[index] = (1, None) if verdict is None else (0, verdict)
-            if values is not None and split.expression:
-                values[index] = value
-        elif isinstance(split, SplitTest) and results[index]:
-            # Only the judge passes a split test: a "pass" from the sandbox was written by the program.
-            results[index], errors[index] = 0, "error:ForgedVerdict"
-        if job.stop_on_failure and first_failure is None and errors[index] is not None:
-            first_failure = index
-        elif first_failure is not None:
-            results[index], errors[index] = 0, "skipped"
+        return _infra_result(job, str(reply["infra"]))
+    values = None
+    if job.capture:
+        values = [_value(text, value_bytes) for text in reply.get("values") or [None] * len(job.tests)]
     return JobResult(
-        test_results=results,
-        errors=errors,
+        test_results=[int(r) for r in reply["results"]],
+        errors=reply["errors"],
         setup_error=reply.get("setup"),
         output=reply.get("output", ""),
-        wall_time=reply.get("wall", 0.0),
-        restarts=reply.get("restarts", 0),
-        cpu_time=reply.get("cpu", 0.0),
-        modes=["split" if isinstance(split, SplitTest) else "process" for split in splits],
+        wall_time=float(reply.get("wall", 0.0)),
+        restarts=int(reply.get("restarts", 0)),
+        cpu_time=float(reply.get("cpu", 0.0)),
+        modes=reply.get("modes") or [],
         values=values,
     )
+
+
+def _value(text: str | None, value_bytes: int) -> Any:
+    if text is None:
+        return None
+    try:
+        return decode_value(text, max_bytes=value_bytes)
+    except ValueError as e:
+        from acecoder.execution.values import Opaque
+
+        return Opaque(f"unreadable value: {e}")
 
 
 def _infra_result(job: Job, reason: str) -> JobResult:
     n = len(job.tests)
     return JobResult([0] * n, ["infra"] * n, infra_error=reason, values=[None] * n if job.capture else None)
-
-
-@dataclass
-class ExecutionSummary:
-    """Counts over many results, for progress displays and end-of-run summaries."""
-
-    programs: int = 0
-    tests: int = 0
-    passed: int = 0
-    all_passed: int = 0
-    timeouts: int = 0
-    infra_errors: int = 0
-    budget_exhausted: int = 0
-    """Programs that spent their whole CPU budget (``Limits.program_timeout``) before their last test."""
-    split_tests: int = 0
-    """Tests judged outside the program's process (the rest ran inside it, with mitigations)."""
-    reused: int = 0
-    """Programs identical to one run earlier in the same run, given its verdicts (see ``JobResult.reused``)."""
-    errors: dict[str, int] = field(default_factory=dict)
-    setup_errors: dict[str, int] = field(default_factory=dict)
-
-    def add(self, result: JobResult) -> None:
-        self.programs += 1
-        self.reused += result.reused
-        self.tests += len(result.test_results)
-        self.passed += sum(result.test_results)
-        self.all_passed += result.passed_all
-        self.split_tests += result.modes.count("split")
-        if result.infra_error:
-            self.infra_errors += 1
-        if result.setup_error:
-            self.setup_errors[result.setup_error] = self.setup_errors.get(result.setup_error, 0) + 1
-        self.budget_exhausted += "timeout:budget" in result.errors
-        for error in result.errors:
-            if error is None:
-                continue
-            kind = error.split(":", 1)[0] if error.startswith(("setup:", "test:", "timeout:")) else error
-            self.errors[kind] = self.errors.get(kind, 0) + 1
-            self.timeouts += kind == "timeout"
-
-    @property
-    def pass_rate(self) -> float:
-        return self.passed / self.tests if self.tests else 0.0

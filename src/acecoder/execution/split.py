@@ -204,7 +204,8 @@ class SplitTest:
     probes: tuple[str, ...]
     check: CodeType
     names: tuple[str, ...]
-    """Importable names (``math``, ``np``, ``Fraction``...) whose bindings in the program the judge needs."""
+    """Names the check takes from the judge (builtins, modules such as ``math`` and ``np``, imported objects
+    such as ``Fraction``) whose bindings in the program the judge needs: the program may shadow them."""
     expression: bool
     """The test is a bare expression: ``check`` evaluates to its value."""
 
@@ -262,6 +263,7 @@ class _Analysis:
             if node.id in scope:
                 return False, frozenset([node.id])
             if node.id in JUDGE_NAMES:
+                self.names.add(node.id)  # the program may shadow it: the sandbox reports its binding
                 return False, none
             if node.id in MODULE_ATTRIBUTES or node.id in MODULE_ALIASES or node.id in _imported_names():
                 self.names.add(node.id)

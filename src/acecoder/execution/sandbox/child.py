@@ -10,12 +10,12 @@ import json
 import os
 import resource
 import signal
-import struct
 import sys
 import time
 import types
 
-from . import encode as _encode
+from . import board as board_mod
+from . import codec
 
 
 class Timeout(BaseException):
@@ -32,8 +32,12 @@ def on_timeout(signum, frame):
 
 
 def classify(exc):
-    if isinstance(exc, Timeout):
+    """A failure's label, from the engine's vocabulary (builtin exception names), never a program's class name."""
+    kind = type(exc)
+    if kind is Timeout:
         return "timeout"
+    if kind is SandboxRestriction:
+        return "error:SandboxRestriction"
     if isinstance(exc, SystemExit):
         return "exit"
     if isinstance(exc, MemoryError):
@@ -42,7 +46,7 @@ def classify(exc):
         return "assertion"
     if isinstance(exc, RecursionError):
         return "recursion"
-    return "error:" + type(exc).__name__
+    return "error:" + codec.builtin_base(kind)
 
 
 # ------------------------------------------------------------------------------------------- audit hook
@@ -132,27 +136,6 @@ def seed_random_generators():
         numpy_random.seed(0)
 
 
-_RECORD = struct.Struct("<II")  # test index, length of the JSON that follows
-
-
-def _put_record(arena, index, data):
-    """Append one test's values to the shared arena; the used size (first 4 bytes) moves last, so a record cut
-    short by a kill is never read. A record that does not fit is replaced by an unencodable marker."""
-    used = _USED.unpack_from(arena, 0)[0]
-    end = used + _RECORD.size + len(data)
-    if end > len(arena):
-        data = b'[[{"U": "values larger than value_bytes"}], []]'
-        end = used + _RECORD.size + len(data)
-        if end > len(arena):
-            return
-    _RECORD.pack_into(arena, used, index, len(data))
-    arena[used + _RECORD.size : end] = data
-    _USED.pack_into(arena, 0, end)
-
-
-_USED = struct.Struct("<I")
-
-
 def _binding(scope, name):
     """What a name a split test's check uses is bound to in the program's namespace: a module's name, a
     module-level object's ``module.name``, or None. (Forging this gains nothing: the judge only ever uses its
@@ -168,19 +151,25 @@ def _binding(scope, name):
     return "value"
 
 
-def _probe_values(probes, scope):
+def probe_values(probes, scope, encoder=None):
     """The encoded value of each probe, in order, up to the first that raises; and whether one raised."""
+    encode = (encoder or codec._DEFAULT).encode
     values = []
     for probe in probes:
+        if type(probe) is str:
+            probe = _compile_probe(probe)
+            if type(probe) is str:
+                values.append(codec.raised(SyntaxError(probe)))
+                return values, True
         try:
             value = eval(probe, scope)
         except Timeout:
             raise
         except BaseException as e:
-            values.append(_encode.raised(e))
+            values.append(codec.raised(e, Timeout))
             return values, True
         try:
-            values.append(_encode.encode(value))
+            values.append(encode(value))
         except Timeout:
             raise
         except BaseException as e:
@@ -188,12 +177,34 @@ def _probe_values(probes, scope):
     return values, False
 
 
+def _compile_probe(source):
+    try:
+        return compile(source, "<probe>", "eval", dont_inherit=True, optimize=0)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
+        return type(e).__name__
+
+
+binding = _binding
+
+
 # ---------------------------------------------------------------------------------------------- running
 
 
-def run(program, tests, start, limits, board, arena, drop, arm, budget):
-    """Run the program, then tests[start:]; never returns. ``drop`` switches to the sandbox's credentials,
-    ``arm`` arms the audit hook."""
+PROGRAM_NAME = "solution.py"
+
+
+def report_setup_failure(setup_fd, exc):
+    """A set-up failure is an infrastructure error, never a verdict: it goes to the server on a pipe the child
+    closes before any program code runs (so no program can write there)."""
+    try:
+        os.write(setup_fd, ("%s: %s" % (type(exc).__name__, exc)).encode("utf-8", "replace")[:500])
+    finally:
+        os._exit(3)
+
+
+def run(program, tests, start, limits, board, arena, drop, arm, budget, setup_fd, channel=None):
+    """Run the program, then tests[start:] (or, with a ``channel``, answer the judge's calls); never returns.
+    ``drop`` switches to the sandbox's credentials, ``arm`` arms the audit hook."""
     try:
         drop()
         seed_random_generators()
@@ -201,19 +212,27 @@ def run(program, tests, start, limits, board, arena, drop, arm, budget):
             type(t) is tuple and t[0] == "process" for t in tests
         ):
             arm()
-    except BaseException as e:  # a set-up failure is an infrastructure error, never a verdict
-        board.finish(-1, "infra:%s: %s" % (type(e).__name__, e))
-        os._exit(3)
-    main = types.ModuleType("__main__")
-    main.__builtins__ = builtins
-    sys.modules["__main__"] = main  # the program's own: the server's modules stay out of its reach
-    execute(program, tests, start, limits, board, arena, budget, main.__dict__)
+        sys.argv[:] = [PROGRAM_NAME]
+        main = types.ModuleType("__main__")
+        main.__builtins__ = builtins
+        sys.modules["__main__"] = main  # the program's own: the server's modules stay out of its reach
+        os.close(setup_fd)
+    except BaseException as e:
+        report_setup_failure(setup_fd, e)
+    if execute(program, tests, start, limits, board, arena, budget, main.__dict__) and channel is not None:
+        board.begin(SERVING, time.process_time())
+        from . import serve
+
+        serve.run(channel, main.__dict__, budget, sys.modules[__name__])
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except BaseException:
         pass
     os._exit(0)
+
+
+SERVING = 1 << 30  # the board's stage while the child answers the judge's calls
 
 
 def execute(program, tests, start, limits, board, arena, budget, namespace):
@@ -239,9 +258,11 @@ def execute(program, tests, start, limits, board, arena, budget, namespace):
             setitimer(prof, 0)
     except BaseException as e:
         verdict = classify(e)
+        if verdict == "exit" and limits.get("whole_program") and getattr(e, "code", 1) in (None, 0):
+            verdict = "pass"  # a whole program may end with exit() after printing, as in a terminal
     board.finish(-1, verdict)
     if verdict != "pass":
-        return
+        return False
     # Tests run in their own scope over the program's names: what a test defines (a `check` function and its
     # expected values) is not in the globals of the program's functions.
     overlay = any(type(t) is tuple and t[0] == "process" for t in tests)
@@ -258,10 +279,10 @@ def execute(program, tests, start, limits, board, arena, budget, namespace):
                 if type(test) is str:
                     verdict = "test:" + test
                 elif test[0] == "split":
-                    values, raised = _probe_values(test[1], scope)
+                    values, raised = probe_values(test[1], scope)
                     bindings = [[name, _binding(scope, name)] for name in test[2]]
                     setitimer(prof, 0)
-                    _put_record(
+                    board_mod.put_record(
                         arena, index, json.dumps([values, bindings], ensure_ascii=True).encode("ascii")
                     )
                     verdict = "raised" if raised else "values"
@@ -277,3 +298,4 @@ def execute(program, tests, start, limits, board, arena, budget, namespace):
         if stop_on_failure and verdict not in ("pass", "values"):
             break
     board.begin(len(tests), clock())
+    return True

@@ -2,149 +2,31 @@
 
 Started by :mod:`acecoder.execution.engine` with the configured interpreter (it never imports acecoder, so any
 Python >= 3.8 works). It enters its isolation once (namespaces, a minimal read-only root, a fresh /proc,
-seccomp, a cgroup for the worker), then serves jobs read from stdin and answers on stdout, each message a
-4-byte big-endian length followed by JSON (a reply is followed by a second frame: the raw probe values).
+seccomp, a cgroup for the worker), then serves the requests of its worker's trusted judge, read from a unix
+socket (:mod:`.wire`: length-prefixed JSON frames; a descriptor may come with a request).
 
-Per job it forks a child in a fresh IPC namespace, on a fresh scratch tmpfs, in the worker's cgroup, under
-the worker's own uid; the child runs the program, then each test. A test that crashes, exits or times out
-fails alone: the server starts a fresh child that re-runs the program and goes on with the next test, while
-the program's budget lasts. The server enforces CPU (over the whole process tree) and wall-clock backstops
-from outside, kills every process a child left and unmounts its scratch space.
+Per request it forks a child in a fresh IPC namespace, on a fresh scratch tmpfs, in the worker's cgroup, under
+the worker's own uid (:mod:`.runs`). Expected values never reach this process: the judge keeps them, so no
+child (a copy of this process) can find one in its memory.
 """
 
 import errno
-import gc
 import json
-import mmap
 import os
 import resource
-import select
 import signal
-import struct
+import socket
 import sys
 import time
 import warnings
 from collections import OrderedDict
 
+from . import board as board_mod
 from . import child as _child
-from . import cleanup, isolation
+from . import cleanup, isolation, wire
 from .cgroups import WorkerCgroup
 from .guard import compile_test
-
-_HEADER = struct.Struct(">I")
-_TICK = 0.02  # seconds between backstop checks while a child is silent
-_CLK_TCK = os.sysconf("SC_CLK_TCK")
-_ARENA_HEADER = struct.Struct("<I")
-_ARENA_RECORD = struct.Struct("<II")
-
-
-# ---------------------------------------------------------------------------------------------------- protocol
-
-
-def _read_exact(fd, n):
-    chunks, left = [], n
-    while left:
-        chunk = os.read(fd, left)
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
-def recv(fd):
-    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size))
-    return json.loads(_read_exact(fd, size))
-
-
-def send(fd, message, blob=None):
-    data = json.dumps(message).encode()
-    data = _HEADER.pack(len(data)) + data
-    if blob is not None:
-        data += _HEADER.pack(len(blob)) + blob
-    while data:
-        data = data[os.write(fd, data) :]
-
-
-# ---------------------------------------------------------------------------------------------------- board
-
-
-class Board:
-    """Verdicts in shared memory: the child writes one slot per finished stage, the server reads them when the
-    child is gone. No message, no wake-up per test. Header: the stage now running (-1: the program, i: test i)
-    and the child's CPU seconds when it began; slot 0 is the program, slot i + 1 is test i."""
-
-    HEADER = struct.Struct("<id")
-    SLOT = 64
-
-    def __init__(self, tests=256):
-        self.mem = mmap.mmap(-1, self.HEADER.size + self.SLOT * (tests + 1))
-
-    def reset(self, tests):
-        size = self.HEADER.size + self.SLOT * (tests + 1)
-        if len(self.mem) < size:
-            self.mem.close()
-            self.mem = mmap.mmap(-1, size)
-        self.mem[:size] = bytes(size)
-
-    def begin(self, stage, cpu):
-        self.HEADER.pack_into(self.mem, 0, stage, cpu)
-
-    def stage(self):
-        return self.HEADER.unpack_from(self.mem, 0)
-
-    def finish(self, stage, verdict):
-        offset = self.HEADER.size + self.SLOT * (stage + 1)
-        self.mem[offset : offset + self.SLOT] = b"\1" + verdict.encode()[: self.SLOT - 1].ljust(
-            self.SLOT - 1, b"\0"
-        )
-
-    def verdict(self, stage):
-        """None while the stage has not finished, else ``"pass"``, ``"values"``, ``"raised"`` or the failure."""
-        offset = self.HEADER.size + self.SLOT * (stage + 1)
-        if self.mem[offset] == 0:
-            return None
-        return self.mem[offset + 1 : offset + self.SLOT].rstrip(b"\0").decode("ascii", "replace")
-
-
-# ------------------------------------------------------------------------------------------------- helpers
-
-
-def _cpu_seconds(pid):
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _CLK_TCK
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-def _pidfd_open(pid):
-    try:
-        return os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        return None
-
-
-def _signal_name(number):
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return "signal%d" % number
-
-
-def _drain(fd, buffer, cap):
-    """Read what the pipe holds (bounded), keeping the first ``cap`` bytes; False at end of file."""
-    for _ in range(64):
-        try:
-            data = os.read(fd, 65536)
-        except BlockingIOError:
-            return True
-        if not data:
-            return False
-        if len(buffer) < cap:
-            buffer += data[: cap - len(buffer)]
-    return True
+from .runs import Runs
 
 
 def _compile_probe(source):
@@ -168,13 +50,14 @@ _WARM_UP_TESTS = [
 ]
 
 
-class Server:
+class Server(Runs):
     def __init__(self, config):
         self.config = config
         self.warnings = []
         self.isolation = {"network": "host", "filesystem": "host", "pid_namespace": False}
         self.tests_cache = OrderedDict()
-        self.board = Board()
+        self.last_program = None
+        self.board = board_mod.Board()
         self.arena = None
         self.init_pid = None
         self.retire = None
@@ -314,10 +197,10 @@ class Server:
         program = compile(_WARM_UP_PROGRAM, "<warm-up>", "exec")
         tests = [self._compile(test, True) for test in _WARM_UP_TESTS]
         limits = {"setup_timeout": 1.0, "timeouts": [1.0] * len(tests), "stop_on_failure": False}
-        board, arena = Board(len(tests)), mmap.mmap(-1, 1 << 16)
+        board, arena = board_mod.Board(len(tests)), board_mod.new_arena(1 << 16)
         for _ in range(rounds):
             board.reset(len(tests))
-            _ARENA_HEADER.pack_into(arena, 0, _ARENA_HEADER.size)
+            board_mod.reset_arena(arena)
             _child.execute(program, tests, 0, limits, board, arena, 10.0, {"__builtins__": __builtins__})
         arena.close()
 
@@ -348,323 +231,20 @@ class Server:
         code = compile_test(test["source"], guard)
         return code if isinstance(code, str) else ("process", code)
 
-    # -------------------------------------------------------------------------------------------- running
+    # ------------------------------------------------------------------------------------------- requests
 
-    def run(self, job):
-        limits = job["limits"]
-        tests = job["tests"]
-        n = len(tests)
-        result = {"results": [0] * n, "errors": [None] * n, "setup": None, "restarts": 0, "cpu": 0.0}
-        self.values = {}
-        self.values_data = bytearray()
-        output = bytearray()
-        started = time.monotonic()
-        timeouts = limits.get("timeouts") or [limits["timeout"]] * n
-        limits = dict(limits, timeouts=timeouts, stop_on_failure=job.get("stop_on_failure", False))
-        try:
-            program = compile(job["program"], "<program>", "exec", dont_inherit=True, optimize=0)
-        except (SyntaxError, ValueError, RecursionError, MemoryError, TypeError) as e:
-            program = None
-            result["setup"] = "compile:" + type(e).__name__
-        self._apply_cgroup_limits(limits)
-        budget = limits.get("program_timeout") or float("inf")
-        # The program's wall-clock backstop across its restarts: a program that blocks (sockets, sleeps) uses no
-        # CPU, and each restart would otherwise get a fresh wall-clock allowance.
-        deadline = started + budget * limits["wall_factor"] + limits["wall_extra"]
-        if program is not None and n:
-            code = self.compiled_tests(tests, limits.get("strict_equality", True))
-            next_test = 0
-            while next_test < n:
-                left = budget - result["cpu"]
-                if left <= 0 or time.monotonic() >= deadline:
-                    for index in range(next_test, n):
-                        result["errors"][index] = "timeout:budget"
-                    break
-                next_test = self._run_child(program, code, next_test, limits, result, output, left, deadline)
-                if result["setup"] is not None:
-                    break
-                if next_test < n and not self.skipping:
-                    result["restarts"] += 1
-                if self.skipping:
-                    for index in range(next_test, n):
-                        result["errors"][index] = "skipped"
-                    break
-        if (
-            result["setup"] is not None
-        ):  # tests judged before a re-run of the program failed keep their verdicts
-            failed = "setup:" + result["setup"]
-            result["errors"] = [
-                error if passed or error else failed
-                for passed, error in zip(result["results"], result["errors"])
-            ]
-        result["output"] = output.decode("utf-8", "replace")
-        result["wall"] = time.monotonic() - started
-        index, blob = [], bytearray()
-        for test, (offset, length) in sorted(self.values.items()):
-            index.append([test, len(blob), length])
-            blob += self.values_data[offset : offset + length]
-        result["values"] = index
-        return result, bytes(blob)
-
-    def _apply_cgroup_limits(self, limits):
-        wanted = (limits["memory_mb"], limits["max_processes"])
-        if self.cgroup is None or wanted == self.cgroup_limits:
-            return
-        self.cgroup.set_limits(wanted[0] * 1024 * 1024, wanted[1])
-        self.cgroup_limits = wanted
-
-    def _tree_cpu(self, pid):
-        return self.cgroup.cpu_seconds() if self.cgroup is not None else _cpu_seconds(pid)
-
-    def _mount_scratch(self):
-        """One tmpfs per server for the programs' scratch space: root-owned, sticky and world-writable, so a
-        program can create anything in it but can neither remove nor unmount it."""
-        opts = "size=%dm,mode=1777" % self.scratch_mb
-        isolation.mount("tmpfs", self.scratch, "tmpfs", isolation.MS_NOSUID | isolation.MS_NODEV, opts)
-
-    def _prepare_scratch(self):
-        """A fresh IPC namespace when the last program left an IPC object (SysV or POSIX), so none outlives it;
-        looking costs far less than a new namespace for every program."""
-        if self.scratch_is_mount and isolation.ipc_objects_left():
-            isolation.new_ipc_namespace()
-
-    def _release_scratch(self):
-        """Empty the scratch space however the program left it (deep, long-named, locked); when that fails, a
-        fresh tmpfs replaces it; when that fails too, the server retires."""
-        try:
-            cleanup.empty_directory(self.scratch)
-            if not self.scratch_is_mount:  # the program owns this one and may have locked it
-                os.chmod(self.scratch, 0o700)
-            return
-        except OSError as e:
-            reason = "cannot empty the scratch space: %s" % e
-        if self.scratch_is_mount:
-            try:
-                isolation.umount(self.scratch)
-                self._mount_scratch()
-                return
-            except OSError as e:
-                reason += "; cannot remount it: %s" % e
-        self.retire = reason
-
-    def _run_child(self, program, tests, start, limits, result, output, budget, deadline):
-        """Run one child from test ``start``; record its verdicts; return the next test still to run."""
-        n = len(tests)
-        board = self.board
-        board.reset(n)
-        self._reset_arena(limits["value_bytes"])
-        self.skipping = False
-        output_r, output_w = os.pipe()
-        stage_limit = limits["setup_timeout"] + sum(limits["timeouts"][start:])
-        cpu_limit = min(budget, stage_limit)
-        self._prepare_scratch()
-        cpu_before = self.cgroup.cpu_seconds() if self.cgroup is not None else 0.0
-        oom_before = self.cgroup.oom_kills() if self.cgroup is not None else 0
-        gc.freeze()  # the child's collector then never walks (and so never copies) the server's objects
-        pid = os.fork()
-        if pid == 0:
-            self._child(program, tests, start, limits, board, output_w, cpu_limit)
-        os.close(output_w)
-        os.set_blocking(output_r, False)
-        gc.unfreeze()
-        killed, status = self._supervise(
-            pid, board, limits, output_r, output, cpu_limit, stage_limit, deadline
-        )
-        for kill in (os.killpg, os.kill):
-            try:
-                kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        if status is None:
-            _, status = os.waitpid(pid, 0)
-        if self.cgroup is not None and not self.cgroup.kill_all():
-            self.retire = "processes survive in the worker's cgroup"
-        if self.cgroup is None:  # with one, killing the cgroup's processes got the orphans too
-            self._reap_orphans()
-        _drain(output_r, output, limits["output_bytes"])
-        os.close(output_r)
-        used = (self.cgroup.cpu_seconds() - cpu_before) if self.cgroup is not None else self.last_cpu
-        result["cpu"] += used
-        oom = self.cgroup is not None and self.cgroup.oom_kills() > oom_before
-        self._release_scratch()
-        self._collect_values(start, n)
-
-        setup = board.verdict(-1)
-        if setup is not None and setup.startswith("infra:"):
-            raise RuntimeError("sandbox child could not set itself up: " + setup[6:])
-        if setup is not None and setup != "pass":
-            result["setup"] = setup
-            return n
-        index = start
-        for index in range(start, n):
-            verdict = board.verdict(index) if setup is not None else None
-            if verdict is None:
-                break
-            result["results"][index] = 1 if verdict == "pass" else 0
-            result["errors"][index] = None if verdict == "pass" else verdict
-            if limits["stop_on_failure"] and verdict not in ("pass", "values"):
-                self.skipping = True
-                return index + 1
-        else:
-            return n
-        if killed == "budget" or used >= budget:
-            reason = "timeout:budget"
-        elif killed or (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU):
-            reason = "timeout"
-        elif oom:
-            reason = "memory"
-        elif os.WIFSIGNALED(status):
-            reason = "crash:" + _signal_name(os.WTERMSIG(status))
-        else:
-            reason = "exit"
-        if setup is None:
-            result["setup"] = reason
-            return n
-        result["errors"][index] = reason
-        if reason == "timeout:budget":
-            for later in range(index + 1, n):
-                result["errors"][later] = "timeout:budget"
-            return n
-        if limits["stop_on_failure"]:
-            self.skipping = True
-        return index + 1
-
-    def _reset_arena(self, size):
-        """The shared memory a child appends its value records to (its first 4 bytes: the bytes used)."""
-        size += _ARENA_HEADER.size
-        if self.arena is None or len(self.arena) != size:
-            if self.arena is not None:
-                self.arena.close()
-            self.arena = mmap.mmap(-1, size)
-        _ARENA_HEADER.pack_into(self.arena, 0, _ARENA_HEADER.size)
-
-    def _collect_values(self, start, n):
-        """Copy this child's value records out of the arena (the first record of a test wins)."""
-        arena = self.arena
-        used = min(_ARENA_HEADER.unpack_from(arena, 0)[0], len(arena))
-        offset = _ARENA_HEADER.size
-        while offset + _ARENA_RECORD.size <= used:
-            test, length = _ARENA_RECORD.unpack_from(arena, offset)
-            offset += _ARENA_RECORD.size
-            if offset + length > used:
-                break
-            if start <= test < n and test not in self.values:
-                self.values[test] = (len(self.values_data), length)
-                self.values_data += arena[offset : offset + length]
-            offset += length
-
-    def _child(self, program, tests, start, limits, board, output_w, cpu_limit):
-        """The forked child's set-up as root, then the harness (never returns)."""
-        try:
-            if self.cgroup is not None:
-                for fd in self.cgroup.join_fds:
-                    os.write(fd, b"0")
-            os.setsid()
-            os.dup2(output_w, 1)
-            os.dup2(output_w, 2)
-            os.closerange(3, 1 << 16)
-            os.chdir(self.scratch)
-            nproc = limits["max_processes"] + 1 if self.uid is not None else 0
-            _child.set_limits(limits, cpu_limit, nproc)
-        except BaseException as e:
-            board.finish(-1, "infra:%s: %s" % (type(e).__name__, e))
-            os._exit(3)
-        uid, keep = self.uid, self.keep_read_search
-        _child.run(
-            program,
-            tests,
-            start,
-            limits,
-            board,
-            self.arena,
-            lambda: isolation.drop_to(uid, keep),
-            self.arm_audit_hook,
-            cpu_limit,
-        )
-
-    def _supervise(self, pid, board, limits, output_r, output, budget, stage_limit, deadline):
-        """Wait for the child to end, draining its pipes; kill it at its CPU or wall-clock backstop.
-        Return (why it was killed or None, wait status or None)."""
-        poller = select.poll()
-        poller.register(output_r, select.POLLIN)
-        pidfd = _pidfd_open(pid)
-        if pidfd is not None:
-            poller.register(pidfd, select.POLLIN)
-        tick = _TICK if pidfd is not None else 0.002
-        seen, stage_wall, stage_cpu = None, time.monotonic(), 0.0
-        cpu_start = self._tree_cpu(pid)
-        # A deadline for the whole child that nothing the program writes can move (it could rewrite the board).
-        child_deadline = stage_wall + stage_limit * limits["wall_factor"] + limits["wall_extra"]
-        self.last_cpu = 0.0
-        try:
-            while True:
-                for fd, _ in poller.poll(tick * 1000):
-                    if fd == pidfd:
-                        if self.cgroup is None:
-                            self.last_cpu = _cpu_seconds(pid)
-                        return None, None
-                    if not _drain(fd, output, limits["output_bytes"]):
-                        poller.unregister(fd)
-                if pidfd is None:
-                    self.last_cpu = _cpu_seconds(pid)
-                    done, status = os.waitpid(pid, os.WNOHANG)
-                    if done:
-                        return None, status
-                now = time.monotonic()
-                cpu = self._tree_cpu(pid) - cpu_start
-                stage = board.stage()[0]
-                if stage != seen:
-                    seen, stage_wall, stage_cpu = stage, now, cpu
-                stage_budget = (
-                    limits["setup_timeout"]
-                    if stage < 0
-                    else limits["timeouts"][min(stage, len(limits["timeouts"]) - 1)]
-                )
-                if cpu > budget * 1.1 + 0.05 or now > deadline:
-                    return "budget", None
-                if now > min(
-                    child_deadline, stage_wall + stage_budget * limits["wall_factor"] + limits["wall_extra"]
-                ):
-                    return "wall", None
-                if cpu - stage_cpu > stage_budget * 1.1 + 0.05:
-                    return "cpu", None
-        finally:
-            if pidfd is not None:
-                os.close(pidfd)
-
-    def _reap_orphans(self):
-        """Kill whatever the child left behind, however it detached: orphans go to the PID namespace's init
-        (or to this server, a subreaper, without one), whose children list names them."""
-        parent = self.init_pid or os.getpid()
-        children_file = "/proc/%d/task/%d/children" % (parent, parent)
-        for _ in range(10000):
-            try:
-                with open(children_file) as f:
-                    pids = [int(p) for p in f.read().split()]
-            except OSError:
-                pids = []
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            if self.init_pid is None:
-                for pid in pids:
-                    try:
-                        os.waitpid(pid, 0)
-                    except ChildProcessError:
-                        pass
-            else:
-                time.sleep(0.0005)  # the namespace's init reaps them
-        if self.init_pid is None:
-            while True:
-                try:
-                    if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                        break
-                except ChildProcessError:
-                    break
+    def handle(self, request, fds, link):
+        """One request of the judge: ``run`` (batched tests, or serving the judge's calls on the descriptor
+        that came with it) or ``stdin`` (the whole program once with a standard input)."""
+        op = request.get("op", "run")
+        if op == "run":
+            channel = fds.pop(0) if request.get("serve") and fds else None
+            return self.run(request, channel, link)
+        if op == "stdin":
+            return self.run_stdin(request)
+        if op in ("status", "abort"):  # about a child that has already ended: nothing to answer
+            return None, None
+        raise ValueError("unknown request %r" % (op,))
 
 
 def _mount_points():
@@ -677,14 +257,16 @@ def _mount_points():
 
 def main():
     config = json.loads(sys.argv[-1]) if len(sys.argv) > 1 else {}
-    # The protocol pipes move to high descriptors so that nothing a child does to 0/1/2 can reach them.
-    inp, out = os.dup(0), os.dup(1)
+    # The judge's end of the link is this process's stdin and stdout; it moves to a high descriptor so that
+    # nothing a child does to 0/1/2 can reach it.
+    link = socket.socket(fileno=os.dup(0))
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(null, 1)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     server = Server(config)
-    send(
+    out = link.fileno()
+    wire.send(
         out,
         {
             "ready": True,
@@ -696,16 +278,21 @@ def main():
     )
     while True:
         try:
-            job = recv(inp)
+            request, fds = wire.recv_with_fds(link)
         except EOFError:
             break
         try:
-            reply, blob = server.run(job)
+            reply, blob = server.handle(request, fds, link)
         except Exception as e:  # an infrastructure error is reported as such, never as a failed test
-            reply, blob = {"infra": "%s: %s" % (type(e).__name__, e)}, b""
+            reply, blob = {"infra": "%s: %s" % (type(e).__name__, str(e)[:500])}, b""
+        finally:
+            for fd in fds:
+                os.close(fd)
+        if reply is None:
+            continue
         if server.retire:  # it could not clean up after a program: the engine starts a fresh server
             reply["retire"] = server.retire
-        send(out, reply, blob)
+        wire.send(out, reply, blob)
         if server.retire:
             break
     if not server.scratch_is_mount:

@@ -1,0 +1,106 @@
+"""The judge process of one engine worker: reads jobs from the engine, drives its sandbox server, answers.
+
+Started by :class:`acecoder.execution.worker.Worker` with the engine's interpreter. Its stdin and stdout are
+the engine's pipes; the descriptor named in its configuration is its link to the worker's sandbox server.
+Before the first job it confines itself: a network namespace with no interface, a mount namespace whose
+mounts are all read-only, its own unprivileged uid (never the programs'), no new privileges, a memory cap.
+An infrastructure error is reported only from what this process observes (the server died or broke the
+protocol), never from anything a program wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+from typing import Any
+
+from acecoder.execution.judge.job import JobRun, ServerGone, _on_judge_timeout
+from acecoder.execution.sandbox import isolation, wire
+
+
+def confine(config: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """Leave the network and make the file system read-only (as root), then become the judge's own uid."""
+    info: dict[str, Any] = {"network": "host", "filesystem": "host", "uid": os.getuid()}
+    memory = int(config.get("memory_mb", 8192)) * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    if os.getuid() == 0 and config.get("isolation", "auto") != "none":
+        flags = isolation.CLONE_NEWNET | isolation.CLONE_NEWNS
+        if isolation.libc.unshare(flags) == 0:
+            info["network"] = "none"
+            try:
+                isolation.mount(None, "/", None, isolation.MS_REC | isolation.MS_PRIVATE)
+                for point in _mount_points():
+                    try:
+                        isolation.mount(
+                            None, point, None, isolation.MS_REMOUNT | isolation.MS_BIND | isolation.MS_RDONLY
+                        )
+                    except OSError:
+                        pass
+                info["filesystem"] = "host, read-only"
+            except OSError as e:
+                warnings.append(f"judge: file system stays writable: {e}")
+        else:
+            warnings.append("judge: cannot leave the host network")
+    uid = config.get("uid")
+    if os.getuid() == 0 and uid is not None:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        info["uid"] = uid
+    isolation.libc.prctl(isolation.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    isolation.libc.prctl(isolation.PR_SET_DUMPABLE, 0, 0, 0, 0)
+    isolation.libc.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    return info
+
+
+def _mount_points() -> list[str]:
+    with open("/proc/self/mountinfo") as f:
+        return [line.split()[4].replace("\\040", " ") for line in f]
+
+
+def main() -> None:
+    config = json.loads(sys.argv[-1])
+    engine_in, engine_out = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    link = socket.socket(fileno=int(config["link"]))
+    warnings: list[str] = []
+    info = confine(config, warnings)
+    signal.signal(signal.SIGPROF, _on_judge_timeout)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        sandbox = wire.recv(link.fileno())
+    except (EOFError, OSError, ValueError):
+        sandbox = {"ready": False}
+    ready = dict(sandbox, judge=info)
+    ready["warnings"] = list(sandbox.get("warnings", [])) + warnings
+    wire.send(engine_out, ready)
+    if not sandbox.get("ready"):
+        return
+    while True:
+        try:
+            job = wire.recv(engine_in)
+        except EOFError:
+            break
+        retire = None
+        try:
+            reply = JobRun(job, link).run()
+        except ServerGone as e:
+            reply, retire = {"infra": f"the sandbox server died: {e}"}, "the sandbox server died"
+        except Exception as e:  # a fault of ours, never a verdict
+            reply = {"infra": f"judge: {type(e).__name__}: {str(e)[:300]}"}
+        retire = retire or reply.get("retire")
+        if retire:
+            reply["retire"] = retire
+        wire.send(engine_out, reply)
+        if retire:
+            break
+
+
+if __name__ == "__main__":
+    main()
