@@ -62,16 +62,24 @@ def test_a_test_that_does_not_compile_fails_alone(engine):
     assert result.errors[1] == "test:SyntaxError"
 
 
-def test_a_crashing_test_fails_alone_and_the_rest_run_in_a_fresh_process(engine):
-    tests = [
-        "assert add(1, 1) == 2",
-        "import os; os._exit(0)",
-        "assert add(2, 2) == 4",
-        "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)",
-        "assert add(3, 3) == 6",
-    ]
-    result = engine.run_one(ADD, tests)
-    assert result.test_results == [1, 0, 1, 0, 1]
+CRASHING = ADD + (
+    "import os, signal\n"
+    "def leave():\n    os._exit(0)\n"
+    "def segfault():\n    os.kill(os.getpid(), signal.SIGSEGV)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "style",
+    [
+        ["leave()", "segfault()"],  # split: probes in the sandbox
+        ["x = 1\nleave()", "for _ in range(1):\n    segfault()"],  # driven: the test runs in the judge
+    ],
+)
+def test_a_test_that_crashes_the_program_fails_alone_and_the_rest_run_in_a_fresh_process(engine, style):
+    tests = ["assert add(1, 1) == 2", style[0], "assert add(2, 2) == 4", style[1], "assert add(3, 3) == 6"]
+    result = engine.run_one(CRASHING, tests)
+    assert result.test_results == [1, 0, 1, 0, 1], result.errors
     assert result.errors[1] == "exit"
     assert result.errors[3] == "crash:SIGSEGV"
     assert result.restarts == 2
@@ -265,9 +273,11 @@ def test_in_process_tests_may_build_namedtuples_enums_and_typed_tuples_on_each_p
         "assert add(P(1, 2).x, T(1).a) == 2 and Color.RED.value == 1"
     )
     with ExecutionEngine(workers=1, interpreter=interpreter) as engine:
-        result = engine.run_one(ADD, [test, "assert add(1, 1) == 2"])
-    assert result.modes == ["process", "split"]
-    assert result.test_results == [1, 1], result.errors
+        in_process = engine.run_one(ADD, [test, "assert add(1, 1) == 2"], Limits(in_process_tests=True))
+        judged = engine.run_one(ADD, [test, "assert add(1, 1) == 2"])
+    assert in_process.modes == ["process", "split"]
+    assert in_process.test_results == [1, 1], in_process.errors
+    assert judged.modes == ["judge", "split"] and judged.test_results == [1, 1], judged.errors
 
 
 def test_a_missing_interpreter_is_a_clear_error():
@@ -298,9 +308,10 @@ def test_program_is_the_fenced_block_when_there_is_one(completion, program):
     assert extract_program(completion) == program
 
 
-def test_a_server_killed_while_idle_is_replaced_without_losing_jobs():
+@pytest.mark.parametrize("process", ["sandbox", "judge"])
+def test_a_server_killed_while_idle_is_replaced_without_losing_jobs(process):
     with ExecutionEngine(workers=2) as engine:
-        os.kill(engine._servers[0].process.pid, signal.SIGKILL)
+        os.kill(getattr(engine._servers[0], process).pid, signal.SIGKILL)
         results = list(engine.run([Job(f"{ADD}# {i}\n", ["assert add(1, 1) == 2"]) for i in range(6)]))
         assert [r.test_results for r in results] == [[1]] * 6
         assert all(r.infra_error is None for r in results)
@@ -331,9 +342,10 @@ def test_an_interpreter_installed_under_tmp_runs_and_tempfile_works(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     (tmp_path / "helper_mod.py").write_text("VALUE = 7\n")
     program = f"import os, sys, tempfile\nhelper = {str(tmp_path / 'helper_mod.py')!r}\n"
+    program += "def temporary():\n    fd, name = tempfile.mkstemp()\n    return name.startswith(tempfile.gettempdir())\n"
     tests = [
         f"assert sys.prefix.startswith({str(tmp_path)!r})",
-        "fd, name = tempfile.mkstemp()\nassert name.startswith(tempfile.gettempdir())",
+        "assert temporary()",
         "assert not os.path.exists(helper)",
     ]
     with ExecutionEngine(workers=1, interpreter=str(venv / "bin" / "python")) as engine:

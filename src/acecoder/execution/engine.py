@@ -288,14 +288,17 @@ class ExecutionEngine:
                     head = queue[0]
                     try:
                         reply = server.recv()
+                        if reply.get("infra") and reply.get("retire"):
+                            raise _WorkerFailed(str(reply["infra"]))
                         result = _result(head, reply, (head.job.limits or self.limits).value_bytes)
-                    except (EOFError, OSError, ValueError, KeyError, TypeError):
-                        # The server died under its first job (e.g. a program signalled it): restart, retry that
-                        # job a bounded number of times, and resend the jobs queued behind it.
+                    except (EOFError, OSError, ValueError, KeyError, TypeError, _WorkerFailed) as e:
+                        # The worker died under its first job (its judge, or the sandbox server the judge drives):
+                        # restart, retry that job a bounded number of times, and resend the jobs behind it.
                         self._restart(server, by_fd, poller)
                         head.attempt += 1
                         if head.attempt > _RETRIES:
-                            finish(head, _infra_result(head.job, "sandbox server died running this program"))
+                            reason = str(e) if isinstance(e, _WorkerFailed) else "the worker died running this job"
+                            finish(head, _infra_result(head.job, reason))
                             queue.popleft()
                             outstanding -= 1
                         for pending in queue:
@@ -390,6 +393,10 @@ def _drain_wakeup(fd: int) -> None:
 
 
 _END = object()
+
+
+class _WorkerFailed(Exception):
+    """The judge reported that its sandbox server died: the worker is restarted and the job retried."""
 
 
 @dataclass(eq=False)

@@ -48,12 +48,17 @@ class Limits:
     """In tests run inside the program's process: values whose type forges equality never equal a
     builtin-typed expected value."""
     harden_in_process: bool = True
-    """When some of a program's tests run inside its process: refuse frame introspection, trace hooks, heap
-    walking, ctypes and new code objects to the program (an audit hook). Libraries that need those
-    (matplotlib, unittest.mock, traceback printing) then fail; turn it off to evaluate fixed samples with
-    such tests (BigCodeBench), never for RL rewards. Split tests need no such hardening."""
+    """With ``in_process_tests``: refuse frame introspection, trace hooks, heap walking, ctypes and new code
+    objects to the program (an audit hook). Libraries that need those (matplotlib, unittest.mock, traceback
+    printing) then fail; turn it off to evaluate fixed samples with such tests (BigCodeBench). Tests judged
+    in the judge need no such hardening."""
     split_tests: bool = True
-    """Judge every test that can be split outside the program's process (expected values never enter it)."""
+    """Judge every test that can be split from its probes' values (one request for all of a program's asserts);
+    without it every test runs in the judge, calling into the program."""
+    in_process_tests: bool = False
+    """Run tests that are not split asserts inside the program's process, as the benchmark harnesses do
+    (BigCodeBench's ``unittest`` classes patch the program's module with ``mock``), instead of in the judge.
+    For evaluating fixed samples only: a program can forge such verdicts, so never for RL rewards."""
 
     def __post_init__(self) -> None:
         for name in ("timeout", "setup_timeout", "wall_factor"):

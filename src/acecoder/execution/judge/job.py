@@ -162,6 +162,7 @@ class JobRun:
         self.stop = bool(job.get("stop_on_failure"))
         self.capture = bool(job.get("capture"))
         self.outcome = Outcome(n)
+        self.runs = 0  # runs of the program (batched and serving; stdin tests are runs of their own)
         self.started = time.monotonic()
         self.clock = time.process_time
 
@@ -187,6 +188,7 @@ class JobRun:
         if later and not self._stopped() and outcome.setup is None and not outcome.infra:
             self._driven(tests, later)
         self._finish_skips()
+        outcome.restarts = max(self.runs - 1, 0)
         outcome.cpu += self.clock() - began_cpu
         return outcome.message(self.capture, time.monotonic() - self.started)
 
@@ -239,7 +241,7 @@ class JobRun:
             return []
         outcome.output.append(reply.get("output", ""))
         outcome.cpu += float(reply.get("cpu", 0.0))
-        outcome.restarts += int(reply.get("restarts", 0))
+        self.runs += 1 + int(reply.get("restarts", 0))
         if reply.get("retire"):
             outcome.retire = str(reply["retire"])
         outcome.setup = reply.get("setup")
@@ -352,7 +354,7 @@ class JobRun:
             if part.get(key) and not getattr(outcome, key):
                 setattr(outcome, key, part[key])
         outcome.cpu += float(part.get("cpu", 0.0)) + judge_cpu
-        outcome.restarts += int(part.get("restarts", 0))
+        self.runs += int(part.get("runs", 0))
         outcome.output.append(part.get("output", ""))
         if part.get("retire"):
             outcome.retire = str(part["retire"])
@@ -465,7 +467,7 @@ class Driven:
         self.verdicts: list[list[Any]] = []
         self.cpu = 0.0  # the program's CPU over its runs, as the sandbox server measured it
         self.output: list[str] = []
-        self.restarts = 0
+        self.runs = 0
         self.setup: str | None = None
         self.infra: str | None = None
         self.retire: str | None = None
@@ -489,7 +491,7 @@ class Driven:
             if channel is None or not channel.alive:
                 if channel is not None:
                     self._ended(channel)
-                    self.restarts += 1
+                self.runs += 1
                 channel, scope = self._start(pending), {}
                 if channel is None:
                     break
@@ -509,7 +511,7 @@ class Driven:
             "verdicts": self.verdicts,
             "cpu": self.cpu,
             "output": "".join(self.output),
-            "restarts": self.restarts,
+            "runs": self.runs,
             "setup": self.setup,
             "infra": self.infra,
             "retire": self.retire,

@@ -47,9 +47,9 @@ def confine(config: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
             warnings.append("judge: cannot leave the host network")
     uid = config.get("uid")
     if os.getuid() == 0 and uid is not None:
-        os.setgroups([])
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)
+        # Its own uid (never a program's: no program can signal or trace it), keeping only the right to read
+        # (the interpreter's tree may sit under a private home); the file system is read-only anyway.
+        isolation.drop_to(uid, keep_read_search=True)
         info["uid"] = uid
     isolation.libc.prctl(isolation.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     isolation.libc.prctl(isolation.PR_SET_DUMPABLE, 0, 0, 0, 0)

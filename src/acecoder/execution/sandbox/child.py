@@ -15,7 +15,7 @@ import time
 import types
 
 from . import board as board_mod
-from . import codec
+from . import codec, serve
 
 
 class Timeout(BaseException):
@@ -221,9 +221,13 @@ def run(program, tests, start, limits, board, arena, drop, arm, budget, setup_fd
         report_setup_failure(setup_fd, e)
     if execute(program, tests, start, limits, board, arena, budget, main.__dict__) and channel is not None:
         board.begin(SERVING, time.process_time())
-        from . import serve
+        try:
+            serve.run(channel, main.__dict__, budget, sys.modules[__name__])
+        except BaseException:
+            import traceback
 
-        serve.run(channel, main.__dict__, budget, sys.modules[__name__])
+            traceback.print_exc()
+            os._exit(70)
     try:
         sys.stdout.flush()
         sys.stderr.flush()

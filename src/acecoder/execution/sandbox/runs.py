@@ -237,10 +237,17 @@ class Runs:
         gc.freeze()  # the child's collector then never walks (and so never copies) the server's objects
         pid = os.fork()
         if pid == 0:
-            fds = {"output": output_w, "setup": setup_w, "channel": channel, "stdout": stdout_w}
-            if stdio is not None:
-                fds["stdin"] = stdio["stdin"]
-            self._child(program, tests, start, limits, board, fds, cpu_limit)
+            try:
+                fds = {"output": output_w, "setup": setup_w, "channel": channel, "stdout": stdout_w}
+                if stdio is not None:
+                    fds["stdin"] = stdio["stdin"]
+                self._child(program, tests, start, limits, board, fds, cpu_limit)
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+            finally:  # whatever happened in the child, it never returns into the server's loop
+                os._exit(70)
         os.close(output_w)
         os.close(setup_w)
         os.set_blocking(output_r, False)
@@ -248,7 +255,7 @@ class Runs:
         if stdout_w is not None:
             os.close(stdout_w)
             os.set_blocking(stdout_r, False)
-            pipes[stdout_r] = (stdio["stdout"], stdio["cap"])
+            pipes[stdout_r] = (stdio["stdout"], stdio["cap"] + 1)  # one byte more: truncation shows
         if channel is not None:
             os.close(channel)
             wire.send(link.fileno(), {"started": pid})
@@ -266,7 +273,7 @@ class Runs:
         if self.cgroup is None:  # with one, killing the cgroup's processes got the orphans too
             self._reap_orphans()
         for fd, (buffer, cap) in pipes.items():
-            _drain(fd, buffer, cap + 1)
+            _drain(fd, buffer, cap)
             os.close(fd)
         if stdio is not None and len(stdio["stdout"]) > stdio["cap"]:
             stdio["truncated"] = True
@@ -423,7 +430,7 @@ class Runs:
                             return "abort", None
                         continue
                     buffer, cap = pipes[fd]
-                    if not _drain(fd, buffer, cap + 1):
+                    if not _drain(fd, buffer, cap):
                         poller.unregister(fd)
                 if pidfd is None:
                     self.last_cpu = _cpu_seconds(pid)
