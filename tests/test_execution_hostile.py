@@ -103,14 +103,18 @@ def test_detached_and_double_forked_processes_do_not_outlive_the_program(engine)
     assert engine.run_one(program, ["assert True"]).test_results == [1]
 
 
-def test_segfault_in_a_test_fails_that_test_only(engine):
-    result = engine.run_one(OK, ["import faulthandler\nfaulthandler._sigsegv()", "assert ok() == 1"])
+@pytest.mark.parametrize("test", ["crash()", "for _ in range(1):\n    crash()"])
+def test_segfault_in_a_call_fails_that_test_only(engine, test):
+    program = OK + "import faulthandler\ndef crash():\n    faulthandler._sigsegv()\n"
+    result = engine.run_one(program, [test, "assert ok() == 1"])
     assert result.test_results == [0, 1]
     assert result.errors[0] == "crash:SIGSEGV"
 
 
-def test_output_flood_is_capped(engine):
-    result = engine.run_one(OK, ["while True:\n    print('x' * 10000)", "assert ok() == 1"])
+@pytest.mark.parametrize("test", ["flood()", "x = 1\nflood()"])
+def test_output_flood_is_capped(engine, test):
+    program = OK + "def flood():\n    while True:\n        print('x' * 10000)\n"
+    result = engine.run_one(program, [test, "assert ok() == 1"])
     assert result.test_results == [0, 1]
     assert len(result.output) == FAST.output_bytes
 
@@ -129,15 +133,25 @@ def test_files_outside_the_scratch_directory_cannot_be_changed(engine):
     with tempfile.TemporaryDirectory(dir=REPO) as folder:
         target = Path(folder) / "keep.txt"
         target.write_text("precious")
-        tests = [
-            f"import os\nos.remove({str(target)!r})",
-            f"open({str(target)!r}, 'w').write('gone')",
-            f"import shutil\nshutil.rmtree({folder!r})",
-            "open('/etc/acecoder-was-here', 'w')",
-            "open('scratch.txt', 'w').write('mine')\nassert open('scratch.txt').read() == 'mine'",
+        program = OK + (
+            "import os, shutil\n"
+            "def remove(path):\n    os.remove(path)\n"
+            "def write(path, text):\n    open(path, 'w').write(text)\n"
+            "def remove_tree(path):\n    shutil.rmtree(path)\n"
+            "def read(path):\n    return open(path).read()\n"
+        )
+        attacks = [
+            f"remove({str(target)!r})",
+            f"write({str(target)!r}, 'gone')",
+            f"remove_tree({folder!r})",
+            "write('/etc/acecoder-was-here', '')",
         ]
-        result = engine.run_one(OK, tests)
-        assert result.test_results == [0, 0, 0, 0, 1]
+        tests = [*attacks, "write('scratch.txt', 'mine')\nassert read('scratch.txt') == 'mine'"]
+        result = engine.run_one(program, tests)
+        assert result.test_results == [0, 0, 0, 0, 1], result.errors
+        # Tests run in the judge, whose file system is read-only: a test's own writes fail there too.
+        own = [f"import os\nos.remove({str(target)!r})", "open('/etc/acecoder-was-here', 'w')"]
+        assert engine.run_one(OK, own).test_results == [0, 0]
         assert target.read_text() == "precious"
     assert not Path("/etc/acecoder-was-here").exists()
 
@@ -305,5 +319,5 @@ def test_printing_a_verdict_forges_nothing(engine):
 
 def test_strict_equality_can_be_turned_off(engine):
     program = FORGERS["always-equal"] + "def answer():\n    return F()\n"
-    lax = Limits(timeout=0.5, strict_equality=False, split_tests=False)
+    lax = Limits(timeout=0.5, strict_equality=False, split_tests=False, in_process_tests=True)
     assert engine.run_one(program, ["assert answer() == 42"], lax).test_results == [1]

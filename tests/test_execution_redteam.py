@@ -136,7 +136,7 @@ def test_generic_reward_hacks_never_pass(engine, name):
 
 def test_hacks_are_judged_outside_the_program(engine):
     result = _verdicts(engine, WRONG)
-    assert result.modes == ["split", "split", "split", "process"]
+    assert result.modes == ["split", "split", "split", "judge"]
 
 
 # ------------------------------------------------------------------------------- equality-guard bypasses
@@ -446,21 +446,29 @@ def test_concurrent_engines_use_disjoint_uids(engine):
 def test_a_pass_written_into_the_sandbox_verdicts_never_passes_a_split_test():
     """The sandbox's own verdict slots are in the program's reach (ctypes, numpy's array interface): for a
     split test only the judge's verdict counts, so a forged "pass" there fails the test."""
-    from acecoder.execution.engine import _Pending, _result
-    from acecoder.execution.split import split_test
+    from acecoder.execution.judge.job import JobRun
+    from acecoder.execution.sandbox import wire
 
-    job = Job(WRONG, ["assert answer() == 42", "def check(c):\n    assert c() == 42\ncheck(answer)"])
-    pending = _Pending(0, job, b"", [split_test(t) for t in job.tests])
-    forged = {"results": [1, 1], "errors": [None, None], "values": []}
-    result = _result(pending, forged, b"")
-    assert result.test_results == [0, 1] and result.errors[0] == "error:ForgedVerdict"
+    judge_end, server_end = socket.socketpair()
+
+    def forging_server():
+        wire.recv(server_end.fileno())
+        forged = {"results": [1, 1], "errors": [None, None], "values": [], "setup": None, "cpu": 0.0}
+        wire.send(server_end.fileno(), forged, b"")
+
+    thread = threading.Thread(target=forging_server)
+    thread.start()
+    job = {"program": WRONG, "tests": ["assert answer() == 42", "assert answer() > 0"], "limits": FAST.to_wire()}
+    reply = JobRun(job, judge_end).run()
+    thread.join()
+    assert reply["results"] == [0, 0]
+    assert reply["errors"] == ["error:ForgedVerdict", "error:ForgedVerdict"]
 
 
 def test_hardening_applies_to_in_process_tests_only(engine):
-    """Split-only programs may use what honest libraries need (frames for tracebacks, ctypes); the hardening
-    comes on when a test runs inside the program's process."""
+    """Programs may use what honest libraries need (frames for tracebacks, ctypes): nothing of the test is in
+    their process. The audit hook comes on only where the caller runs tests inside the program's process."""
     program = "import traceback, sys\ndef answer():\n    sys._getframe(0)\n    return 42\n"
-    assert engine.run_one(program, SPLIT).test_results == [1, 1, 1]
-    assert engine.run_one(program, IN_PROCESS).errors == ["setup:error:SandboxRestriction"] or engine.run_one(
-        program, IN_PROCESS
-    ).test_results == [0]
+    assert engine.run_one(program, SPLIT + IN_PROCESS).test_results == [1, 1, 1, 1]
+    in_process = engine.run_one(program, IN_PROCESS, Limits(in_process_tests=True))
+    assert in_process.errors == ["setup:error:SandboxRestriction"] or in_process.test_results == [0]

@@ -6,9 +6,12 @@ introspection) and the judge's own copies of the few modules tests compare with 
 so it holds only comparisons, the test's constants and bounded operations on program values.
 
 Names follow Python's rules, safely: a module the test names is the judge's own import of it (whatever the
-program bound to that name); when the program binds a name the check would take from the judge (it defines its
-own ``sorted``, ``deque`` or ``isclose``), the program's shadows it, as in Python, and the test is judged by
-running it in the judge with calls into the program instead (:class:`Shadowed`).
+program bound to that name). A builtin or imported name (``sorted``, ``deque``, ``isclose``) the program
+redefines is the program's when it is what the test is about (the test calls nothing else of the program's:
+``assert sorted([3, 1]) == [1, 3]``); the test is then judged by running it in the judge with calls into the
+program (:class:`Shadowed`). When the test calls the program by other names (``abs(answer() - 42) < 1e-9``),
+such a name is a helper of the test's and stays the judge's own, so a program cannot redefine the test's
+comparison.
 """
 
 from __future__ import annotations
@@ -62,26 +65,29 @@ def _import(module: str) -> Any:
         return None
 
 
-def resolve_name(name: str, binding: str | None) -> Any:
+def resolve_name(name: str, binding: str | None, helper: bool) -> Any:
     """The judge's object for a check's name, given what the program bound it to (None: the program did not
-    bind it, so the check's use of it fails as Python's would, or is a builtin). Raises :class:`Shadowed`."""
+    bind it, so the check's use of it fails as Python's would, or is a builtin). ``helper``: the test calls
+    the program under another name, so a builtin or imported name it uses is a helper of the test's, never
+    the program's. Raises :class:`Shadowed` when the program's binding is the one the test means."""
     if name in JUDGE_NAMES:
-        if binding is not None:
+        if binding is not None and not helper:
             raise Shadowed(name)
         return None
     if binding is None:
         return None
     kind, _, target = binding.partition(":")
-    if name in MODULE_ATTRIBUTES or name in MODULE_ALIASES:
-        if kind != "module":
-            raise Shadowed(name)
-        if name in MODULE_ATTRIBUTES:  # the test names this module: it is that module, whatever was bound
-            return _import(name)
-        if target == MODULE_ALIASES[name]:
+    if name in MODULE_ATTRIBUTES:  # the test names this module: it is that module, whatever was bound
+        return _import(name)
+    if name in MODULE_ALIASES:
+        if kind == "module" and target == MODULE_ALIASES[name]:
             return _import(target)
+        if helper:
+            return _import(MODULE_ALIASES[name])
         raise Shadowed(name)
-    if kind == "object" and target in IMPORTED_OBJECTS and _SHORT_NAMES.get(name) == target:
-        module, attribute = IMPORTED_OBJECTS[target]
+    qualified = _SHORT_NAMES.get(name)
+    if qualified is not None and ((kind == "object" and target == qualified) or helper):
+        module, attribute = IMPORTED_OBJECTS[qualified]
         found = _import(module)
         return getattr(found, attribute, None) if found is not None else None
     raise Shadowed(name)
@@ -106,8 +112,9 @@ def judge(test: SplitTest, record: Record | BadValue | None) -> tuple[str | None
         return found
 
     scope: dict[str, Any] = {"__builtins__": _BUILTINS, PROBE: value}
+    helper = bool(test.probes)  # the test calls the program by its own names: builtins used are helpers
     for name in test.names:
-        resolved = resolve_name(name, bindings.get(name))
+        resolved = resolve_name(name, bindings.get(name), helper)
         if resolved is not None:
             scope[name] = resolved
     try:

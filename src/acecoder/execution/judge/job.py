@@ -609,12 +609,11 @@ class Driven:
         return error, value, mode
 
     def _source(self, channel: Channel, scope: dict[str, Any], source: str) -> tuple[str | None, Any]:
-        code, expression = _compile(source)
+        code, expression, tree = _compile(source)
         if isinstance(code, str):
             return "test:" + code, None
-        for name in names_mod.used_names(code):
-            if name not in scope and name in channel.names:
-                scope[name] = names_mod.resolve(channel, name, channel.names[name])
+        plan = names_mod.scope_names(tree, names_mod.used_names(code), channel.names)
+        names_mod.bind(channel, scope, plan)
         scope.setdefault("__name__", "__main__")
         scope.setdefault("__builtins__", __builtins__)
         try:
@@ -656,11 +655,11 @@ def _source_of(test: SplitTest, job: dict, index: int) -> str:
     return raw if isinstance(raw, str) else str(raw)
 
 
-_COMPILED: dict[str, tuple[Any, bool]] = {}
+_COMPILED: dict[str, tuple[Any, bool, Any]] = {}
 
 
-def _compile(source: str) -> tuple[Any, bool]:
-    """A test's code (evaluated when it is one bare expression, so its value can be captured)."""
+def _compile(source: str) -> tuple[Any, bool, Any]:
+    """A test's code (evaluated when it is one bare expression, so its value can be captured) and its AST."""
     found = _COMPILED.get(source)
     if found is not None:
         return found
@@ -669,9 +668,9 @@ def _compile(source: str) -> tuple[Any, bool]:
         expression = len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr)
         mode = "eval" if expression else "exec"
         code = compile(source.strip() if expression else tree, "<test>", mode, dont_inherit=True)
-        found = (code, expression)
+        found = (code, expression, tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError, TypeError) as e:
-        found = (type(e).__name__, False)
+        found = (type(e).__name__, False, None)
     if len(_COMPILED) < 4096:
         _COMPILED[source] = found
     return found

@@ -1,16 +1,23 @@
 """What a test's names mean in the judge: the program's names as handles, modules as the judge's own imports.
 
-Python runs a test after the program, over its names, so the program's top-level names shadow builtins: a test of
-``sum`` calls the program's ``sum``. Here each program name the test uses becomes a :class:`~.remote.Remote`
-(calls into the sandbox), except names the program bound to a module or to an object of a known module: those
-are the judge's own pristine imports, whatever the program did to its copies. A module the test names is that
-module (``import numpy as math`` in the program leaves the test's ``math`` the real one); an alias
-(``np``, ``plt``) is the module the program bound it to. Modules are imported only from the standard library
-and the packages tests compare with; any other binding stays a handle.
+Python runs a test after the program, over its names, so the program's top-level names shadow builtins. Here
+each program name the test uses becomes a :class:`~.remote.Remote` (calls into the sandbox), except:
+
+* names the program bound to a module or to an object of a known module: the judge's own pristine imports,
+  whatever the program did to its copies. A module the test names is that module (``import numpy as math``
+  in the program leaves the test's ``math.isclose`` the real one); an alias (``np``, ``plt``) is the module
+  the program bound it to. Modules come only from the standard library and the packages tests compare with;
+* builtin and imported names (``sorted``, ``abs``, ``deque``, ``isclose``) the program redefines: they are the
+  program's only when they are what the test is about (the test calls nothing else of the program's, and
+  passes the name on or calls it on literals: ``assert sorted([3, 1]) == [1, 3]``, ``check(sum)``). When the
+  test calls the program by other names, they are helpers of the test's (``abs(candidate(x) - y) < 1e-6``)
+  and stay the judge's own: a program cannot redefine how the test compares.
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
 import importlib
 import importlib.util
 import sys
@@ -19,6 +26,7 @@ from types import CodeType, ModuleType
 from typing import Any
 
 from acecoder.execution.judge.remote import Channel
+from acecoder.execution.split import IMPORTED_OBJECTS
 
 # Packages (besides the standard library) a test may get as the judge's own import.
 THIRD_PARTY = frozenset(["numpy", "pandas", "scipy", "sympy", "networkx", "pytest", "sortedcontainers"])
@@ -83,24 +91,75 @@ def used_names(code: CodeType) -> set[str]:
     return names
 
 
-def resolve(channel: Channel, name: str, binding: str | None) -> Any:
-    """What the program's top-level ``name`` (bound as ``binding`` reports) is in the test's namespace."""
-    if binding is not None:
+_BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+_IMPORTED = {qualified.rsplit(".", 1)[1]: qualified for qualified in IMPORTED_OBJECTS}
+STANDARD = _BUILTIN_NAMES | frozenset(_IMPORTED)
+
+
+def _literal(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return all(_literal(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is not None and _literal(k) for k in node.keys) and all(_literal(v) for v in node.values)
+    if isinstance(node, ast.UnaryOp):
+        return _literal(node.operand)
+    return False
+
+
+def usage(tree: ast.AST) -> tuple[set[str], set[str]]:
+    """(names the test passes on or calls on literals only, names it uses as modules: ``name.attr``)."""
+    subject, modules, other = set(), set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                if isinstance(arg, ast.Name):
+                    subject.add(arg.id)
+            if isinstance(node.func, ast.Name):
+                args = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
+                literal = all(_literal(a) for a in args) and all(_literal(k.value) for k in node.keywords)
+                (subject if literal else other).add(node.func.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            modules.add(node.value.id)
+    return subject - other, modules
+
+
+def scope_names(tree: ast.AST, used: set[str], program: dict[str, str | None]) -> dict[str, Any]:
+    """How each program name the test uses resolves: ``("remote", None)``, ``("module", m)``, ``("object",
+    target)`` or ``("judge", None)`` (the judge's own builtin or pristine object)."""
+    subject, as_module = usage(tree)
+    names = used & program.keys()
+    bound_modules = {n for n in names if (program[n] or "").startswith("module:")}
+    others = names - STANDARD - bound_modules - {n for n in names if n in as_module and importable(n)}
+    helper = bool(others)  # the test calls the program by names of its own: standard names are helpers
+    out: dict[str, Any] = {}
+    for name in names:
+        binding = program[name] or ""
         kind, _, target = binding.partition(":")
         if kind == "module":
-            module = pristine_module(name, target)
-            if module is not None:
-                return module
+            out[name] = ("module", target)
+        elif name in as_module and importable(name):
+            out[name] = ("module", name)  # the test names a module: it is that module
+        elif name in STANDARD and (helper or name not in subject):
+            out[name] = ("object", _IMPORTED[name]) if name in _IMPORTED else ("judge", None)
         elif kind == "object" and not target.startswith("__main__."):
+            out[name] = ("object", target)
+        else:
+            out[name] = ("remote", None)
+    return out
+
+
+def bind(channel: Channel, scope: dict[str, Any], plan: dict[str, Any]) -> None:
+    """Put the resolved program names into a test's globals."""
+    for name, (kind, target) in plan.items():
+        if name in scope:
+            continue
+        value = None
+        if kind == "module":
+            value = pristine_module(name, target)
+        elif kind == "object":
             value = pristine_object(target)
-            if value is not None:
-                return value
-    return channel.global_name(name)
-
-
-def namespace(channel: Channel, program_names: dict[str, str | None], needed: set[str]) -> dict[str, Any]:
-    """The globals a test runs with: the program's names it uses, resolved; builtins are the judge's."""
-    scope: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
-    for name in needed & program_names.keys():
-        scope[name] = resolve(channel, name, program_names[name])
-    return scope
+        elif kind == "judge":
+            continue
+        scope[name] = value if value is not None else channel.global_name(name)
