@@ -458,7 +458,11 @@ def test_a_pass_written_into_the_sandbox_verdicts_never_passes_a_split_test():
 
     thread = threading.Thread(target=forging_server)
     thread.start()
-    job = {"program": WRONG, "tests": ["assert answer() == 42", "assert answer() > 0"], "limits": FAST.to_wire()}
+    job = {
+        "program": WRONG,
+        "tests": ["assert answer() == 42", "assert answer() > 0"],
+        "limits": FAST.to_wire(),
+    }
     reply = JobRun(job, judge_end).run()
     thread.join()
     assert reply["results"] == [0, 0]

@@ -297,7 +297,9 @@ class ExecutionEngine:
                         self._restart(server, by_fd, poller)
                         head.attempt += 1
                         if head.attempt > _RETRIES:
-                            reason = str(e) if isinstance(e, _WorkerFailed) else "the worker died running this job"
+                            reason = (
+                                str(e) if isinstance(e, _WorkerFailed) else "the worker died running this job"
+                            )
                             finish(head, _infra_result(head.job, reason))
                             queue.popleft()
                             outstanding -= 1

@@ -39,7 +39,15 @@ _JUDGE_BOOT = (
     "from acecoder.execution.judge.server import main\n"
     "main()\n"
 )
-_PASSED_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
+_PASSED_ENV = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "SYSTEMROOT",
+    "ACECODER_JUDGE_DEBUG",
+)
 
 
 class SandboxError(RuntimeError):

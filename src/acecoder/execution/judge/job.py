@@ -261,6 +261,11 @@ class JobRun:
                     continue
                 except JudgeTimeout:
                     verdict, value = "timeout", None
+                if verdict is not None and _has_opaque(record):
+                    # The program returned an object only it can interpret (its own iterable, a class
+                    # instance): judge the test again with the object as a handle the test can call into.
+                    shadowed.append(index)
+                    continue
                 outcome.set(index, verdict, value if self.capture and test.expression else None)
             elif isinstance(test, SplitTest) and reply["results"][position]:
                 outcome.set(index, "error:ForgedVerdict")  # only the judge passes a split test
@@ -390,6 +395,12 @@ def _decode_record(data: bytes | None, value_bytes: int):
         return values, {str(name): binding for name, binding in bindings}
     except (codec.BadValue, TypeError, ValueError) as e:
         return e if isinstance(e, codec.BadValue) else codec.BadValue(str(e))
+
+
+def _has_opaque(record: Any) -> bool:
+    if not isinstance(record, tuple):
+        return False
+    return any(isinstance(v, codec.Opaque) and not v.type_name.startswith("unencodable") for v in record[0])
 
 
 def _on_judge_timeout(signum: int, frame: Any) -> None:

@@ -26,7 +26,7 @@ from types import CodeType, ModuleType
 from typing import Any
 
 from acecoder.execution.judge.remote import Channel
-from acecoder.execution.split import IMPORTED_OBJECTS
+from acecoder.execution.split import IMPORTED_OBJECTS, MODULE_ALIASES
 
 # Packages (besides the standard library) a test may get as the judge's own import.
 THIRD_PARTY = frozenset(["numpy", "pandas", "scipy", "sympy", "networkx", "pytest", "sortedcontainers"])
@@ -50,7 +50,12 @@ def _exists(module: str) -> bool:
 def pristine_module(name: str, bound_to: str) -> ModuleType | None:
     """The judge's import for a test name ``name`` the program bound to module ``bound_to``."""
     candidates = []
-    if "." not in name and name != bound_to and bound_to.rsplit(".", 1)[-1] != name:
+    if (
+        "." not in name
+        and name not in MODULE_ALIASES
+        and name != bound_to
+        and bound_to.rsplit(".", 1)[-1] != name
+    ):
         candidates.append(name)  # ``import numpy as math``: the test's ``math`` is math
     candidates.append(bound_to)
     for module in candidates:
@@ -131,7 +136,8 @@ def scope_names(tree: ast.AST, used: set[str], program: dict[str, str | None]) -
     subject, as_module = usage(tree)
     names = used & program.keys()
     bound_modules = {n for n in names if (program[n] or "").startswith("module:")}
-    others = names - STANDARD - bound_modules - {n for n in names if n in as_module and importable(n)}
+    named_modules = {n for n in names if n in as_module and (n in MODULE_ALIASES or importable(n))}
+    others = names - STANDARD - bound_modules - named_modules
     helper = bool(others)  # the test calls the program by names of its own: standard names are helpers
     out: dict[str, Any] = {}
     for name in names:
@@ -139,8 +145,8 @@ def scope_names(tree: ast.AST, used: set[str], program: dict[str, str | None]) -
         kind, _, target = binding.partition(":")
         if kind == "module":
             out[name] = ("module", target)
-        elif name in as_module and importable(name):
-            out[name] = ("module", name)  # the test names a module: it is that module
+        elif name in named_modules:  # the test uses a module's name (``math``, ``np``): it is that module
+            out[name] = ("module", MODULE_ALIASES.get(name, name))
         elif name in STANDARD and (helper or name not in subject):
             out[name] = ("object", _IMPORTED[name]) if name in _IMPORTED else ("judge", None)
         elif kind == "object" and not target.startswith("__main__."):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import select
+import sys
 import time
 from typing import Any
 
@@ -243,18 +244,20 @@ class Channel:
         if tag != "PH" or not isinstance(payload, list) or len(payload) != 2:
             raise codec.BadValue(f"unknown value tag {tag!r}")
         ref, info = payload
-        if not isinstance(ref, int) or not isinstance(info, dict):
+        if not isinstance(ref, int) or not isinstance(info, list) or len(info) != 4:
             raise codec.BadValue("a malformed handle")
         remote = self.remotes.get(ref)
         if remote is None:
-            if info.get("k") and info.get("e"):  # a program exception class: a real class here, for except
-                base = exception_class(str(info["e"]), "ProgramError")
-                name = str(info.get("t", "ProgramError"))[:100].rsplit(".", 1)[-1]
-                remote = type(
-                    name if name.isidentifier() else "ProgramError", (base,), {"__module__": "program"}
-                )
+            type_name, callable_, is_class, exception_base = info
+            if is_class and isinstance(exception_base, str):  # a program exception class: a real class here
+                base = exception_class(exception_base, "ProgramError")
+                name = str(type_name)[:100].rsplit(".", 1)[-1]
+                name = name if name.isidentifier() else "ProgramError"
+                remote = type(name, (base,), {"__module__": "program"})
             else:
-                remote = Remote(self, ref, {k: info[k] for k in ("t", "c", "k") if k in info})
+                remote = Remote(
+                    self, ref, {"t": str(type_name)[:100], "c": bool(callable_), "k": bool(is_class)}
+                )
             if len(self.remotes) < 100000:
                 self.remotes[ref] = remote
         return remote
@@ -336,6 +339,8 @@ class Channel:
         try:
             message = decoder.loads(data)
         except codec.BadValue as e:
+            if os.environ.get("ACECODER_JUDGE_DEBUG"):
+                print(f"judge: refused a value: {e}: {data[:300]!r}", file=sys.stderr, flush=True)
             raise ValueRefused(str(e)) from None
         if not isinstance(message, list) or not message or not isinstance(message[0], str):
             raise ValueRefused("a malformed message")

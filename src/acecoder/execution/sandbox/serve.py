@@ -103,12 +103,13 @@ class Connection:
             ref, self.next_ref = self.next_ref, self.next_ref + 1
             self.objects[ref] = value
             self.ids[key] = ref
-        kind = type(value)
-        info = {"t": codec.qualname(kind), "c": callable(value)}
+        # [type name, callable, a class, the builtin base of an exception class] (a list: a JSON object
+        # would read as a value's tag)
+        info = [codec.qualname(type(value)), callable(value), False, None]
         if isinstance(value, type):
-            info["k"] = 1
+            info[2] = True
             if issubclass(value, BaseException):
-                info["e"] = codec.builtin_base(value)
+                info[3] = codec.builtin_base(value)
         return {"PH": [ref, info]}
 
     def resolve(self, tag, payload):
