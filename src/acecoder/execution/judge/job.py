@@ -18,9 +18,8 @@ the program's process writes can be read as either.
 from __future__ import annotations
 
 import ast
-import json
+import gc
 import os
-import resource
 import select
 import signal
 import socket
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from acecoder.execution.judge import names as names_mod
+from acecoder.execution.judge import prefetch
 from acecoder.execution.judge.checks import Shadowed, judge, raised_kind
 from acecoder.execution.judge.remote import Channel, ChildGone, JudgeTimeout, Remote, ValueRefused
 from acecoder.execution.sandbox import codec, wire
@@ -325,32 +325,12 @@ class JobRun:
 
     # --------------------------------------------------------------------------------------------- driven
     def _driven(self, tests: list[Any], indexes: list[int]) -> None:
-        """Phase 3, in a process forked for this job (the test's code never outlives the job, and a test that
-        makes the judge itself slow is stopped there)."""
-        read_end, write_end = os.pipe()
-        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        pid = os.fork()
-        if pid == 0:
-            os.close(read_end)
-            code = 0
-            try:
-                from acecoder.execution.sandbox import isolation
-
-                isolation.libc.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-                signal.signal(signal.SIGPROF, _on_judge_timeout)
-                part = Driven(self, tests, indexes).run()
-                wire.send(write_end, part)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(write_end)
+        """Phase 3, in the judge's runner process (a test that makes the judge itself slow is stopped there,
+        and its code never runs in this process)."""
         allowance = min(self._left(), sum(self.timeouts[i] for i in indexes) + self.limits["setup_timeout"])
-        part = _collect(pid, read_end, allowance, self.limits)
-        used = resource.getrusage(resource.RUSAGE_CHILDREN)
-        judge_cpu = (used.ru_utime - cpu_before.ru_utime) + (used.ru_stime - cpu_before.ru_stime)
+        part, judge_cpu = RUNNER.run(self, indexes, allowance)
         outcome = self.outcome
-        if part is None:  # the judge's process for this job was stopped: its tests took too long
+        if part is None:  # the runner was stopped: its tests took too long
             self._mark(indexes, "timeout")
             outcome.cpu += judge_cpu
             outcome.retire = "the judge stopped a job mid-conversation with the sandbox"
@@ -420,40 +400,106 @@ class _judge_time:
         signal.setitimer(signal.ITIMER_PROF, 0)
 
 
-def _collect(pid: int, fd: int, allowance: float, limits: dict) -> dict | None:
-    """The forked judge's verdicts; None when it had to be stopped (CPU or time past its allowance)."""
-    cpu_limit = allowance * 2 + 1.0
-    idle_limit = allowance * float(limits.get("wall_factor", 3.0)) + float(limits.get("wall_extra", 1.0))
-    deadline = time.monotonic() + max(idle_limit, 10.0) + cpu_limit
-    chunks: list[bytes] = []
-    os.set_blocking(fd, False)
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    stopped = False
-    while True:
-        if poller.poll(100):
+class Runner:
+    """The process where tests' own code runs: forked from the judge on first use, it runs the driven phase of
+    job after job (each with a fresh namespace and reseeded ``random``); the judge supervises each job's CPU
+    and time from outside and replaces a runner that overran (or died)."""
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.requests = self.replies = -1
+
+    def _start(self, link: socket.socket) -> None:
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        gc.freeze()  # the child's collector then never walks (and so never copies) this process's objects
+        pid = os.fork()
+        if pid == 0:
+            os.close(request_w)
+            os.close(reply_r)
+            code = 0
             try:
-                data = os.read(fd, 1 << 20)
-            except BlockingIOError:
-                continue
-            if not data:
-                break
-            chunks.append(data)
-            continue
-        if _process_cpu(pid) > cpu_limit or time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            stopped = True
-            break
-    os.close(fd)
-    _, status = os.waitpid(pid, 0)
-    if stopped or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
-        return None
-    data = b"".join(chunks)
-    try:
-        (size,) = wire.HEADER.unpack(data[: wire.HEADER.size])
-        return json.loads(data[wire.HEADER.size : wire.HEADER.size + size])
-    except Exception:
-        return None
+                _serve_runner(request_r, reply_w, link)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        gc.unfreeze()
+        os.close(request_r)
+        os.close(reply_w)
+        self.pid, self.requests, self.replies = pid, request_w, reply_r
+
+    def stop(self) -> None:
+        if self.pid is None:
+            return
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        os.waitpid(self.pid, 0)
+        os.close(self.requests)
+        os.close(self.replies)
+        self.pid = None
+
+    def run(self, job: JobRun, indexes: list[int], allowance: float) -> tuple[dict | None, float]:
+        """(the runner's verdicts, or None when it had to be stopped; its CPU seconds for this job)."""
+        if self.pid is None:
+            self._start(job.link)
+        before = _process_cpu(self.pid)
+        try:
+            wire.send(self.requests, {"job": job.job, "indexes": indexes, "budget": job._left()})
+            reply = self._wait(allowance, job.limits, before)
+        except (OSError, EOFError, ValueError):
+            reply = None
+        used = max(_process_cpu(self.pid) - before, 0.0) if self.pid is not None else 0.0
+        if reply is None:
+            self.stop()
+        return reply, used
+
+    def _wait(self, allowance: float, limits: dict, cpu_before: float) -> dict | None:
+        cpu_limit = allowance * 2 + 1.0
+        idle_limit = allowance * float(limits.get("wall_factor", 3.0)) + float(limits.get("wall_extra", 1.0))
+        deadline = time.monotonic() + max(idle_limit, 10.0) + cpu_limit
+        poller = select.poll()
+        poller.register(self.replies, select.POLLIN)
+        while not poller.poll(100):
+            if _process_cpu(self.pid) - cpu_before > cpu_limit or time.monotonic() > deadline:
+                return None
+        return wire.recv(self.replies)
+
+
+def _serve_runner(requests: int, replies: int, link: socket.socket) -> None:
+    """The runner's loop: a job's driven phase per request, until the judge closes the pipe."""
+    import random
+
+    from acecoder.execution.sandbox import isolation
+
+    isolation.libc.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    signal.signal(signal.SIGPROF, _on_judge_timeout)
+    profile = None
+    if os.environ.get("ACECODER_JUDGE_PROFILE"):  # a developer's view of where the judge's time goes
+        import cProfile
+
+        profile = cProfile.Profile(time.process_time)
+    while True:
+        try:
+            request = wire.recv(requests)
+        except EOFError:
+            return
+        random.seed(0)
+        job = JobRun(request["job"], link)
+        job.budget = float(request["budget"]) + job.outcome.cpu
+        driven = Driven(job, plan(job.job["tests"], job.limits).tests, request["indexes"])
+        part = profile.runcall(driven.run) if profile is not None else driven.run()
+        wire.send(replies, part)
+        if profile is not None:
+            import pstats
+            import sys
+
+            pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(12)
+
+
+RUNNER = Runner()
 
 
 def _process_cpu(pid: int) -> float:
@@ -542,7 +588,8 @@ class Driven:
 
     def _start(self, pending: list[int]) -> Channel | None:
         """A child that runs the program, then serves this judge; None when the program failed at its top
-        level (or the server could not run it)."""
+        level (or the server could not run it). The first test's known calls go out before the program is
+        even ready, so that they cost no round trip of their own."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         request = {
             "op": "run",
@@ -555,24 +602,18 @@ class Driven:
         }
         try:
             wire.send_fd(self.link, request, theirs.fileno())
-            theirs.close()
-            first = wire.recv(self.link.fileno())
-            if "started" not in first:
-                wire.recv_bytes(self.link.fileno())
-                ours.close()
-                self._failed_start(first)
-                return None
-        except (EOFError, OSError, ValueError) as e:
+        except OSError as e:
             self.infra = f"the sandbox server died: {e}"
             return None
+        finally:
+            theirs.close()
         channel = Channel(ours.detach(), self.link, self.limits)
         try:
-            ready = channel._receive()
-            if ready[0] != "ready" or not isinstance(ready[1], list):
-                raise ValueRefused("no ready message")
-            channel.names = {
-                str(n): (b if isinstance(b, str) else None) for n, b in ready[1] if isinstance(n, str)
-            }
+            first = self.tests[pending[0]]
+            if isinstance(first, InProcessTest):
+                _code, _expression, _roles, used = _compile(first.source)
+                channel.start_prefetch(prefetch.planned_calls(_tree(first.source), used - names_mod.STANDARD))
+            channel.wait_ready()
         except ChildGone:
             self._failed_start(channel.final or {})
             self._ended(channel)
@@ -620,11 +661,15 @@ class Driven:
         return error, value, mode
 
     def _source(self, channel: Channel, scope: dict[str, Any], source: str) -> tuple[str | None, Any]:
-        code, expression, tree = _compile(source)
+        code, expression, roles, used = _compile(source)
         if isinstance(code, str):
             return "test:" + code, None
-        plan = names_mod.scope_names(tree, names_mod.used_names(code), channel.names)
+        plan = names_mod.scope_names(roles, used, channel.names)
         names_mod.bind(channel, scope, plan)
+        remote = {name for name, (kind, _) in plan.items() if kind == "remote"}
+        if channel.prefetching is None:
+            channel.start_prefetch(prefetch.planned_calls(_tree(source), remote))
+        channel.finish_prefetch(remote)
         scope.setdefault("__name__", "__main__")
         scope.setdefault("__builtins__", __builtins__)
         try:
@@ -666,11 +711,25 @@ def _source_of(test: SplitTest, job: dict, index: int) -> str:
     return raw if isinstance(raw, str) else str(raw)
 
 
-_COMPILED: dict[str, tuple[Any, bool, Any]] = {}
+_COMPILED: dict[str, tuple[Any, bool, Any, set[str]]] = {}
+_TREES: dict[str, Any] = {}
 
 
-def _compile(source: str) -> tuple[Any, bool, Any]:
-    """A test's code (evaluated when it is one bare expression, so its value can be captured) and its AST."""
+def _tree(source: str) -> Any:
+    tree = _TREES.get(source)
+    if tree is None:
+        try:
+            tree = ast.parse(source, "<test>", "exec")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        if len(_TREES) < 4096:
+            _TREES[source] = tree
+    return tree
+
+
+def _compile(source: str) -> tuple[Any, bool, Any, set[str]]:
+    """A test's code (evaluated when it is one bare expression, so its value can be captured), the roles of its
+    names (:func:`~.names.usage`) and the names it may load."""
     found = _COMPILED.get(source)
     if found is not None:
         return found
@@ -679,9 +738,9 @@ def _compile(source: str) -> tuple[Any, bool, Any]:
         expression = len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr)
         mode = "eval" if expression else "exec"
         code = compile(source.strip() if expression else tree, "<test>", mode, dont_inherit=True)
-        found = (code, expression, tree)
+        found = (code, expression, names_mod.usage(tree), names_mod.used_names(code))
     except (SyntaxError, ValueError, RecursionError, MemoryError, TypeError) as e:
-        found = (type(e).__name__, False, None)
+        found = (type(e).__name__, False, None, set())
     if len(_COMPILED) < 4096:
         _COMPILED[source] = found
     return found

@@ -130,10 +130,12 @@ def usage(tree: ast.AST) -> tuple[set[str], set[str]]:
     return subject - other, modules
 
 
-def scope_names(tree: ast.AST, used: set[str], program: dict[str, str | None]) -> dict[str, Any]:
-    """How each program name the test uses resolves: ``("remote", None)``, ``("module", m)``, ``("object",
-    target)`` or ``("judge", None)`` (the judge's own builtin or pristine object)."""
-    subject, as_module = usage(tree)
+def scope_names(
+    roles: tuple[set[str], set[str]], used: set[str], program: dict[str, str | None]
+) -> dict[str, Any]:
+    """How each program name the test uses resolves, given the test's :func:`usage`: ``("remote", None)``,
+    ``("module", m)``, ``("object", target)`` or ``("judge", None)`` (the judge's builtin or pristine object)."""
+    subject, as_module = roles
     names = used & program.keys()
     bound_modules = {n for n in names if (program[n] or "").startswith("module:")}
     named_modules = {n for n in names if n in as_module and (n in MODULE_ALIASES or importable(n))}

@@ -19,11 +19,14 @@ import os
 import select
 import sys
 import time
+from collections import deque
 from typing import Any
 
 from acecoder.execution.sandbox import codec, wire
 
 _BATCH = 256  # items fetched per request when the test iterates a handle
+DEBUG = bool(os.environ.get("ACECODER_JUDGE_DEBUG"))
+_STATUS_EVERY = 250  # ms between looks at a silent program's idle time
 
 
 class ChildGone(Exception):
@@ -214,11 +217,14 @@ class Channel:
         self.export_ids: dict[int, int] = {}
         self.value_bytes = int(limits.get("value_bytes", 1 << 24))
         self.encoder = codec.Encoder(self._export)
+        self.decoder = codec.Decoder(self._import, max_bytes=self.value_bytes)
         self.time_left = float("inf")  # CPU seconds the program may still use in the current test
         self.program_cpu = 0.0  # what the program reported using per request (its own account)
         self.idle_allowance = float("inf")
         self.final: dict | None = None  # the server's report once the child ended
-        self.names: list[list[Any]] = []
+        self.replay: deque = deque()  # (ref, arguments, outcome) of calls made in advance, in order
+        self.names: dict[str, str | None] | None = None  # the program's top-level names and bindings
+        self.prefetching: tuple[int, list] | None = None
 
     # ------------------------------------------------------------------------------------------ handles
     def _export(self, value: Any) -> dict:
@@ -275,52 +281,100 @@ class Channel:
 
     # ------------------------------------------------------------------------------------------ requests
     def call(self, ref: Any, args: tuple, kwargs: dict) -> Any:
-        return self.request(
-            "call", {"ref": ref, "args": list(args), "kw": dict(kwargs)}, restore=(args, kwargs)
-        )
+        if self.replay:
+            head_ref, head_args, outcome = self.replay[0]
+            if head_ref == ref and head_args == self.out([list(args), dict(kwargs)]):
+                self.replay.popleft()
+                if outcome[0] == "er":
+                    raise self._exception(outcome[1])
+                return outcome[1]
+            self.replay.clear()  # the test went another way: live calls from here on
+        message = {"ref": ref, "args": list(args), "kw": dict(kwargs)}
+        return self.request("call", message, restore=(args, kwargs))
 
-    def call_method(self, remote: Remote, name: str, *args: Any) -> Any:
-        method = remote._ask("attr", name=name)
-        if not isinstance(method, Remote):
-            raise TypeError(f"{name} of a program object is not a method")
-        return method(*args)
+    def start_prefetch(self, calls: list[tuple[str, list, dict]]) -> None:
+        """Send a test's first calls in one request (before the program is even ready): :meth:`finish_prefetch`
+        takes the answers, and :meth:`call` answers from them while they match the calls the test makes."""
+        self.replay.clear()
+        self.prefetching = None
+        if calls:
+            refs = [("g:" + name, args, kwargs) for name, args, kwargs in calls]
+            self.prefetching = (self.send("calls", {"calls": [list(c) for c in refs]}), refs)
 
-    def binop(self, name: str, left: Remote, right: Remote) -> Any:
-        return self.request("binop", {"name": name, "left": left._acecoder_ref, "right": right._acecoder_ref})
-
-    def probes(self, probes: list[str], names: list[str]) -> tuple:
-        """A split test's probes evaluated in the program: (values, bindings of ``names``, whether one raised)."""
-        record = self.request("probes", {"probes": probes, "names": names})
-        if not (isinstance(record, tuple) and len(record) == 4 and record[0] == "probe-record"):
-            raise ValueRefused("a malformed probe record")
-        return record[1], record[2], record[3]
+    def finish_prefetch(self, program_calls: set[str]) -> None:
+        """The batch's answers, kept while its calls are calls into the program in this test."""
+        if self.prefetching is None:
+            return
+        ident, refs = self.prefetching
+        self.prefetching = None
+        outcomes = self.await_reply(ident)
+        if not isinstance(outcomes, list):
+            raise ValueRefused("a malformed batch of calls")
+        for (ref, args, kwargs), outcome in zip(refs, outcomes, strict=False):  # it stops at a raise
+            if not (isinstance(outcome, list) and len(outcome) == 2 and outcome[0] in ("re", "er")):
+                raise ValueRefused("a malformed call outcome")
+            if ref[2:] not in program_calls:
+                break
+            self.replay.append((ref, self.out([list(args), dict(kwargs)]), outcome))
 
     def request(self, op: str, fields: dict, restore: tuple | None = None) -> Any:
         """Send one request; serve the program's nested requests on the test's objects until the answer."""
+        if self.prefetching is not None:
+            self.finish_prefetch(set())
+        return self.await_reply(self.send(op, fields), restore)
+
+    def send(self, op: str, fields: dict) -> int:
         if not self.alive:
             raise ChildGone(self.final_reason())
         if self.time_left <= 0:
             raise JudgeTimeout()
         ident, self.next_id = self.next_id, self.next_id + 1
         message = [op, ident, round(min(self.time_left, 1e6), 6), self.out(fields)]
+        if DEBUG:
+            print(f"judge: request {op} {str(fields)[:120]}", file=sys.stderr, flush=True)
         try:
             wire.write_all(self.fd, wire.frame(message))
         except OSError:
             raise ChildGone(self._ended()) from None
+        return ident
+
+    def await_reply(self, ident: int, restore: tuple | None = None) -> Any:
         while True:
             reply = self._receive()
             kind = reply[0]
+            if kind == "ready":
+                self._ready(reply)
+                continue
             if kind in ("re", "er"):
                 cpu = reply[2] if len(reply) > 2 else None
                 if type(cpu) is float and cpu >= 0:
                     self.program_cpu += cpu
                     self.time_left -= cpu
+                if reply[1] != ident:
+                    raise ValueRefused("a reply to another request")
                 if kind == "er":
                     raise self._exception(reply[3] if len(reply) > 3 else None)
                 if restore is not None and len(reply) > 4 and reply[4]:
                     _restore(restore, reply[4])
                 return reply[3] if len(reply) > 3 else None
             self._serve(reply)
+
+    def wait_ready(self) -> None:
+        """The program ran its top level and listed its names (ChildGone when it failed instead)."""
+        while self.names is None:
+            reply = self._receive()
+            if reply[0] != "ready":
+                raise ValueRefused("a message before the program was ready")
+            self._ready(reply)
+
+    def _ready(self, message: list) -> None:
+        if self.names is not None or len(message) != 2 or not isinstance(message[1], list):
+            raise ValueRefused("a second or malformed ready message")
+        self.names = {
+            str(n): (b if isinstance(b, str) else None)
+            for n, b in (p for p in message[1] if isinstance(p, list) and len(p) == 2)
+            if isinstance(n, str)
+        }
 
     def _exception(self, raised: Any) -> BaseException:
         if not isinstance(raised, codec.Raised):
@@ -335,11 +389,12 @@ class Channel:
     def _receive(self) -> dict:
         """The next frame from the program, decoded; watches the program's idle time while it waits."""
         data = self._read_frame()
-        decoder = codec.Decoder(self._import, max_bytes=self.value_bytes)
+        decoder = self.decoder
+        decoder.budget = self.value_bytes  # numpy bytes one message may hold
         try:
             message = decoder.loads(data)
         except codec.BadValue as e:
-            if os.environ.get("ACECODER_JUDGE_DEBUG"):
+            if DEBUG:
                 print(f"judge: refused a value: {e}: {data[:300]!r}", file=sys.stderr, flush=True)
             raise ValueRefused(str(e)) from None
         if not isinstance(message, list) or not message or not isinstance(message[0], str):
@@ -352,7 +407,7 @@ class Channel:
         poller.register(self.fd, select.POLLIN)
         poller.register(self.link.fileno(), select.POLLIN)
         while True:
-            events = dict(poller.poll(50))
+            events = dict(poller.poll(_STATUS_EVERY))
             if self.fd in events:
                 try:
                     return wire.recv_bytes(self.fd, self.value_bytes + (1 << 20))

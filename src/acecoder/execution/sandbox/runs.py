@@ -258,7 +258,6 @@ class Runs:
             pipes[stdout_r] = (stdio["stdout"], stdio["cap"] + 1)  # one byte more: truncation shows
         if channel is not None:
             os.close(channel)
-            wire.send(link.fileno(), {"started": pid})
         gc.unfreeze()
         killed, status = self._supervise(pid, board, limits, pipes, cpu_limit, stage_limit, link)
         for kill in (os.killpg, os.kill):
