@@ -30,6 +30,7 @@ from typing import Any
 from acecoder.execution.judge import names as names_mod
 from acecoder.execution.judge import prefetch
 from acecoder.execution.judge.checks import Shadowed, judge, raised_kind
+from acecoder.execution.judge.expand import expand_check
 from acecoder.execution.judge.remote import Channel, ChildGone, JudgeTimeout, Remote, ValueRefused
 from acecoder.execution.sandbox import codec, wire
 from acecoder.execution.split import InProcessTest, SplitTest, split_cached
@@ -128,24 +129,31 @@ class Plan:
     batched: list[int]
     stdin: list[int]
     driven: list[int]
+    expanded: dict[int, tuple[SplitTest, ...]] = field(default_factory=dict)
+    """``check(candidate)`` tests of plain asserts, batched as those asserts (:mod:`.expand`)."""
 
 
 def plan(raw_tests: list[Any], limits: dict) -> Plan:
     tests: list[Any] = []
     batched, stdin, driven = [], [], []
+    expanded: dict[int, tuple[SplitTest, ...]] = {}
     in_process = bool(limits.get("in_process_tests"))
+    split = limits.get("split_tests", True)
     for index, raw in enumerate(raw_tests):
         test = parse_test(raw, where=f"test_cases[{index}]")
         if isinstance(test, str):
-            test = split_cached(test) if limits.get("split_tests", True) else InProcessTest(test, "split off")
+            test = split_cached(test) if split else InProcessTest(test, "split off")
         tests.append(test)
         if isinstance(test, SplitTest) or (isinstance(test, InProcessTest) and in_process):
             batched.append(index)
         elif isinstance(test, StdinTest):
             stdin.append(index)
+        elif isinstance(test, InProcessTest) and split and (parts := expand_check(test.source)) is not None:
+            expanded[index] = parts
+            batched.append(index)
         else:
             driven.append(index)
-    return Plan(tests, batched, stdin, driven)
+    return Plan(tests, batched, stdin, driven, expanded)
 
 
 class JobRun:
@@ -177,12 +185,17 @@ class JobRun:
             return outcome.message(self.capture, 0.0)
         tests = the_plan.tests
         for index, test in enumerate(tests):
+            if index in the_plan.expanded:
+                continue  # judged from its asserts' probes: "split"
             if not isinstance(test, SplitTest):
                 outcome.modes[index] = "process" if index in the_plan.batched else "judge"
         later = list(the_plan.driven)
         if the_plan.batched:
-            later += self._batched(tests, the_plan.batched)
+            later += self._batched(tests, the_plan.batched, the_plan.expanded)
             later.sort()
+        for index in later:
+            if index in the_plan.expanded:
+                outcome.modes[index] = "judge"
         if the_plan.stdin and not self._stopped():
             self._stdin(tests, the_plan.stdin)
         if later and not self._stopped() and outcome.setup is None and not outcome.infra:
@@ -217,23 +230,28 @@ class JobRun:
                 self.outcome.set(index, error)
 
     # -------------------------------------------------------------------------------------------- batched
-    def _batched(self, tests: list[Any], indexes: list[int]) -> list[int]:
-        """Phase 1; returns the tests to judge by running them instead (their names are shadowed)."""
+    def _batched(self, tests: list[Any], indexes: list[int], expanded: dict) -> list[int]:
+        """Phase 1; returns the tests to judge by running them instead (their names are shadowed, or the
+        program returned objects only a handle can show)."""
         outcome = self.outcome
+        parts: list[tuple[int, Any]] = []  # (test index, split or in-process test), in request order
+        for index in indexes:
+            parts += [(index, part) for part in expanded.get(index, (tests[index],))]
         wire_tests = [
             {"probes": list(t.probes), "names": list(t.names)}
             if isinstance(t, SplitTest)
             else {"source": t.source}
-            for t in (tests[i] for i in indexes)
+            for _, t in parts
         ]
-        limits = dict(self.limits, timeouts=[self.timeouts[i] for i in indexes])
+        limits = dict(self.limits, timeouts=[self.timeouts[i] for i, _ in parts])
         request = {
             "op": "run",
             "program": self.job["program"],
             "tests": wire_tests,
             "limits": limits,
             "stop_on_failure": self.stop,
-            "budget": self._left(),
+            # an expanded check's asserts share its time, as its one test would
+            "budget": min(self._left(), sum(self.timeouts[i] for i in indexes)),
         }
         reply, blob = self._ask(request)
         if reply.get("infra"):
@@ -247,33 +265,42 @@ class JobRun:
         outcome.setup = reply.get("setup")
         records = {int(t): blob[o : o + s] for t, o, s in reply.get("values", [])}
         value_bytes = int(self.limits.get("value_bytes", 1 << 24))
-        shadowed = []
-        for position, index in enumerate(indexes):
-            test = tests[index]
+        verdicts: dict[int, tuple[str | None, Any]] = {}
+        again: set[int] = set()
+        for position, (index, test) in enumerate(parts):
+            if index in again or (index in verdicts and verdicts[index][0] is not None):
+                continue  # a check's first failing assert decides it
             error = reply["errors"][position]
+            value = None
             if isinstance(test, SplitTest) and error in ("values", "raised"):
+                record = _decode_record(records.get(position), value_bytes)
                 try:
-                    record = _decode_record(records.get(position), value_bytes)
                     with _judge_time(self.timeouts[index]):
                         verdict, value = judge(test, record)
                 except Shadowed:
-                    shadowed.append(index)
+                    again.add(index)
                     continue
                 except JudgeTimeout:
-                    verdict, value = "timeout", None
+                    verdict = "timeout"
                 if verdict is not None and _has_opaque(record):
                     # The program returned an object only it can interpret (its own iterable, a class
                     # instance): judge the test again with the object as a handle the test can call into.
-                    shadowed.append(index)
+                    again.add(index)
                     continue
-                outcome.set(index, verdict, value if self.capture and test.expression else None)
             elif isinstance(test, SplitTest) and reply["results"][position]:
-                outcome.set(index, "error:ForgedVerdict")  # only the judge passes a split test
+                verdict = "error:ForgedVerdict"  # only the judge passes a split test
             else:
-                outcome.set(index, None if reply["results"][position] else (error or "error:NoVerdict"))
+                verdict = None if reply["results"][position] else (error or "error:NoVerdict")
+            verdicts[index] = (
+                verdict,
+                value if self.capture and isinstance(test, SplitTest) and test.expression else None,
+            )
+        for index, (verdict, value) in verdicts.items():
+            if index not in again:
+                outcome.set(index, verdict, value)
         if outcome.setup is not None:
             return []
-        return shadowed
+        return sorted(again)
 
     # ---------------------------------------------------------------------------------------------- stdin
     def _stdin(self, tests: list[Any], indexes: list[int]) -> None:

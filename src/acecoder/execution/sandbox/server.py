@@ -31,9 +31,7 @@ from .runs import Runs
 
 def _compile_probe(source):
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return compile(source, "<probe>", "eval", dont_inherit=True, optimize=0)
+        return compile(source, "<probe>", "eval", dont_inherit=True, optimize=0)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
         return type(e).__name__
 
@@ -210,7 +208,9 @@ class Server(Runs):
         key = (json.dumps(tests), guard)
         code = self.tests_cache.get(key)
         if code is None:
-            code = [self._compile(test, guard) for test in tests]
+            with warnings.catch_warnings():  # a test's SyntaxWarning is nobody's business here
+                warnings.simplefilter("ignore")
+                code = [self._compile(test, guard) for test in tests]
             self.tests_cache[key] = code
             if len(self.tests_cache) > 256:
                 self.tests_cache.popitem(last=False)
@@ -304,6 +304,16 @@ def main():
 
 
 def run_main():
+    if os.environ.get("ACECODER_SANDBOX_PROFILE"):  # a developer's view of where the server's time goes
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile(time.process_time)
+        try:
+            profile.runcall(main)
+        finally:
+            pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+        return
     try:
         main()
     except OSError as e:
