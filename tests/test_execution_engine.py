@@ -82,7 +82,8 @@ def test_a_test_that_crashes_the_program_fails_alone_and_the_rest_run_in_a_fresh
     assert result.test_results == [1, 0, 1, 0, 1], result.errors
     assert result.errors[1] == "exit"
     assert result.errors[3] == "crash:SIGSEGV"
-    assert result.restarts == 2
+    # split tests re-run the program after each crash; tests run in the judge re-run it when a test follows
+    assert result.restarts == (2 if style[0] == "leave()" else 1)
 
 
 def test_a_timeout_fails_one_test_only(engine):

@@ -170,7 +170,7 @@ class JobRun:
         self.stop = bool(job.get("stop_on_failure"))
         self.capture = bool(job.get("capture"))
         self.outcome = Outcome(n)
-        self.runs = 0  # runs of the program (batched and serving; stdin tests are runs of their own)
+        self.restarts = 0  # runs of the program again after a test killed it
         self.started = time.monotonic()
         self.clock = time.process_time
 
@@ -201,7 +201,9 @@ class JobRun:
         if later and not self._stopped() and outcome.setup is None and not outcome.infra:
             self._driven(tests, later)
         self._finish_skips()
-        outcome.restarts = max(self.runs - 1, 0)
+        if outcome.setup is not None:  # the program failed before any test: every test not judged fails so
+            self._mark(list(range(outcome.n)), "setup:" + outcome.setup)
+        outcome.restarts = self.restarts
         outcome.cpu += self.clock() - began_cpu
         return outcome.message(self.capture, time.monotonic() - self.started)
 
@@ -259,7 +261,7 @@ class JobRun:
             return []
         outcome.output.append(reply.get("output", ""))
         outcome.cpu += float(reply.get("cpu", 0.0))
-        self.runs += 1 + int(reply.get("restarts", 0))
+        self.restarts += int(reply.get("restarts", 0))
         if reply.get("retire"):
             outcome.retire = str(reply["retire"])
         outcome.setup = reply.get("setup")
@@ -366,7 +368,7 @@ class JobRun:
             if part.get(key) and not getattr(outcome, key):
                 setattr(outcome, key, part[key])
         outcome.cpu += float(part.get("cpu", 0.0)) + judge_cpu
-        self.runs += int(part.get("runs", 0))
+        self.restarts += int(part.get("restarts", 0))
         outcome.output.append(part.get("output", ""))
         if part.get("retire"):
             outcome.retire = str(part["retire"])
@@ -551,7 +553,7 @@ class Driven:
         self.verdicts: list[list[Any]] = []
         self.cpu = 0.0  # the program's CPU over its runs, as the sandbox server measured it
         self.output: list[str] = []
-        self.runs = 0
+        self.restarts = 0
         self.setup: str | None = None
         self.infra: str | None = None
         self.retire: str | None = None
@@ -575,7 +577,7 @@ class Driven:
             if channel is None or not channel.alive:
                 if channel is not None:
                     self._ended(channel)
-                self.runs += 1
+                    self.restarts += 1
                 channel, scope = self._start(pending), {}
                 if channel is None:
                     break
@@ -595,7 +597,7 @@ class Driven:
             "verdicts": self.verdicts,
             "cpu": self.cpu,
             "output": "".join(self.output),
-            "runs": self.runs,
+            "restarts": self.restarts,
             "setup": self.setup,
             "infra": self.infra,
             "retire": self.retire,

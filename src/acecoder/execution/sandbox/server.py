@@ -91,6 +91,8 @@ class Server(Runs):
         self.scratch_is_mount = False
         if mode in ("auto", "namespaces"):
             self._enter_namespaces(config, mode)
+        else:  # the host's file system: the interpreter's tree may sit under a home only root can enter
+            self.keep_read_search = True
         if self.scratch is None:  # no namespaces: a private directory on the host, emptied after each program
             base = os.environ.get("TMPDIR") or "/tmp"
             self.scratch = os.path.join(
