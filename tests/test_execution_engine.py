@@ -381,3 +381,40 @@ def test_without_namespaces_programs_still_run_in_a_private_scratch_directory():
             1,
             1,
         ]
+
+
+def _hogs(count: int) -> list[subprocess.Popen]:
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+
+
+def test_verdicts_do_not_depend_on_load():
+    """Programs that use CPU are judged by their CPU: beside CPU hogs (the machine several times oversubscribed)
+    a program whose work takes several times its wall-clock allowance still passes, and a sleeper still fails."""
+    work = (
+        "import time\n"
+        "def work(seconds):\n"
+        "    start = time.process_time()\n"
+        "    while time.process_time() - start < seconds:\n"
+        "        pass\n"
+        "    return True\n"
+        "def sleep():\n"
+        "    time.sleep(30)\n"
+    )
+    limits = Limits(timeout=0.6, program_timeout=None, wall_factor=1.0, wall_extra=0.05)
+    jobs = [Job(f"{work}# {i}\n", ["assert work(0.3)", "assert work(0.05)", "sleep()"]) for i in range(6)]
+    with ExecutionEngine(workers=2, limits=limits) as engine:
+        alone = [r.test_results for r in engine.run(jobs)]
+        hogs = _hogs(6)
+        try:
+            loaded = [r.test_results for r in engine.run(jobs)]
+        finally:
+            for hog in hogs:
+                hog.kill()
+                hog.wait()
+    assert alone == loaded == [[1, 1, 0]] * 6
+
+
+def test_an_oversubscribed_machine_is_reported():
+    from acecoder.execution.engine import oversubscription
+
+    assert oversubscription(1024) and "oversubscribed" in oversubscription(1024)

@@ -136,7 +136,7 @@ def test_generic_reward_hacks_never_pass(engine, name):
 
 def test_hacks_are_judged_outside_the_program(engine):
     result = _verdicts(engine, WRONG)
-    assert result.modes == ["split", "split", "split", "judge"]
+    assert result.modes == ["split", "split", "split", "split"]  # the check(candidate) test: its asserts
 
 
 # ------------------------------------------------------------------------------- equality-guard bypasses

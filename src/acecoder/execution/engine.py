@@ -115,6 +115,7 @@ class ExecutionEngine:
         self._runner: int | None = None  # the thread consuming the current run
         self._wire: dict[Limits, dict[str, Any]] = {}
         self.isolation: dict[str, Any] = {}
+        self.oversubscribed: str | None = None
         self._started = False
 
     # ------------------------------------------------------------------------------------------ lifecycle
@@ -135,6 +136,9 @@ class ExecutionEngine:
         _remove_stale_cgroups({os.path.dirname(os.path.dirname(d)) for d in self._cgroup_dirs})
         for message in dict.fromkeys(w for info in infos for w in info.get("warnings", [])):
             warnings.warn(f"sandbox: {message}", RuntimeWarning, stacklevel=2)
+        self.oversubscribed = oversubscription(self.workers)
+        if self.oversubscribed:
+            warnings.warn(self.oversubscribed, RuntimeWarning, stacklevel=2)
         self._started = True
         return self
 
@@ -356,6 +360,27 @@ class ExecutionEngine:
         by_fd[server.fileno()] = server
         if poller is not None:
             poller.register(server.fileno(), select.POLLIN)
+
+
+def oversubscription(workers: int) -> str | None:
+    """A sentence when ``workers`` exceed the cores free now (cores this process may use minus the load
+    average): programs then run slower than alone. Verdicts do not change (limits count CPU time, and the idle
+    backstop counts only time a program is neither running nor waiting for a CPU), but throughput does."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return None
+    free = max(cores - load, 0.0)
+    if workers <= free + 0.5:
+        return None
+    return (
+        f"the machine is oversubscribed: {workers} workers, {free:.1f} of {cores} cores free (load {load:.1f}); "
+        "verdicts stay the same (CPU-time limits), throughput will not"
+    )
 
 
 def _remove_stale_cgroups(roots: set[str]) -> None:

@@ -15,6 +15,7 @@ CPU) past its allowance is stopped, and a program that dies ends the conversatio
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import sys
@@ -283,14 +284,27 @@ class Channel:
     def call(self, ref: Any, args: tuple, kwargs: dict) -> Any:
         if self.replay:
             head_ref, head_args, outcome = self.replay[0]
-            if head_ref == ref and head_args == self.out([list(args), dict(kwargs)]):
+            if head_ref == ref and head_args == self._key(args, kwargs):
                 self.replay.popleft()
                 if outcome[0] == "er":
                     raise self._exception(outcome[1])
+                if len(outcome) > 2 and outcome[2]:
+                    _restore((args, kwargs), outcome[2])  # what the call changed in its arguments
                 return outcome[1]
             self.replay.clear()  # the test went another way: live calls from here on
         message = {"ref": ref, "args": list(args), "kw": dict(kwargs)}
         return self.request("call", message, restore=(args, kwargs))
+
+    def _key(self, args: Any, kwargs: dict) -> str:
+        """Arguments as exact text (``1``, ``1.0`` and ``True`` differ), to match a call with one made ahead."""
+        return json.dumps(self.out([list(args), dict(kwargs)]), sort_keys=True)
+
+    def probes(self, probes: list[str], names: list[str]) -> tuple:
+        """A split test's probes evaluated in the program: (values, bindings of ``names``, whether one raised)."""
+        record = self.request("probes", {"probes": probes, "names": names})
+        if not (isinstance(record, tuple) and len(record) == 4 and record[0] == "probe-record"):
+            raise ValueRefused("a malformed probe record")
+        return record[1], record[2], record[3]
 
     def start_prefetch(self, calls: list[tuple[str, list, dict]]) -> None:
         """Send a test's first calls in one request (before the program is even ready): :meth:`finish_prefetch`
@@ -311,11 +325,11 @@ class Channel:
         if not isinstance(outcomes, list):
             raise ValueRefused("a malformed batch of calls")
         for (ref, args, kwargs), outcome in zip(refs, outcomes, strict=False):  # it stops at a raise
-            if not (isinstance(outcome, list) and len(outcome) == 2 and outcome[0] in ("re", "er")):
+            if not (isinstance(outcome, list) and len(outcome) in (2, 3) and outcome[0] in ("re", "er")):
                 raise ValueRefused("a malformed call outcome")
             if ref[2:] not in program_calls:
                 break
-            self.replay.append((ref, self.out([list(args), dict(kwargs)]), outcome))
+            self.replay.append((ref, self._key(args, kwargs), outcome))
 
     def request(self, op: str, fields: dict, restore: tuple | None = None) -> Any:
         """Send one request; serve the program's nested requests on the test's objects until the answer."""

@@ -259,7 +259,8 @@ class Runs:
         if channel is not None:
             os.close(channel)
         gc.unfreeze()
-        killed, status = self._supervise(pid, board, limits, pipes, cpu_limit, stage_limit, link)
+        self.set_up = bytearray()
+        killed, status = self._supervise(pid, board, limits, pipes, cpu_limit, stage_limit, link, setup_r)
         for kill in (os.killpg, os.kill):
             try:
                 kill(pid, signal.SIGKILL)
@@ -276,9 +277,12 @@ class Runs:
             os.close(fd)
         if stdio is not None and len(stdio["stdout"]) > stdio["cap"]:
             stdio["truncated"] = True
-        set_up = os.read(setup_r, 4096)
+        _drain(setup_r, self.set_up, 4096)
         os.close(setup_r)
-        if set_up:  # written before any program code ran (the child closes the pipe before the program)
+        set_up = bytes(self.set_up)
+        # written before any program code ran (the child closes the pipe before the program): its pid when it
+        # set itself up, else why it could not
+        if set_up and not (len(set_up) == _child.SET_UP.size and set_up[0] == 0):
             raise RuntimeError("sandbox child could not set itself up: " + set_up.decode("utf-8", "replace"))
         used = (self.cgroup.cpu_seconds() - cpu_before) if self.cgroup is not None else self.last_cpu
         result["cpu"] += used
@@ -394,7 +398,7 @@ class Runs:
             _CHANNEL_FD if fds["channel"] is not None else None,
         )
 
-    def _supervise(self, pid, board, limits, pipes, budget, stage_limit, link):
+    def _supervise(self, pid, board, limits, pipes, budget, stage_limit, link, setup_r):
         """Wait for the child to end, draining its pipes; kill it at its CPU limits, or when it has been idle
         (neither running nor waiting for a CPU) past its allowance. While it answers the judge's calls, the
         judge watches its idle time per call (through ``status`` requests on ``link``), since the child then
@@ -402,6 +406,9 @@ class Runs:
         poller = select.poll()
         for fd in pipes:
             poller.register(fd, select.POLLIN)
+        os.set_blocking(setup_r, False)
+        poller.register(setup_r, select.POLLIN)
+        own_pid = pid  # the child's pid in this process's /proc (its PID namespace's), once it reports it
         if link is not None:
             poller.register(link.fileno(), select.POLLIN)
         pidfd = _pidfd_open(pid)
@@ -424,8 +431,14 @@ class Runs:
                         if self.cgroup is None:
                             self.last_cpu = _cpu_seconds(pid)
                         return None, None
+                    if fd == setup_r:
+                        if not _drain(setup_r, self.set_up, 4096):
+                            poller.unregister(setup_r)
+                        if len(self.set_up) == _child.SET_UP.size and self.set_up[0] == 0:
+                            own_pid = _child.SET_UP.unpack(bytes(self.set_up))[1]
+                        continue
                     if link is not None and fd == link.fileno():
-                        if self._answer_judge(link, pid, cpu_start):
+                        if self._answer_judge(link, own_pid, cpu_start):
                             return "abort", None
                         continue
                     buffer, cap = pipes[fd]
@@ -437,15 +450,15 @@ class Runs:
                     if done:
                         return None, status
                 now = time.monotonic()
-                cpu = self._tree_cpu(pid) - cpu_start
-                waited = waiting_seconds(pid)
+                cpu = self._tree_cpu(own_pid) - cpu_start
                 stage = board.stage()[0]
                 if stage != seen:
-                    seen, stage_wall, stage_cpu, stage_wait = stage, now, cpu, waited
+                    # the time waited for a CPU is a file read: only once a check could need it
+                    stage_wait = waiting_seconds(own_pid) if now - child_wall > 0.25 else 0.0
+                    seen, stage_wall, stage_cpu = stage, now, cpu
                 if cpu > budget * 1.1 + 0.05:
                     return "budget", None
                 if stage == _child.SERVING:
-                    stage_budget = stage_limit
                     self.idle_left = idle_left - idle
                     continue  # the judge watches idle time while the child serves it
                 stage_budget = (
@@ -453,18 +466,19 @@ class Runs:
                     if stage < 0
                     else limits["timeouts"][min(stage, len(limits["timeouts"]) - 1)]
                 )
+                if cpu - stage_cpu > stage_budget * 1.1 + 0.05:
+                    return "cpu", None
+                stage_allowance = stage_budget * limits["wall_factor"] + limits["wall_extra"]
+                if now - child_wall <= min(idle_left, child_idle) and now - stage_wall <= stage_allowance:
+                    continue  # not even the wall-clock time reaches an idle allowance yet
+                waited = waiting_seconds(own_pid)
                 idle = (now - child_wall) - cpu - waited
                 stage_idle = (now - stage_wall) - (cpu - stage_cpu) - (waited - stage_wait)
                 self.idle_left = idle_left - idle
                 if idle > idle_left:
                     return "budget", None
-                if (
-                    idle > child_idle
-                    or stage_idle > stage_budget * limits["wall_factor"] + limits["wall_extra"]
-                ):
+                if idle > child_idle or stage_idle > stage_allowance:
                     return "wall", None
-                if cpu - stage_cpu > stage_budget * 1.1 + 0.05:
-                    return "cpu", None
         finally:
             if pidfd is not None:
                 os.close(pidfd)

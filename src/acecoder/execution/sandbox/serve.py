@@ -318,13 +318,14 @@ def install(conn, child):
             out = []
             for ref, args, kwargs in value.calls:
                 try:
+                    before = _snapshots(conn.encoder, args, kwargs)
                     result = value.conn.target(ref)(*args, **kwargs)
                 except child.Timeout:
                     raise
                 except BaseException as e:
                     out.append(["er", codec.raised(e, child.Timeout, conn.export)])
                     break
-                out.append(["re", encode(result, depth + 1)])
+                out.append(["re", encode(result, depth + 1), _changes(conn.encoder, before, args, kwargs)])
             return out
         if kind is _ProbeRecord:
             values, raised = child.probe_values(value.probes, value.scope, conn.encoder)
