@@ -36,8 +36,8 @@ _SANDBOX_BOOT = (
 _JUDGE_BOOT = (
     "import sys\n"
     "sys.path[:] = [sys.argv[1]] + [p for p in sys.path if p]\n"
-    "from acecoder.execution.judge.server import main\n"
-    "main()\n"
+    "from acecoder.execution.judge.server import run\n"
+    "run()\n"
 )
 _PASSED_ENV = (
     "PATH",

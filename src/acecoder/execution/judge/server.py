@@ -102,5 +102,21 @@ def main() -> None:
             break
 
 
+def run() -> None:
+    """``main``, profiled when ``ACECODER_JUDGE_PROFILE`` is set (a developer's view, printed to the log)."""
+    if not os.environ.get("ACECODER_JUDGE_PROFILE"):
+        main()
+        return
+    import cProfile
+    import pstats
+    import time
+
+    profile = cProfile.Profile(time.process_time)
+    try:
+        profile.runcall(main)
+    finally:
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+
+
 if __name__ == "__main__":
-    main()
+    run()
