@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from acecoder.cli import executor_options, options
-from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, warn
+from acecoder.cli.base import EXIT_FAILED, app, check_paths, check_rows, fail, resume_hint, warn, writing
 from acecoder.data.io import count_rows
 from acecoder.data.schema import DataError
 from acecoder.execution.engine import DEFAULT_PRELOAD, ExecutionEngine, SandboxError
 from acecoder.execution.limits import SAMPLE_PROGRAM_TIMEOUT, Limits
 from acecoder.execution.rows import BODY_TEMPLATE, ProgramTemplate, RowSummary
-from acecoder.pipeline.execute_file import ExecutedFile, execute_file
+from acecoder.pipeline.execute_file import ExecutedFile, check_row, execute_file
 
 
 @app.command("execute", short_help="Run every program against its row's tests (pass rates).")
@@ -106,8 +107,7 @@ def execute_command(
     Exit status 1 when most programs fail before any test runs (a sign the programs are built wrong, e.g. function bodies without their prompt: the output is withheld, see --allow-setup-failures) or when the engine could not run some programs."""
     check_paths([input], output, in_place=in_place)
     try:
-        if program is not None:
-            ProgramTemplate(program)  # a bad template fails here, before any worker starts
+        template = ProgramTemplate(program) if program is not None else None  # fails before any worker starts
         limits = Limits(
             timeout=timeout,
             program_timeout=program_timeout or None,
@@ -121,6 +121,37 @@ def execute_command(
         )
     except (ValueError, OSError) as e:
         raise fail(str(e)) from None
+    with writing(output):
+        # The whole input is read before any program runs: bad input stops here, nothing written.
+        check = partial(check_row, path=str(input), template=template)
+        check_rows(input, unique_ids=not dedupe_ids, check=lambda line, row: check(row, line=line))
+        _execute(
+            input=input, output=output, limits=limits, program=program, workers=workers,
+            interpreter=interpreter, isolation=isolation, preload=preload, errors=errors,
+            rerun_identical=rerun_identical, allow_setup_failures=allow_setup_failures, dedupe_ids=dedupe_ids,
+            resume=resume, progress=progress, executor=executor, ray_address=ray_address,
+        )  # fmt: skip
+
+
+def _execute(
+    *,
+    input: Path,
+    output: Path,
+    limits: Limits,
+    program: str | None,
+    workers: int | None,
+    interpreter: str | None,
+    isolation: options.Isolation,
+    preload: str | None,
+    errors: bool,
+    rerun_identical: bool,
+    allow_setup_failures: bool,
+    dedupe_ids: bool,
+    resume: bool,
+    progress: bool,
+    executor: executor_options.ExecutorKind,
+    ray_address: str | None,
+) -> None:
     engine = executor_options.make_executor(
         executor,
         ray_address,
@@ -216,9 +247,18 @@ def _print_summary(
         f"time: {elapsed:.1f}s for {run_now:,} programs run now ({rate:.0f}/s on {engine.workers} workers"
         + (f"; {s.reused:,} identical to one run before them, run once" if s.reused else "")
         + ")   "
-        f"isolation: {engine.isolation.get('network', '?')} network, {engine.isolation.get('filesystem', '?')}",
+        f"isolation: {_isolation(engine.isolation)}",
     ]
     typer.echo("\n".join(lines))
+
+
+def _isolation(info: dict) -> str:
+    """How programs ran, in words: "no network, minimal read-only root, ..." or "host network, host files"."""
+    network = {"none": "no network", "host": "host network"}.get(
+        info.get("network"), f"network {info.get('network', '?')}"
+    )
+    files = info.get("filesystem", "?")
+    return f"{network}, {'host files' if files == 'host' else files}"
 
 
 def _counts(counts: dict[str, int]) -> str:
