@@ -9,12 +9,15 @@ nothing written; 130 interrupted (Ctrl-C): rerunning the same command resumes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -68,12 +71,14 @@ def check_paths(
     in_place: bool | None = None,
     side_outputs: Sequence[Path] = (),
     other_inputs: Sequence[Path | None] = (),
+    extra_formats: Sequence[str] = (),
 ) -> None:
     """Fail clearly unless every input is a readable file, the row files (``inputs``) and OUTPUT have a known row
     format (by extension), and nothing the verb writes is one of its inputs. ``in_place``: None when the verb has
     no ``--in-place``, else its value (then OUTPUT may be the first input; it is replaced atomically).
     ``side_outputs``: files the verb writes besides OUTPUT, its progress file and its lock. ``other_inputs``:
-    files of other kinds (configs, templates, price tables)."""
+    files of other kinds (configs, templates, price tables). ``extra_formats``: more file endings a row input may
+    have (``.json`` seed arrays)."""
     from acecoder.data import DataError, require_file, same_file
     from acecoder.data.io import file_format
     from acecoder.pipeline.lock import lock_path
@@ -83,7 +88,8 @@ def check_paths(
         for path in inputs:
             if path is not None and not path.is_dir():  # a folder is a dataset for the verbs that take one
                 require_file(path)
-                file_format(path)
+                if not path.name.lower().endswith(tuple(extra_formats)):
+                    file_format(path)
         for path in other_inputs:
             if path is not None:
                 require_file(path)
@@ -103,19 +109,39 @@ def check_paths(
 
 @contextlib.contextmanager
 def writing(output: Path) -> Iterator[None]:
-    """Hold OUTPUT's write lock (``OUTPUT.lock``) while the verb runs: a second writer of the same output stops
-    at once with one line naming this process, exit 2, nothing written. Take it before anything is created;
-    the lock file (and any folder made for it) is removed when the verb ends."""
+    """Hold OUTPUT's write lock (``OUTPUT.lock``): a second writer of the same output stops at once with one
+    line naming this process, exit 2, nothing written. The lock file (and any folder made for it) is removed
+    when the verb ends."""
     from acecoder.pipeline.lock import LockedError, WriteLock
 
     try:
         lock = WriteLock(output).acquire()
     except LockedError as e:
         raise fail(str(e)) from None
+    except OSError as e:
+        raise fail(f"{output}: cannot write there ({e.strerror or e})") from None
     try:
         yield
     finally:
         lock.release()
+
+
+def locks_output(param: str = "output") -> Callable[[F], F]:
+    """Decorate a verb so that it holds the write lock of its ``param`` argument (see :func:`writing`) from
+    before it checks anything until it ends: every verb that writes files locks them this one way."""
+
+    def decorate(verb: F) -> F:
+        @functools.wraps(verb)
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            target = kwargs.get(param)
+            if target is None:
+                return verb(*args, **kwargs)
+            with writing(Path(target)):
+                return verb(*args, **kwargs)
+
+        return locked  # type: ignore[return-value]
+
+    return decorate
 
 
 def check_rows(
@@ -195,6 +221,7 @@ __all__ = [
     "check_paths",
     "check_rows",
     "fail",
+    "locks_output",
     "partial_path",
     "resume_hint",
     "retry_hint",

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from acecoder.cli import options
-from acecoder.cli.base import app, fail
+from acecoder.cli.base import app, check_paths, fail, locks_output
 from acecoder.data.io import count_rows
 from acecoder.data.schema import DataError
 from acecoder.evaluation.benchmarks import SPECS
@@ -27,6 +27,7 @@ def _ints(text: str) -> tuple[int, ...]:
 
 
 @app.command("evaluate", short_help="Judge samples on a benchmark; pass@k and best-of-N.")
+@locks_output()
 def evaluate_command(
     samples: Annotated[
         Path,
@@ -89,14 +90,15 @@ def evaluate_command(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Judge every sample with the benchmark's official semantics; write OUT, OUT.summary.json and .md."""
+    from acecoder.data.io import iter_rows
     from acecoder.evaluation.benchmarks import engine_preload, load_benchmark
     from acecoder.evaluation.groundtruth import load_expected
     from acecoder.evaluation.runner import EvalOptions, Evaluation, RunStats, evaluate_file, summary_paths
+    from acecoder.evaluation.samples import SampleReader
     from acecoder.evaluation.verdicts import Settings
     from acecoder.execution.engine import ExecutionEngine
 
-    if not samples.is_file():
-        raise fail(f"{samples}: no such file")
+    check_paths([samples], output, other_inputs=[dataset, codet_tests])
     log = lambda message: typer.echo(message, err=True)  # noqa: E731
     try:
         bench = load_benchmark(benchmark, dataset, all_tasks=all_tasks)
@@ -112,6 +114,12 @@ def evaluate_command(
             seed=seed,
             settings=Settings(min_time=min_time, time_factor=time_factor, calibrated=calibrated),
         )
+        # Every row is a sample of this benchmark, before anything is written or run.
+        reader = SampleReader(
+            bench, path=str(samples), group_by=group_by, score_columns=options.score_columns, extract=extract
+        )
+        for index, (line, row) in enumerate(iter_rows(samples)):
+            reader.samples(index, line, row)
     except (DataError, ValueError) as e:
         raise fail(str(e)) from None
     engine = ExecutionEngine(

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from acecoder.cli import executor_options, options
-from acecoder.cli.base import EXIT_FAILED, app, check_paths, check_rows, fail, resume_hint, warn, writing
+from acecoder.cli.base import EXIT_FAILED, app, check_paths, check_rows, fail, locks_output, resume_hint, warn
 from acecoder.data.io import count_rows
 from acecoder.data.schema import DataError
 from acecoder.execution.engine import DEFAULT_PRELOAD, ExecutionEngine, SandboxError
@@ -20,6 +20,7 @@ from acecoder.pipeline.execute_file import ExecutedFile, check_row, execute_file
 
 
 @app.command("execute", short_help="Run every program against its row's tests (pass rates).")
+@locks_output()
 def execute_command(
     input: Annotated[
         Path,
@@ -121,37 +122,9 @@ def execute_command(
         )
     except (ValueError, OSError) as e:
         raise fail(str(e)) from None
-    with writing(output):
-        # The whole input is read before any program runs: bad input stops here, nothing written.
-        check = partial(check_row, path=str(input), template=template)
-        check_rows(input, unique_ids=not dedupe_ids, check=lambda line, row: check(row, line=line))
-        _execute(
-            input=input, output=output, limits=limits, program=program, workers=workers,
-            interpreter=interpreter, isolation=isolation, preload=preload, errors=errors,
-            rerun_identical=rerun_identical, allow_setup_failures=allow_setup_failures, dedupe_ids=dedupe_ids,
-            resume=resume, progress=progress, executor=executor, ray_address=ray_address,
-        )  # fmt: skip
-
-
-def _execute(
-    *,
-    input: Path,
-    output: Path,
-    limits: Limits,
-    program: str | None,
-    workers: int | None,
-    interpreter: str | None,
-    isolation: options.Isolation,
-    preload: str | None,
-    errors: bool,
-    rerun_identical: bool,
-    allow_setup_failures: bool,
-    dedupe_ids: bool,
-    resume: bool,
-    progress: bool,
-    executor: executor_options.ExecutorKind,
-    ray_address: str | None,
-) -> None:
+    # The whole input is read before any program runs: bad input stops here, nothing written.
+    check = partial(check_row, path=str(input), template=template)
+    check_rows(input, unique_ids=not dedupe_ids, check=lambda line, row: check(row, line=line))
     engine = executor_options.make_executor(
         executor,
         ray_address,
