@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from acecoder.cli.base import app, fail
+from acecoder.cli.base import EXIT_INTERRUPTED, app, fail
 
 
 @app.command("run", short_help="Run the whole pipeline from one YAML config, resumably.")
@@ -49,7 +50,16 @@ def run_command(
     try:
         run_pipeline(cfg, start=start, stop=stop, log=log)
     except KeyboardInterrupt:
-        raise fail(f"interrupted: rerun the same command to resume ({cfg.run_dir})", 130) from None
+        from acecoder.pipeline.status import kept_after_interrupt
+
+        sys.unraisablehook = lambda _: None  # objects torn down mid-close may complain at exit: noise
+        typer.secho(
+            f"\ninterrupted: kept in {cfg.run_dir}: {kept_after_interrupt(cfg.run_dir)}; rerun the same command "
+            "to resume",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except (PipelineError, DataError, SandboxError, ValueError, ImportError) as e:
         raise fail(str(e)) from None
     typer.echo(f"run directory: {cfg.run_dir} (acecoder status {cfg.run_dir})")

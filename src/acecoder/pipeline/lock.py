@@ -26,6 +26,10 @@ LOCK_SUFFIX = ".lock"
 class LockedError(RuntimeError):
     """Another process holds the lock; the message names it (pid, command, since when)."""
 
+    def __init__(self, message: str, holder: Holder):
+        super().__init__(message)
+        self.holder = holder
+
 
 @dataclass(frozen=True)
 class Holder:
@@ -161,7 +165,8 @@ def _lock(path: Path, target: Path) -> int:
             kill = f" (kill {who.pid})" if who.pid is not None else ""
             raise LockedError(
                 f"{target}: another acecoder process is writing it: {who.describe()}; wait for it to end or stop "
-                f"it{kill}, then rerun"
+                f"it{kill}, then rerun",
+                who,
             ) from None
         except BaseException:
             os.close(fd)
