@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from acecoder.cli import options
-from acecoder.cli.base import app, check_paths, fail, locks_output
+from acecoder.cli.base import app, check_paths, fail, locks_output, warn
 from acecoder.data.io import count_rows
 from acecoder.data.schema import DataError
 from acecoder.evaluation.benchmarks import SPECS
@@ -118,10 +118,17 @@ def evaluate_command(
         reader = SampleReader(
             bench, path=str(samples), group_by=group_by, score_columns=options.score_columns, extract=extract
         )
+        judged = 0
         for index, (line, row) in enumerate(iter_rows(samples)):
             reader.samples(index, line, row)
+            judged += sum(_has_verdict(target) for target in [row, *(row.get("inferences") or [])])
     except (DataError, ValueError) as e:
         raise fail(str(e)) from None
+    if judged:
+        warn(
+            f"{samples}: {judged} samples already have base_status/plus_status (an earlier evaluation?); they "
+            "are replaced, the old values kept as previous_base_status, previous_plus_status, ..."
+        )
     engine = ExecutionEngine(
         workers=workers or None,
         interpreter=interpreter,
@@ -163,6 +170,12 @@ def evaluate_command(
     typer.echo(f"wrote {output}, {json_path}, {md_path}")
     if summary["unjudged_samples"]:
         raise fail(f"{summary['unjudged_samples']} samples could not be judged (engine errors)", code=1)
+
+
+def _has_verdict(target: Any) -> bool:
+    from acecoder.evaluation.runner import VERDICT_FIELDS
+
+    return isinstance(target, dict) and any(key in target for key in VERDICT_FIELDS)
 
 
 def _progress_bar(path: Path, enabled: bool):
