@@ -3,6 +3,7 @@ dicts, library warnings, loading and filtering bars) in the stage's log file."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
@@ -41,17 +42,23 @@ def progress_callback(stream: IO[str], name: str) -> Any:
 
 @contextmanager
 def training_output(log_file: Path, name: str) -> Iterator[Any]:
-    """While training: stdout, stderr and the Hugging Face libraries' logs go to ``log_file``; yields the
-    progress callback to give the trainer (it draws on the real stderr)."""
+    """While training: everything written to stdout and stderr (also by native code, e.g. the tokenizer
+    trainer) and the Hugging Face libraries' logs go to ``log_file``; yields the progress callback to give the
+    trainer, which draws on the terminal's stderr."""
     import logging
 
     import datasets
     import transformers.utils.logging as hf_logging
 
-    terminal = sys.stderr
     bars = hf_logging.is_progress_bar_enabled(), not datasets.are_progress_bars_disabled()
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_file, "a", encoding="utf-8") as log, redirect_stdout(log), redirect_stderr(log):
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
+    with open(log_file, "a", encoding="utf-8") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
         handler = logging.StreamHandler(log)
         hf_logging.disable_default_handler()
         hf_logging.add_handler(handler)
@@ -59,9 +66,17 @@ def training_output(log_file: Path, name: str) -> Iterator[Any]:
         datasets.disable_progress_bars()
         callback = progress_callback(terminal, name)
         try:
-            yield callback
+            with redirect_stdout(log), redirect_stderr(log):
+                yield callback
         finally:
             callback.on_train_end(None, None, None)
+            for stream in (sys.stdout, sys.stderr, log):
+                stream.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            terminal.close()
             hf_logging.remove_handler(handler)
             hf_logging.enable_default_handler()
             if bars[0]:
