@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,6 +33,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    # click >= 8.4 suggests a close verb for a typo itself; typer's own suggestion would say it twice
+    suggest_commands=not hasattr(click.exceptions, "NoSuchCommand"),
 )
 
 
