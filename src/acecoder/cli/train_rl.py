@@ -26,7 +26,8 @@ def train_rl_command(
     ] = None,
     max_steps: Annotated[int | None, typer.Option(help="Optimizer steps (overrides the config).")] = None,
     reward: Annotated[
-        str | None, typer.Option(help="binary, pass-rate, rm or rm+binary (overrides the config).")
+        str | None,
+        typer.Option(help="binary, pass_rate (also pass-rate), rm or rm+binary (overrides the config)."),
     ] = None,
     reward_model: Annotated[str | None, typer.Option(help="Reward model folder, for rm rewards.")] = None,
     set_: Annotated[
