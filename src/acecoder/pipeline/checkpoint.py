@@ -138,12 +138,13 @@ class Checkpoint:
         ``row_of``: the output row of a progress record (default: the record itself). A progress file that
         cannot be read back raises :class:`CheckpointError` and leaves every file as it was."""
         self._file.close()
-        with WriteLock(self.output):
-            with RowWriter(self.output) as writer:
+        try:
+            with WriteLock(self.output), RowWriter(self.output) as writer:
                 for record in self.rows():
                     writer.write(record if row_of is None else row_of(record))
-            self.path.unlink()
-        self._unlock()
+                self.path.unlink()
+        finally:
+            self._unlock()
         return writer.count
 
     def close(self) -> None:

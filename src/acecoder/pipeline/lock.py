@@ -55,8 +55,8 @@ def lock_path(target: str | os.PathLike) -> Path:
 
 def _command() -> str:
     argv = list(sys.argv) or ["python"]
-    argv[0] = os.path.basename(argv[0])
-    text = " ".join(shlex.quote(a) for a in argv)
+    argv[0] = "python -c" if argv[0] == "-c" else os.path.basename(argv[0])
+    text = " ".join([argv[0], *(shlex.quote(a) for a in argv[1:])])
     return text if len(text) <= 300 else text[:297] + "..."
 
 
