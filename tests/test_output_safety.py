@@ -156,8 +156,11 @@ VERBS = {
         "m",
         "--base-url",
         "http://127.0.0.1:9/v1",
+        "--program-field",
+        "question",
     ],
     "train-rm": ["train-rm", "in.jsonl", "out.jsonl", "--model", "tiny"],
+    "train-rl": ["train-rl", "--model", "m", "--dataset", "in.jsonl", "--output", "out.jsonl"],
 }
 
 
@@ -202,7 +205,10 @@ def inputs(tmp_path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("verb", ["execute", "filter-tests", "sample", "pairs", "hard", "score", "evaluate"])
+@pytest.mark.parametrize(
+    "verb",
+    ["execute", "filter-tests", "sample", "pairs", "hard", "score", "evaluate", "synthesize", "train-rm"],
+)
 @pytest.mark.parametrize("bad", ["rows.csv", "truncated.jsonl"])
 def test_bad_input_stops_before_anything_is_written(inputs, verb, bad):
     args = [a.replace("in.jsonl", bad).replace("out.jsonl", "new/out.jsonl") for a in VERBS[verb]]

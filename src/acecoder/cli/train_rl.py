@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 
 from acecoder.cli import options
-from acecoder.cli.base import EXIT_INTERRUPTED, app, fail
+from acecoder.cli.base import EXIT_INTERRUPTED, app, fail, locks_output
 
 
 @app.command("train-rl", short_help="RL on TRL GRPO with test-case rewards.")
+@locks_output()
 def train_rl_command(
     model: Annotated[str, typer.Option(help="Policy model: a local folder (or a Hub name when online).")],
     dataset: Annotated[
