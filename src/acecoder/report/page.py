@@ -252,6 +252,7 @@ def reward_model_section(run: RunData) -> str:
         "share of those pairs whose passing program it scores above the failing one; a model that guesses gets "
         "0.5."
     )
+    scope += _against_chance(metrics.get("accuracy"), metrics.get("heldout_pairs"))
     evaluation = run.file("evaluate", "summary.json")
     if isinstance(evaluation, dict) and any(
         "rm_score" in str(r.get("method")) for r in evaluation.get("rows") or []
@@ -265,6 +266,20 @@ def reward_model_section(run: RunData) -> str:
             )
     body = table(["", "value"], rows)
     return section("Reward model", scope, body, rows=read, stage="pairs", unit="pairs")
+
+
+def _against_chance(accuracy: Any, pairs: Any) -> str:
+    """One sentence: is the held-out accuracy distinguishable from guessing (a binomial band, pairs taken as
+    independent)?"""
+    if not isinstance(accuracy, (int, float)) or not isinstance(pairs, int) or pairs < 1:
+        return ""
+    band = 1.96 * (0.25 / pairs) ** 0.5
+    low, high = 0.5 - band, 0.5 + band
+    verdict = "better than" if accuracy > high else "worse than" if accuracy < low else "no better than"
+    return (
+        f" Here {_b(f'{accuracy:.3f}')} on {pairs} pairs: {verdict} chance (a guesser lands in {low:.3f}-{high:.3f} "
+        "95% of the time, pairs taken as independent)."
+    )
 
 
 def evaluation_section(run: RunData) -> str:
