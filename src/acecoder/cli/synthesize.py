@@ -128,13 +128,13 @@ def synthesize_command(
         extra_formats=(".json",),
     )
     try:
+        prompt = load_template(template)
         # The whole seed file is read before any request: bad input stops here, nothing written.
         for _ in load_seeds(
             seeds, format=seed_format.value, program_field=program_field, instruction_field=instruction_field,
             id_field=id_field, source=source, strip_print=strip_print, dedupe_ids=dedupe_ids, limit=limit,
         ):  # fmt: skip
             pass
-        prompt = load_template(template)
         decontaminator = (
             Decontaminator.bundled(extra_files=benchmark or (), n=ngram) if decontaminate else None
         )
