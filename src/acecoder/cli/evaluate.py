@@ -98,7 +98,7 @@ def evaluate_command(
     from acecoder.evaluation.verdicts import Settings
     from acecoder.execution.engine import ExecutionEngine
 
-    check_paths([samples], output, other_inputs=[dataset, codet_tests])
+    check_paths([samples], output)  # --dataset and --codet-tests: their loaders name them
     log = lambda message: typer.echo(message, err=True)  # noqa: E731
     try:
         bench = load_benchmark(benchmark, dataset, all_tasks=all_tasks)
