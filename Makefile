@@ -22,10 +22,12 @@ $(STAMP): pyproject.toml
 
 DEMO := runs/demo
 
-# The bundled quickstart config, offline: execute the bundled real sample, pairs, hard subset, Table 1, and
-# runs/demo/report.html (LLM stages are skipped, saying how to enable them).
+# The bundled quickstart config, offline (`acecoder run quickstart`): execute the bundled real sample, pairs,
+# hard subset, Table 1, a tiny reward model trained on half of the questions, rm_score on every sample, best-of-N
+# on HumanEval+ for the other half, RL rewards of the hard subset, and runs/demo/report.html (the LLM stage is
+# skipped, saying how to enable it). A rerun redoes nothing.
 demo: install
-	$(BIN)/acecoder run src/acecoder/resources/configs/quickstart.yaml --run-dir $(DEMO)
+	$(BIN)/acecoder run quickstart --run-dir $(DEMO)
 	$(BIN)/acecoder status $(DEMO)
 
 test: install

@@ -5,6 +5,7 @@ figure loaded, a screenshot that shows them."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 import shutil
@@ -51,6 +52,45 @@ def figures(page: str) -> dict[str, bytes]:
     return {alt: base64.b64decode(data) for data, alt in PNG.findall(page)}
 
 
+SECTION = re.compile(r"<section([^>]*)><h2>(.*?)</h2><p class=\"scope\">(.*?)</p>", re.S)
+
+
+def sections(page: str) -> dict[str, dict]:
+    """Each section's heading -> its data attributes and its scope line (the rows it says it describes)."""
+    out = {}
+    for attributes, title, scope in SECTION.findall(page):
+        data = dict(re.findall(r'data-([a-z]+)="([^"]*)"', attributes))
+        out[html.unescape(title)] = {**data, "scope": html.unescape(re.sub(r"<[^>]+>", "", scope))}
+    return out
+
+
+def check_section_counts(run_dir: Path, page: str) -> dict[str, dict]:
+    """Every section names the rows it describes and how many; each count is the one its stage wrote, and the
+    sections about the same rows agree (questions with questions, pairs with pairs)."""
+    found = sections(page)
+    assert found and page.count("<section") == len(found), "a section without its scope line"
+    run = json.loads((run_dir / "run.json").read_text())
+
+    def rows_out(stage: str) -> int:
+        return json.loads((run_dir / stage / "stage.json").read_text())["rows_out"]
+
+    for title, data in found.items():
+        rows = int(data["rows"])
+        assert f"{rows}" in data["scope"], (title, data)  # the scope line names the count it is about
+        if "stage" in data:
+            assert rows == rows_out(data["stage"]), (title, data)
+    assert int(found["Stages"]["rows"]) == len([s for s in run["stages"] if s["name"] != "report"])
+    questions = {t: int(d["rows"]) for t, d in found.items() if d["unit"] == "questions" and "stage" in d
+                 and d["stage"] not in ("evaluate", "rewards")}  # fmt: skip
+    assert len(set(questions.values())) == 1, questions  # the full executed set, in every data section
+    pairs = {t: int(d["rows"]) for t, d in found.items() if d["unit"] == "pairs"}
+    assert len(set(pairs.values())) <= 1, pairs
+    if pairs and "Table 1: data statistics" in found:  # Table 1's overall #Pairs is the pairs stage's count
+        row = re.search(r"<td>#Pairs</td>(?:<td>[^<]*</td>)*?<td>([\d,]+)</td></tr>", page)
+        assert row and int(row.group(1).replace(",", "")) == next(iter(pairs.values()))
+    return found
+
+
 def test_report_of_a_real_run(run_dir):
     page = (run_dir / "report.html").read_text()
     for heading in ("Stages", "Table 1", "Tests per question", "Pass rates per model", "Preference pairs",
@@ -72,6 +112,21 @@ def test_report_of_a_real_run(run_dir):
     assert f"<td>{meta['rows_out']}</td>" in page
 
 
+def test_every_section_names_its_rows_and_the_counts_agree(run_dir):
+    page = (run_dir / "report.html").read_text()
+    found = check_section_counts(run_dir, page)
+    # The data sections describe all 25 questions executed, not a subset; the scatter shows both kinds.
+    for title in ("Tests per question", "Pass rates per model", "Hard subset"):
+        assert found[title]["stage"] == "execute" and found[title]["rows"] == "25", found[title]
+    assert (
+        "the 7 of the hard subset (stage hard) highlighted, the others grey" in found["Hard subset"]["scope"]
+    )
+    # Every model with samples is in the pass-rate table, and the histogram's axis counts whole questions.
+    for model in ("qwen_coder_2.5", "qwen_coder_2.5_32b", "codellama_instruct", "codegen-16B-mono"):
+        assert f"<td>{model}" in page
+    assert "--before" not in page
+
+
 def test_sections_of_later_stages_appear_with_their_data(run_dir, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(run_dir, run)
@@ -85,22 +140,32 @@ def test_sections_of_later_stages_appear_with_their_data(run_dir, tmp_path):
             json.dumps({"state": "done", "fingerprint": name, "seconds": 1.5})
         )
     (run / "run.json").write_text(json.dumps(plan))
-    (run / "train-rm" / "metrics.json").write_text(json.dumps({"accuracy": 0.8125, "pairs": 96}))
+    (run / "train-rm" / "metrics.json").write_text(
+        json.dumps(
+            {"accuracy": 0.8125, "pairs": 96, "heldout_pairs": 32, "questions": {"train": 9, "eval": 3}}
+        )
+    )
     evaluation = {
         "benchmark": "humaneval+",
         "best_of_n": {
             "rm_score": {"1": 0.30, "2": 0.36, "4": 0.41},
             "pass_rate": {"1": 0.30, "2": 0.40, "4": 0.47},
         },
-        "rows": [{"method": "Greedy", "pass@1": 0.312}, {"method": "best-of-4 (rm_score)", "pass@1": 0.41}],
+        "rows": [{"method": "Average", "pass@1": 31.25}, {"method": "best-of-4 (rm_score)", "pass@1": 41.0}],
     }
     (run / "evaluate" / "summary.json").write_text(json.dumps(evaluation))
     (run / "rewards" / "summary.json").write_text(
         json.dumps({"mode": "binary", "mean_reward": 0.25, "rows": 7})
     )
     page = build_report(run)
-    assert "<h2>Reward model</h2>" in page and "0.8125" in page
-    assert "Best-of-N evaluation: humaneval+" in page and "best-of-4 (rm_score)" in page and "0.312" in page
+    assert (
+        "<h2>Reward model</h2>" in page
+        and "<td>held-out pair accuracy (chance: 0.5)</td><td>0.812</td>" in page
+    )
+    assert "<td>held-out pairs (questions)</td><td>32 (3)</td>" in page
+    assert "ranks questions this model was trained on" in page  # rm_score ranked without held-out questions
+    assert "Best-of-N evaluation: humaneval+" in page and "best-of-4 (rm_score)" in page
+    assert "<td>31.2</td>" in page and "<td>41.0</td>" in page  # one decimal, as summary.md
     assert "best-of-N curves per ranker" in figures(page)
     assert "<h2>RL rewards</h2>" in page and "binary" in page
 

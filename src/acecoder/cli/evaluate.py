@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from acecoder.cli import options
-from acecoder.cli.base import app, fail
+from acecoder.cli.base import app, check_paths, fail, locks_output, warn
 from acecoder.data.io import count_rows
 from acecoder.data.schema import DataError
 from acecoder.evaluation.benchmarks import SPECS
@@ -27,6 +27,7 @@ def _ints(text: str) -> tuple[int, ...]:
 
 
 @app.command("evaluate", short_help="Judge samples on a benchmark; pass@k and best-of-N.")
+@locks_output()
 def evaluate_command(
     samples: Annotated[
         Path,
@@ -89,14 +90,15 @@ def evaluate_command(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Judge every sample with the benchmark's official semantics; write OUT, OUT.summary.json and .md."""
+    from acecoder.data.io import iter_rows
     from acecoder.evaluation.benchmarks import engine_preload, load_benchmark
     from acecoder.evaluation.groundtruth import load_expected
     from acecoder.evaluation.runner import EvalOptions, Evaluation, RunStats, evaluate_file, summary_paths
+    from acecoder.evaluation.samples import SampleReader
     from acecoder.evaluation.verdicts import Settings
     from acecoder.execution.engine import ExecutionEngine
 
-    if not samples.is_file():
-        raise fail(f"{samples}: no such file")
+    check_paths([samples], output)  # --dataset and --codet-tests: their loaders name them
     log = lambda message: typer.echo(message, err=True)  # noqa: E731
     try:
         bench = load_benchmark(benchmark, dataset, all_tasks=all_tasks)
@@ -112,8 +114,21 @@ def evaluate_command(
             seed=seed,
             settings=Settings(min_time=min_time, time_factor=time_factor, calibrated=calibrated),
         )
+        # Every row is a sample of this benchmark, before anything is written or run.
+        reader = SampleReader(
+            bench, path=str(samples), group_by=group_by, score_columns=options.score_columns, extract=extract
+        )
+        judged = 0
+        for index, (line, row) in enumerate(iter_rows(samples)):
+            reader.samples(index, line, row)
+            judged += sum(_has_verdict(target) for target in [row, *(row.get("inferences") or [])])
     except (DataError, ValueError) as e:
         raise fail(str(e)) from None
+    if judged:
+        warn(
+            f"{samples}: {judged} samples already have base_status/plus_status (an earlier evaluation?); they "
+            "are replaced, the old values kept as previous_base_status, previous_plus_status, ..."
+        )
     engine = ExecutionEngine(
         workers=workers or None,
         interpreter=interpreter,
@@ -155,6 +170,12 @@ def evaluate_command(
     typer.echo(f"wrote {output}, {json_path}, {md_path}")
     if summary["unjudged_samples"]:
         raise fail(f"{summary['unjudged_samples']} samples could not be judged (engine errors)", code=1)
+
+
+def _has_verdict(target: Any) -> bool:
+    from acecoder.evaluation.runner import VERDICT_FIELDS
+
+    return isinstance(target, dict) and any(key in target for key in VERDICT_FIELDS)
 
 
 def _progress_bar(path: Path, enabled: bool):

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from acecoder.cli import executor_options, options
-from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, warn
+from acecoder.cli.base import EXIT_FAILED, app, check_paths, check_rows, fail, locks_output, resume_hint, warn
 from acecoder.data.io import count_rows
 from acecoder.data.schema import DataError
 from acecoder.execution.engine import DEFAULT_PRELOAD, ExecutionEngine, SandboxError
 from acecoder.execution.limits import SAMPLE_PROGRAM_TIMEOUT, Limits
 from acecoder.execution.rows import BODY_TEMPLATE, ProgramTemplate, RowSummary
-from acecoder.pipeline.execute_file import ExecutedFile, execute_file
+from acecoder.pipeline.execute_file import ExecutedFile, check_row, execute_file
 
 
 @app.command("execute", short_help="Run every program against its row's tests (pass rates).")
+@locks_output()
 def execute_command(
     input: Annotated[
         Path,
@@ -106,8 +108,7 @@ def execute_command(
     Exit status 1 when most programs fail before any test runs (a sign the programs are built wrong, e.g. function bodies without their prompt: the output is withheld, see --allow-setup-failures) or when the engine could not run some programs."""
     check_paths([input], output, in_place=in_place)
     try:
-        if program is not None:
-            ProgramTemplate(program)  # a bad template fails here, before any worker starts
+        template = ProgramTemplate(program) if program is not None else None  # fails before any worker starts
         limits = Limits(
             timeout=timeout,
             program_timeout=program_timeout or None,
@@ -121,6 +122,9 @@ def execute_command(
         )
     except (ValueError, OSError) as e:
         raise fail(str(e)) from None
+    # The whole input is read before any program runs: bad input stops here, nothing written.
+    check = partial(check_row, path=str(input), template=template)
+    check_rows(input, unique_ids=not dedupe_ids, check=lambda line, row: check(row, line=line))
     engine = executor_options.make_executor(
         executor,
         ray_address,
@@ -216,9 +220,18 @@ def _print_summary(
         f"time: {elapsed:.1f}s for {run_now:,} programs run now ({rate:.0f}/s on {engine.workers} workers"
         + (f"; {s.reused:,} identical to one run before them, run once" if s.reused else "")
         + ")   "
-        f"isolation: {engine.isolation.get('network', '?')} network, {engine.isolation.get('filesystem', '?')}",
+        f"isolation: {_isolation(engine.isolation)}",
     ]
     typer.echo("\n".join(lines))
+
+
+def _isolation(info: dict) -> str:
+    """How programs ran, in words: "no network, minimal read-only root, ..." or "host network, host files"."""
+    network = {"none": "no network", "host": "host network"}.get(
+        info.get("network"), f"network {info.get('network', '?')}"
+    )
+    files = info.get("filesystem", "?")
+    return f"{network}, {'host files' if files == 'host' else files}"
 
 
 def _counts(counts: dict[str, int]) -> str:

@@ -8,10 +8,20 @@ from typing import Annotated
 import typer
 
 from acecoder.cli import executor_options, llm_options, options
-from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, retry_hint
+from acecoder.cli.base import (
+    EXIT_FAILED,
+    app,
+    check_paths,
+    check_rows,
+    fail,
+    locks_output,
+    resume_hint,
+    retry_hint,
+)
 
 
 @app.command("filter-tests", short_help="Keep the tests an oracle program passes.")
+@locks_output()
 def filter_tests_command(
     input: Annotated[
         Path,
@@ -94,6 +104,7 @@ def filter_tests_command(
     check_paths(
         [input], output, in_place=in_place, side_outputs=[*side, *([cache_file] if model is not None else [])]
     )
+    check_rows(input, unique_ids=not dedupe_ids)  # the whole input parses before any request or program
     try:
         limits = Limits(timeout=timeout, program_timeout=program_timeout or None, memory_mb=memory_mb)
     except ValueError as e:

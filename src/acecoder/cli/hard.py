@@ -7,10 +7,11 @@ from pathlib import Path
 import typer
 
 from acecoder.cli import options
-from acecoder.cli.base import app, check_paths, fail
+from acecoder.cli.base import app, check_paths, fail, locks_output
 
 
 @app.command("hard", short_help="The hard subset: low mean pass rate, wide spread.")
+@locks_output()
 def hard_command(
     input: Path = typer.Argument(
         ...,

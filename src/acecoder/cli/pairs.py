@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from acecoder.cli import options
-from acecoder.cli.base import app, check_paths, fail
+from acecoder.cli.base import app, check_paths, fail, locks_output
 
 
 class PairFormat(str, Enum):
@@ -18,6 +18,7 @@ class PairFormat(str, Enum):
 
 
 @app.command("pairs", short_help="Preference pairs from scored rows (the AceCoder rule).")
+@locks_output()
 def pairs_command(
     input: Path = typer.Argument(
         ...,

@@ -23,11 +23,12 @@ def report_command(
     """Write the report page: statistics, pass rates, pairs, hard subset, and what later stages measured.
     Reads RUN_DIR (written by acecoder run): its stages' Parquet shards and summaries."""
     from acecoder.data import DataError
+    from acecoder.pipeline.lock import LockedError
     from acecoder.report import write_report
 
     try:
         path = write_report(run_dir, output)
-    except (ValueError, DataError, ImportError, OSError) as e:
+    except (ValueError, DataError, ImportError, OSError, LockedError) as e:
         raise fail(str(e)) from None
     typer.echo(f"wrote {path}")
     if screenshot is not None:

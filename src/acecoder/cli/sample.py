@@ -8,10 +8,20 @@ from typing import Annotated
 import typer
 
 from acecoder.cli import llm_options, options
-from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, retry_hint
+from acecoder.cli.base import (
+    EXIT_FAILED,
+    app,
+    check_paths,
+    check_rows,
+    fail,
+    locks_output,
+    resume_hint,
+    retry_hint,
+)
 
 
 @app.command("sample", short_help="Sample N programs per question from policy models.")
+@locks_output()
 def sample_command(
     input: Annotated[
         Path,
@@ -109,11 +119,13 @@ def sample_command(
 
     cache_file = llm_options.cache_path(cache, output)
     check_paths(
-        [input, models, prices],
+        [input],
         output,
         in_place=in_place,
         side_outputs=[cache_file, output.with_name(output.name + ".summary.json")],
+        other_inputs=[models, prices],
     )
+    check_rows(input, unique_ids=not dedupe_ids)  # the whole input parses before any request
     try:
         prompt = get_prompt_template(template)
         policies = policy_models(

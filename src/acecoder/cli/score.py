@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 
 from acecoder.cli import options
-from acecoder.cli.base import app, check_paths, fail, resume_hint
+from acecoder.cli.base import app, check_paths, check_rows, fail, locks_output, resume_hint
 
 
 @app.command("score", short_help="Add a reward model's rm_score to every inference.")
+@locks_output()
 def score_command(
     input: Annotated[
         Path,
@@ -46,6 +47,7 @@ def score_command(
     """Score every inference's program (the completion's fenced block, else the completion) for its row's
     question and tests; write rm_score, keep every other field."""
     check_paths([input], output)
+    check_rows(input)  # the whole input parses before the model loads
     from acecoder.data import DataError
 
     try:

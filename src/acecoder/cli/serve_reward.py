@@ -21,7 +21,12 @@ def serve_reward_command(
             "[default: none; labels must then be JSON lists of tests]",
         ),
     ] = None,
-    reward: Annotated[str, typer.Option(help="binary (1 when every test passes) or pass-rate.")] = "binary",
+    reward: Annotated[
+        str,
+        typer.Option(
+            help="binary (1 when every test passes) or pass_rate (the share passed; also pass-rate)."
+        ),
+    ] = "binary",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
     workers: options.Workers = None,
@@ -58,8 +63,8 @@ def serve_reward_command(
         raise fail(str(e)) from None
     engine = scorer.dispatcher.engine
     typer.echo(
-        f"serving {reward} rewards for {len(lookup)} rows on http://{host}:{port} "
-        f"({engine.workers} workers; sandbox network: {engine.isolation.get('network', '?')})",
+        f"serving {scorer.mode} rewards for {len(lookup)} rows on http://{host}:{port} "
+        f"({engine.workers} workers; sandbox: {'no' if engine.isolation.get('network') == 'none' else 'host'} network)",
         err=True,
     )
     uvicorn.run(

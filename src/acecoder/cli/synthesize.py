@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from acecoder.cli import llm_options, options
-from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, retry_hint
+from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, locks_output, resume_hint, retry_hint
 
 
 class SeedFormat(str, Enum):
@@ -22,6 +22,7 @@ class SeedFormat(str, Enum):
 
 
 @app.command("synthesize", short_help="Seed programs -> questions with ~20 validated tests each.")
+@locks_output()
 def synthesize_command(
     seeds: Annotated[
         Path,
@@ -115,12 +116,25 @@ def synthesize_command(
     Exit status 1, with exact counts, when any request failed for good: rerunning the same command asks only for the seeds still unanswered."""
     from acecoder.data import DataError
     from acecoder.synthesis import Decontaminator, load_template, synthesize_file
+    from acecoder.synthesis.seeds import load_seeds
 
     cache_file = llm_options.cache_path(cache, output)
     side = [output.with_name(output.name + suffix) for suffix in (".rejected.jsonl", ".summary.json")]
-    check_paths([seeds, template, *(benchmark or [])], output, side_outputs=[cache_file, *side])
+    check_paths(
+        [seeds],
+        output,
+        side_outputs=[cache_file, *side],
+        other_inputs=[template, *(benchmark or [])],
+        extra_formats=(".json",),
+    )
     try:
         prompt = load_template(template)
+        # The whole seed file is read before any request: bad input stops here, nothing written.
+        for _ in load_seeds(
+            seeds, format=seed_format.value, program_field=program_field, instruction_field=instruction_field,
+            id_field=id_field, source=source, strip_print=strip_print, dedupe_ids=dedupe_ids, limit=limit,
+        ):  # fmt: skip
+            pass
         decontaminator = (
             Decontaminator.bundled(extra_files=benchmark or (), n=ngram) if decontaminate else None
         )

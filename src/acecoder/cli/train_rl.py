@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 
 from acecoder.cli import options
-from acecoder.cli.base import EXIT_INTERRUPTED, app, fail
+from acecoder.cli.base import EXIT_INTERRUPTED, app, fail, locks_output
 
 
 @app.command("train-rl", short_help="RL on TRL GRPO with test-case rewards.")
+@locks_output()
 def train_rl_command(
     model: Annotated[str, typer.Option(help="Policy model: a local folder (or a Hub name when online).")],
     dataset: Annotated[
@@ -26,7 +27,8 @@ def train_rl_command(
     ] = None,
     max_steps: Annotated[int | None, typer.Option(help="Optimizer steps (overrides the config).")] = None,
     reward: Annotated[
-        str | None, typer.Option(help="binary, pass-rate, rm or rm+binary (overrides the config).")
+        str | None,
+        typer.Option(help="binary, pass_rate (also pass-rate), rm or rm+binary (overrides the config)."),
     ] = None,
     reward_model: Annotated[str | None, typer.Option(help="Reward model folder, for rm rewards.")] = None,
     set_: Annotated[

@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 
 from acecoder.cli import options
-from acecoder.cli.base import EXIT_INTERRUPTED, app, fail
+from acecoder.cli.base import EXIT_INTERRUPTED, app, check_rows, fail, locks_output
 
 
 @app.command("train-rm", short_help="Train a Bradley-Terry reward model on preference pairs (TRL).")
+@locks_output("output_dir")
 def train_rm_command(
     pairs: Annotated[
         Path,
@@ -75,6 +76,7 @@ def train_rm_command(
         settings = load_config(config, options, set_)
         if not pairs.is_file():
             raise DataError("no such file", path=str(pairs))
+        check_rows(pairs)  # the whole pair file parses before the model loads
         from acecoder.reward_model.train import train_reward_model
 
         metrics = train_reward_model(pairs, output_dir, settings)

@@ -82,10 +82,17 @@ def _parse_line(raw: bytes, path: str, number: int) -> dict[str, Any]:
     try:
         row = json.loads(line)
     except json.JSONDecodeError as e:
-        raise DataError(f"invalid JSON ({e.msg} at column {e.colno})", path=path, row=number) from None
+        raise DataError(f"invalid JSON ({json_error_text(e)})", path=path, row=number) from None
     if not isinstance(row, dict):
         raise DataError(f"expected a JSON object, got {type(row).__name__}", path=path, row=number)
     return row
+
+
+def json_error_text(e: json.JSONDecodeError, *, lines: bool = False) -> str:
+    """Where JSON broke, readably: ``Expecting ',' delimiter at column 12``, ``Unterminated string starting at
+    column 201`` (not "at at"); ``lines``: ``... at line 3, column 5`` (a whole document)."""
+    where = f"line {e.lineno}, column {e.colno}" if lines else f"column {e.colno}"
+    return f"{e.msg} {where}" if e.msg.endswith(" at") else f"{e.msg} at {where}"
 
 
 def _utf8_error(raw: bytes, e: UnicodeDecodeError, path: str, number: int) -> DataError:

@@ -180,6 +180,7 @@ def _apply(
     private = []
     for plan, (verdict, data) in zip(planned, outcomes, strict=True):
         target = row if plan.sample.inference is None else row["inferences"][plan.sample.inference]
+        data["replaced"] = keep_previous(target)
         target.update(verdict.fields(has_plus))
         data["label"] = f"row {plan.sample.row + 1}" + (
             "" if plan.sample.inference is None else f" inference {plan.sample.inference}"
@@ -187,6 +188,18 @@ def _apply(
         private.append(data)
     row[PRIVATE] = private
     return row
+
+
+VERDICT_FIELDS = ("base_status", "plus_status", "base_fail_tests", "plus_fail_tests", "eval_error")
+PREVIOUS = "previous_"
+
+
+def keep_previous(target: dict[str, Any]) -> bool:
+    """Move verdict fields an earlier evaluation left on a sample to ``previous_<field>``; whether there were any."""
+    found = [key for key in VERDICT_FIELDS if key in target]
+    for key in found:
+        target[PREVIOUS + key] = target.pop(key)
+    return bool(found)
 
 
 def evaluate_rows(
@@ -265,9 +278,10 @@ def summarize(
     options, benchmark = evaluation.options, evaluation.benchmark
     groups: dict[str, dict[str, TaskSamples]] = {}
     codet_data: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    errors = 0
+    errors = replaced = 0
     for row in rows:
         for data in row.get(PRIVATE, []):
+            replaced += bool(data.get("replaced"))
             if data["base"] is None:
                 errors += 1
                 continue
@@ -302,6 +316,11 @@ def summarize(
         )
     if errors:
         notes.append(f"{errors} samples could not be judged (engine errors) and are left out")
+    if replaced:
+        notes.append(
+            f"{replaced} samples already had verdicts (base_status/plus_status, from an earlier evaluation); they "
+            f"are replaced, the old values kept as {PREVIOUS}base_status, {PREVIOUS}plus_status, ..."
+        )
     summary: dict[str, Any] = {
         "benchmark": benchmark.name,
         "dataset": benchmark.path,

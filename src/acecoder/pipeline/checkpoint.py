@@ -1,18 +1,30 @@
 """Resumable outputs: finished rows are appended to a progress file as they complete, so a crash or
-``kill -9`` loses nothing and a rerun with the same inputs and settings continues where it stopped."""
+``kill -9`` loses nothing and a rerun with the same inputs and settings continues where it stopped.
+
+The output and its progress file have one writer at a time (:class:`acecoder.pipeline.lock.WriteLock`); a line
+of the progress file that does not parse is reported with the file, line and cause, never as a traceback.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from acecoder.data.io import RowWriter, require_file
+from acecoder.data.io import RowWriter, json_error_text, require_file
+from acecoder.data.schema import DataError
+from acecoder.pipeline.lock import WriteLock
 
 _HEADER_KEY = "__acecoder_checkpoint__"
+log = logging.getLogger("acecoder")
+
+
+class CheckpointError(DataError):
+    """A line of a progress file that cannot be read back (file, line and cause in the message)."""
 
 
 def fingerprint(**parts: Any) -> str:
@@ -29,14 +41,30 @@ def file_identity(path: str | os.PathLike) -> dict[str, Any]:
 
 class Checkpoint:
     """Progress file ``<output>.partial.jsonl``: a header line with the run fingerprint, then one line per
-    finished row in input order. :meth:`finalize` writes the real output atomically and removes it."""
+    finished row in input order. :meth:`finalize` writes the real output atomically and removes it.
+
+    Opening it locks the output (:class:`LockedError` naming the process that already writes it); :meth:`close`
+    and :meth:`finalize` release the lock."""
 
     def __init__(self, output: str | os.PathLike, run_fingerprint: str, *, resume: bool = True):
         self.output = Path(output)
         self.path = self.progress_path(self.output)
         self.fingerprint = run_fingerprint
         self.done = 0
-        self.output.parent.mkdir(parents=True, exist_ok=True)
+        self._lock: WriteLock | None = WriteLock(self.output).acquire()
+        try:
+            self._open(resume)
+        except BaseException:
+            self._unlock()
+            raise
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _open(self, resume: bool) -> None:
+        run_fingerprint = self.fingerprint
         if resume and self.path.exists() and self._read_header() == run_fingerprint:
             self.done = self._truncate_torn_tail()
             self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open to append)
@@ -52,28 +80,34 @@ class Checkpoint:
         return output.with_name(output.name + ".partial.jsonl")
 
     def _read_header(self) -> str | None:
-        with open(self.path, encoding="utf-8") as f:
+        with open(self.path, "rb") as f:
             try:
                 return json.loads(f.readline()).get(_HEADER_KEY)
-            except (json.JSONDecodeError, AttributeError):
+            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
                 return None
 
     def _truncate_torn_tail(self) -> int:
-        """Count complete rows; cut a last line that a crash left half written."""
-        count, good_end = 0, 0
+        """Count complete rows; cut a last line that a crash left half written, or everything from the first
+        line that does not parse (said on the log: those rows are done again)."""
+        count, good_end, size = 0, 0, self.path.stat().st_size
         with open(self.path, "rb") as f:
             f.readline()
             good_end = f.tell()
-            for line in f:
+            for number, line in enumerate(f, 2):
                 if not line.endswith(b"\n"):
                     break
                 try:
                     json.loads(line)
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                    log.warning(
+                        "%s; the rows from there on are done again",
+                        _bad_line(self.path, number, e).args[0],
+                    )
                     break
                 count += 1
                 good_end = f.tell()
-        os.truncate(self.path, good_end)
+        if good_end < size:
+            os.truncate(self.path, good_end)
         return count
 
     def append(self, row: dict[str, Any]) -> None:
@@ -82,22 +116,46 @@ class Checkpoint:
         self.done += 1
 
     def rows(self) -> Iterator[dict[str, Any]]:
+        """The finished rows, in order; :class:`CheckpointError` (file, line, cause) for a line that does not
+        parse."""
         if not self._file.closed:
             self._file.flush()
-        with open(self.path, encoding="utf-8") as f:
+        with open(self.path, "rb") as f:
             f.readline()
-            for line in f:
-                yield json.loads(line)
+            for number, line in enumerate(f, 2):
+                try:
+                    record = json.loads(line)
+                except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                    raise _bad_line(self.path, number, e) from None
+                if not isinstance(record, dict):
+                    raise _bad_line(
+                        self.path, number, ValueError(f"a JSON {type(record).__name__}, not a row")
+                    )
+                yield record
 
     def finalize(self, row_of: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> int:
         """Write the output file from the progress file and remove the latter; return the row count.
-        ``row_of``: the output row of a progress record (default: the record itself)."""
+        ``row_of``: the output row of a progress record (default: the record itself). A progress file that
+        cannot be read back raises :class:`CheckpointError` and leaves every file as it was."""
         self._file.close()
-        with RowWriter(self.output) as writer:
-            for record in self.rows():
-                writer.write(record if row_of is None else row_of(record))
-        self.path.unlink()
+        try:
+            with WriteLock(self.output), RowWriter(self.output) as writer:
+                for record in self.rows():
+                    writer.write(record if row_of is None else row_of(record))
+                self.path.unlink()
+        finally:
+            self._unlock()
         return writer.count
 
     def close(self) -> None:
         self._file.close()
+        self._unlock()
+
+
+def _bad_line(path: Path, number: int, cause: Exception) -> CheckpointError:
+    reason = json_error_text(cause) if isinstance(cause, json.JSONDecodeError) else str(cause)
+    return CheckpointError(
+        f"line {number} cannot be read back ({reason}); rerun the same command: it keeps the rows before that "
+        "line and does the rest again",
+        path=str(path),
+    )

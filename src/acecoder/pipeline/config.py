@@ -15,7 +15,9 @@ def parse_settings(text: str, path: str | os.PathLike) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: invalid JSON ({e.msg} at line {e.lineno})") from None
+            from acecoder.data.io import json_error_text
+
+            raise ValueError(f"{path}: invalid JSON ({json_error_text(e, lines=True)})") from None
     import yaml
 
     try:

@@ -93,10 +93,23 @@ def _summary_so_far(checkpoint: Checkpoint) -> RowSummary:
     return RowSummary.from_dict(records[0]["summary"]) if records else RowSummary()
 
 
+def check_row(
+    row: dict[str, Any], *, path: str, line: int, template: ProgramTemplate | None = None
+) -> dict[str, Any]:
+    """The checks :func:`execute_file` makes on each row before running it (fields and their types; with a
+    ``template``, that every program can be built); :class:`DataError` naming the file, row and field. Running
+    them over a whole file first stops bad input before any program runs."""
+    require = ("inferences",) if "inferences" in row else ()
+    validate_acecode_row(row, require=require, path=path, line=line)
+    if template is not None and row.get("test_cases"):
+        for index, inference in enumerate(row.get("inferences") or []):
+            template.render(row, inference, index=index, path=path, line=line)
+    return row
+
+
 def _validated_rows(path: Path, *, skip: int, dedupe_ids: bool) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, row in unique_rows(iter_rows(path), str(path), dedupe=dedupe_ids):
         if skip:
             skip -= 1
             continue
-        require = ("inferences",) if "inferences" in row else ()
-        yield number, validate_acecode_row(row, require=require, path=str(path), line=number)
+        yield number, check_row(row, path=str(path), line=number)

@@ -85,7 +85,8 @@ _TOP_KEYS = {f.name for f in fields(RunConfig)} - {"path", "raw"}
 
 
 def bundled_config(name: str) -> Path | None:
-    """The file of a config shipped with acecoder (``quickstart``), or None."""
+    """The file of a config shipped with acecoder (``quickstart``), or None. A bundled config names no run
+    directory: it runs in ``runs/NAME`` under the current directory unless ``--run-dir`` says otherwise."""
     if name not in BUNDLED_CONFIGS:
         return None
     return Path(str(resources.files("acecoder").joinpath("resources", "configs", f"{name}.yaml")))
@@ -138,6 +139,8 @@ def load_run_config(
         config.run_dir = Path(run_dir).resolve()
     elif data.get("run_dir"):
         config.run_dir = config.resolve(data["run_dir"])
+    elif source == bundled_config(str(path)):  # a bundled config runs in the current directory
+        config.run_dir = (Path("runs") / str(path)).resolve()
     else:
         raise ValueError(f"{where}: no run_dir: set run_dir in the file or pass --run-dir")
     if data.get("input") is not None:

@@ -8,7 +8,6 @@ finished shards have markers and are not redone; an unfinished shard continues f
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -18,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from acecoder.pipeline.checkpoint import file_identity, fingerprint
+from acecoder.pipeline.lock import LockedError, WriteLock
 from acecoder.pipeline.runconfig import RunConfig
 from acecoder.pipeline.stage import Stage, StageContext, StageSkipped
+from acecoder.pipeline.status import resume_point
 from acecoder.pipeline.store import StageDir, reshard, split_rows, write_json
 
 INPUT = "input"
@@ -65,6 +66,7 @@ def plan(config: RunConfig) -> list[PlannedStage]:
         if not config.input.is_file():
             raise PipelineError(f"{config.input}: no such input file")
         fps[INPUT] = fingerprint(input=file_identity(config.input), shard_rows=config.shard_rows)
+        _check_input(config, fps[INPUT])
     rows, out, produced = INPUT, [], set(fps)
     for cls in _stage_classes(config):
         stage = cls()  # one instance per run: check() may keep what it builds for open()
@@ -109,15 +111,39 @@ def plan(config: RunConfig) -> list[PlannedStage]:
     return out
 
 
+def _check_input(config: RunConfig, input_fingerprint: str) -> None:
+    """Read the whole run input (its format by extension, every line parses) before the run directory is
+    touched, so that bad input leaves nothing behind; skipped when the run has already split this same input."""
+    from acecoder.data.io import iter_rows
+
+    meta = StageDir(config.run_dir, INPUT).meta() or {}
+    if meta.get("state") == "done" and meta.get("fingerprint") == input_fingerprint:
+        return
+    assert config.input is not None
+    if config.input.suffix.lower() == ".json":  # a seed array (synthesize reads those too)
+        from acecoder.synthesis.seeds import iter_seed_rows as reader
+    else:
+        reader = iter_rows
+    for _ in reader(config.input):
+        pass
+
+
 @contextmanager
 def _locked(run_dir: Path) -> Iterator[None]:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / ".lock", "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise PipelineError(f"{run_dir}: another acecoder run is using this run directory") from None
+    """One ``acecoder run`` per run directory (``RUN_DIR/.lock``, the mechanism every verb's output uses)."""
+    try:
+        lock = WriteLock(run_dir, path=run_dir / ".lock").acquire()
+    except LockedError as e:
+        who = e.holder
+        kill = f" (kill {who.pid})" if who.pid is not None else ""
+        raise PipelineError(
+            f"{run_dir}: another acecoder run is using this run directory: {who.describe()}; wait for it to end "
+            f"or stop it{kill}, then rerun"
+        ) from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def _save_config(config: RunConfig, planned: list[PlannedStage]) -> None:
@@ -189,6 +215,7 @@ def _run_stage(config: RunConfig, p: PlannedStage, *, forced: bool, keep: bool, 
     if done and not forced and not p.stage.always:
         log(f"{p.name}: done ({_counts(meta)}), nothing to redo")
         return
+    resuming = meta.get("state") == "running" and meta.get("fingerprint") == p.fingerprint and not forced
     if forced or (meta.get("fingerprint") not in (None, p.fingerprint)):
         if meta:
             log(f"{p.name}: {'--from' if forced else 'settings or inputs changed'}: redoing it")
@@ -206,6 +233,13 @@ def _run_stage(config: RunConfig, p: PlannedStage, *, forced: bool, keep: bool, 
     }
     sd.write_meta(meta)
     inputs = _inputs(config, p, log)
+    if p.stage.kind == "map":  # `acecoder status` shows an interrupted stage's shards as done/total
+        meta["shards"] = len(inputs)
+        sd.write_meta(meta)
+    if resuming:
+        log(
+            f"{p.name}: resuming the interrupted run: {resume_point(sd, len(inputs) if p.stage.kind == 'map' else None)}"
+        )
     upstream = {u: StageDir(config.run_dir, u).shards() for u in p.uses}
     ctx = StageContext(p.name, p.settings, config, sd, inputs, upstream, log)
     if p.stage.kind == "map":

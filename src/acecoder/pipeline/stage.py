@@ -18,13 +18,19 @@ from typing import Any, ClassVar
 from acecoder.pipeline.runconfig import RunConfig
 from acecoder.pipeline.store import StageDir
 
+# Endings that make a setting a file name (which must then exist), not a preset or model name.
+_FILE_ENDINGS = (".yaml", ".yml", ".json", ".jsonl", ".gz", ".parquet", ".txt", ".jinja", ".j2", ".md")
 
-def _resolve_path_setting(config: RunConfig, value: str) -> str:
+
+def _resolve_path_setting(config: RunConfig, value: str, where: str) -> str:
     """A file named relative to the config file; a name that is not a file there (a bundled template such as
-    ``sampling``, a Hub model id) stays as written."""
+    ``sampling``, a Hub model id) stays as written. A file name (``./x``, ``x.yaml``...) that does not exist is
+    an error naming the setting, before the run starts."""
     resolved = config.resolve(value)
-    if resolved.exists() or value.startswith(("./", "../", "~")):
+    if resolved.exists():
         return str(resolved)
+    if value.startswith(("./", "../", "~", "/")) or value.lower().endswith(_FILE_ENDINGS):
+        raise ValueError(f"{where}: {resolved}: no such file")
     return value
 
 
@@ -156,11 +162,13 @@ class Stage:
         if missing:
             raise ValueError(f"stages.{self.name}: missing required setting(s) {missing}")
         for key in self.path_settings:
-            value = out.get(key)
+            value, where = out.get(key), f"stages.{self.name}.{key}"
             if isinstance(value, str):
-                out[key] = _resolve_path_setting(config, value)
+                out[key] = _resolve_path_setting(config, value, where)
             elif isinstance(value, list):
-                out[key] = [_resolve_path_setting(config, v) if isinstance(v, str) else v for v in value]
+                out[key] = [
+                    _resolve_path_setting(config, v, where) if isinstance(v, str) else v for v in value
+                ]
         return out
 
     def check(self, ctx: StageContext) -> None:

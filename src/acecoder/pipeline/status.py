@@ -64,17 +64,52 @@ def run_status(run_dir: str | os.PathLike, *, exclude: str | None = None) -> lis
 
 
 def _locked(run_dir: Path) -> bool:
-    import fcntl
+    from acecoder.pipeline.lock import holder
 
+    return holder(run_dir / ".lock") is not None
+
+
+def progress_rows(folder: Path) -> dict[str, int]:
+    """Rows kept in the progress files (``*.partial.jsonl``) of a stage folder, by file name."""
+    out = {}
+    for path in sorted(folder.glob("*.partial.jsonl")):
+        try:
+            with open(path, "rb") as f:
+                out[path.name] = max(0, sum(1 for _ in f) - 1)  # the first line is the run's fingerprint
+        except OSError:
+            continue
+    return out
+
+
+def resume_point(sd: StageDir, shards: int | None) -> str:
+    """Where an interrupted stage carries on: "2 of 9 shards done; shard 3 continues from its 37 finished rows"
+    (``shards``: its shard count, None for a stage that runs once)."""
+    partial = progress_rows(sd.path)
+    if shards is None:
+        kept = sum(partial.values())
+        return f"its progress file keeps {kept} finished rows" if kept else "nothing was kept: it starts over"
+    done = [i for i in range(shards) if sd.done(i) is not None]
+    text = f"{len(done)} of {shards} shards done"
+    nxt = next((i for i in range(shards) if i not in done), None)
+    if nxt is not None:
+        rows = partial.get(sd.shard(nxt).name + ".partial.jsonl", 0)
+        text += f"; shard {nxt + 1} continues" + (f" from its {rows} finished rows" if rows else "")
+    return text
+
+
+def kept_after_interrupt(run_dir: str | os.PathLike) -> str:
+    """What an interrupted run kept, in one line: the stages done and where the interrupted one stands."""
     try:
-        with open(run_dir / ".lock", "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    return False
+        entries = run_status(run_dir)
+    except ValueError:
+        return "nothing was kept"
+    done = [e["stage"] for e in entries if e["state"] == "done"]
+    parts = [f"finished stages {', '.join(done)}"] if done else []
+    for e in entries:
+        if e["state"] in ("running", "interrupted"):
+            sd = StageDir(Path(run_dir), e["stage"])
+            parts.append(f"{e['stage']}: {resume_point(sd, e['shards'])}")
+    return "; ".join(parts) if parts else "nothing was kept"
 
 
 def _cost(markers: list[dict[str, Any]]) -> float | str | None:

@@ -50,12 +50,25 @@ class RunData:
         return read_json(self.run_dir / name / filename) if self.done(name) else None
 
     def rows_stage(self) -> str | None:
-        """The last finished stage whose output is AceCode rows (what the statistics describe)."""
-        name = None
+        """The last finished stage of the run's main line of AceCode rows: the full set every question went
+        through (``execute``, or ``score`` after it), not a subset a later stage read (``rewards`` reads the hard
+        subset). The data sections describe its rows."""
+        main, name = {"input"}, None
         for stage in self.stages:
-            if stage.get("output") == "rows" and self.done(stage["name"]):
+            if stage.get("output") == "rows" and stage.get("source") in main and self.done(stage["name"]):
+                main.add(stage["name"])
                 name = stage["name"]
         return name
+
+    def rows_out(self, name: str) -> int | None:
+        """The rows a finished stage wrote (its stage.json), or None."""
+        meta = self.done(name)
+        value = meta.get("rows_out") if meta else None
+        return value if isinstance(value, int) else None
+
+    def source(self, name: str) -> str | None:
+        """The dataset a stage read (``input`` or a stage name), as run.json records it."""
+        return next((s.get("source") for s in self.stages if s["name"] == name), None)
 
 
 def iter_columns(paths: list[Path], columns: list[str]) -> Iterator[dict[str, Any]]:

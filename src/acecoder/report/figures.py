@@ -31,6 +31,13 @@ def to_data_uri(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _whole_counts(ax: Any) -> None:
+    """A count axis with whole numbers only (no tick at 0.25 questions)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def tests_histogram(after: Sequence[int], before: Sequence[int] | None = None) -> str:
     """Tests per question (after filtering; before it too when known)."""
     plt = _plt()
@@ -42,6 +49,7 @@ def tests_histogram(after: Sequence[int], before: Sequence[int] | None = None) -
     ax.hist(after, bins=bins, alpha=0.8, color=PALETTE[0], label="after filtering" if before else "tests")
     ax.set_xlabel("tests per question")
     ax.set_ylabel("questions")
+    _whole_counts(ax)
     if before:
         ax.legend(frameon=False)
     return to_data_uri(fig)
@@ -61,6 +69,7 @@ def pass_rate_histograms(rates: Mapping[str, Sequence[float]]) -> str:
             continue
         values = rates[models[k]]
         ax.hist(values, bins=bins, color=PALETTE[k % len(PALETTE)])
+        _whole_counts(ax)
         mean = sum(values) / len(values) if values else 0.0
         ax.set_title(f"{models[k]}\n{len(values)} samples, mean {mean:.2f}", fontsize=8)
         ax.set_xlim(0, 1)
@@ -70,7 +79,8 @@ def pass_rate_histograms(rates: Mapping[str, Sequence[float]]) -> str:
     return to_data_uri(fig)
 
 
-def bar_chart(values: Mapping[str, float], *, xlabel: str, horizontal: bool = True) -> str:
+def bar_chart(values: Mapping[str, float], *, xlabel: str, label: str = "{:,.4g}") -> str:
+    """Horizontal bars, each labelled with its value (``label``: the format the page's tables use)."""
     plt = _plt()
     labels = list(values)
     fig, ax = plt.subplots(figsize=(6, 0.35 * len(labels) + 0.9))
@@ -78,7 +88,7 @@ def bar_chart(values: Mapping[str, float], *, xlabel: str, horizontal: bool = Tr
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     for y, k in enumerate(labels):
-        ax.text(values[k], y, f" {values[k]:,.4g}", va="center", fontsize=8)
+        ax.text(values[k], y, " " + label.format(values[k]), va="center", fontsize=8)
     return to_data_uri(fig)
 
 
@@ -104,15 +114,15 @@ def hard_scatter(points: Sequence[tuple[float, float]], kept: Sequence[bool], me
 
 
 def best_of_n(curves: Mapping[str, Mapping[Any, float]]) -> str:
-    """pass@1 of best-of-N against N (log2 axis), one line per ranker."""
+    """pass@1 of best-of-N in % against N (log2 axis), one line per ranker (``curves``: fractions)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 3.4))
     for k, (ranker, points) in enumerate(sorted(curves.items())):
         xs = sorted(points, key=float)
-        ax.plot([float(x) for x in xs], [points[x] for x in xs], marker="o", color=PALETTE[k % len(PALETTE)],
+        ax.plot([float(x) for x in xs], [100 * points[x] for x in xs], marker="o", color=PALETTE[k % len(PALETTE)],
                 label=ranker)  # fmt: skip
     ax.set_xscale("log", base=2)
     ax.set_xlabel("N (samples per task)")
-    ax.set_ylabel("pass@1 of the pick")
+    ax.set_ylabel("pass@1 of the pick (%)")
     ax.legend(frameon=False)
     return to_data_uri(fig)

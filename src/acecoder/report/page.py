@@ -28,6 +28,7 @@ th:first-child, td:first-child { text-align: left; }
 th { background: #f4f4f4; }
 img { max-width: 100%; display: block; margin: .6em 0; }
 .note { color: #666; font-size: .85em; }
+.scope { color: #444; font-size: .9em; margin: .3em 0 .6em; }
 .state-done { color: #2a7a2a; } .state-skipped { color: #888; } .state-interrupted, .state-stale { color: #b36b00; }
 """
 
@@ -68,6 +69,28 @@ def _fmt(x: Any, digits: int = 3) -> str:
     return "-" if x is None else str(x)
 
 
+def section(title: str, scope: str, body: str, *, rows: int | None, stage: str | None, unit: str) -> str:
+    """A report section: its heading, one line saying which rows it describes, then its tables and figures.
+    ``rows``/``stage``/``unit`` go to data attributes too (``data-rows="25" data-stage="score"``: the section
+    describes the 25 rows stage score wrote), so that a check can compare every section's count with the run's."""
+    attributes = f' data-unit="{_e(unit)}"'
+    if rows is not None:
+        attributes += f' data-rows="{rows}"'
+    if stage is not None:
+        attributes += f' data-stage="{_e(stage)}"'
+    return f'<section{attributes}><h2>{_e(title)}</h2><p class="scope">{scope}</p>{body}</section>'
+
+
+def _b(value: Any) -> str:
+    return f"<b>{_e(value)}</b>"
+
+
+def _rows_of(run: RunData, stage: str) -> str:
+    """'the 25 rows of stage score (the full executed set)'."""
+    count = run.rows_out(stage)
+    return f"the {_b(_fmt(count))} rows of stage {_b(stage)} (every question the run executed)"
+
+
 # ---- sections: each returns HTML or "" when it has nothing to show -------------------------------------------
 def stages_section(run: RunData) -> str:
     rows, classes = [], []
@@ -78,28 +101,35 @@ def stages_section(run: RunData) -> str:
     skipped = "".join(
         f'<p class="note">{_e(e["stage"])} skipped: {_e(e["reason"])}</p>' for e in run.status if e["reason"]
     )
-    return (
-        "<h2>Stages</h2>"
-        + table(["stage", "state", "shards", "rows in", "rows out"], rows, classes=classes)
-        + skipped
-    )
+    scope = f"{_b(len(rows))} stages of the last run, one line each: rows each read and wrote."
+    body = table(["stage", "state", "shards", "rows in", "rows out"], rows, classes=classes) + skipped
+    return section("Stages", scope, body, rows=len(rows), stage=None, unit="stages")
 
 
 def table1_section(run: RunData, rows_stage: str | None) -> str:
-    text = None
+    from acecoder.pipeline.stages.stats import run_notes
+
+    text, stage = None, None
     if run.done("stats") and (run.run_dir / "stats" / "table1.md").is_file():
-        text = (run.run_dir / "stats" / "table1.md").read_text(encoding="utf-8")
+        text = run_notes((run.run_dir / "stats" / "table1.md").read_text(encoding="utf-8"))
+        stage = run.source("stats")
     elif rows_stage:
         from acecoder.pipeline.store import iter_dataset
         from acecoder.synthesis import format_table1, table1
 
-        text = format_table1(table1(iter_dataset(run.shards(rows_stage))), "markdown")
+        text = run_notes(format_table1(table1(iter_dataset(run.shards(rows_stage))), "markdown"))
+        stage = rows_stage
     if not text:
         return ""
-    return "<h2>Table 1: data statistics</h2>" + markdown_table(text)
+    count = run.rows_out(stage) if stage else None
+    scope = f"Questions: the {_b(_fmt(count))} rows of stage {_b(stage)}" if stage else "Questions of the run"
+    if run.done("pairs") and "#Pairs" in text:
+        scope += f"; pairs: the {_b(_fmt(run.rows_out('pairs')))} rows of stage {_b('pairs')}"
+    return section("Table 1: data statistics", scope + ".", markdown_table(text), rows=count, stage=stage,
+                   unit="questions")  # fmt: skip
 
 
-def tests_section(run: RunData, stats: Any) -> str:
+def tests_section(run: RunData, stats: Any, rows_stage: str) -> str:
     if not stats.rows:
         return ""
     before = None
@@ -110,26 +140,33 @@ def tests_section(run: RunData, stats: Any) -> str:
         [[stats.rows, sum(stats.tests), _fmt(statistics.fmean(stats.tests), 2), _fmt(statistics.median(stats.tests), 1),
           min(stats.tests), max(stats.tests)]],
     )  # fmt: skip
-    return (
-        "<h2>Tests per question</h2>"
-        + summary
-        + image(figures.tests_histogram(stats.tests, before), "tests per question")
-    )
+    scope = f"{_rows_of(run, rows_stage)}, one count per question."
+    body = summary + image(figures.tests_histogram(stats.tests, before), "tests per question")
+    return section("Tests per question", scope, body, rows=stats.rows, stage=rows_stage, unit="questions")
 
 
-def pass_rate_section(stats: Any) -> str:
-    if not stats.pass_rates:
+def pass_rate_section(run: RunData, stats: Any, rows_stage: str) -> str:
+    if not stats.samples:
         return ""
     rows = []
-    for model in sorted(stats.pass_rates):
-        rates = stats.pass_rates[model]
-        rows.append([model, len(rates), _fmt(statistics.fmean(rates)), f"{sum(r == 1.0 for r in rates) / len(rates):.1%}",
-                     f"{sum(r == 0.0 for r in rates) / len(rates):.1%}"])  # fmt: skip
-    return (
-        "<h2>Pass rates per model</h2>"
-        + table(["model", "samples scored", "mean pass rate", "pass all tests", "pass none"], rows)
-        + image(figures.pass_rate_histograms(stats.pass_rates), "pass-rate histograms per model")
+    for model in sorted(stats.samples):
+        rates = stats.pass_rates.get(model, [])
+        if rates:
+            share = lambda hit, rates=rates: f"{sum(hit(r) for r in rates) / len(rates):.1%}"  # noqa: E731
+            rows.append([model, stats.samples[model], len(rates), _fmt(statistics.fmean(rates)),
+                         share(lambda r: r == 1.0), share(lambda r: r == 0.0)])  # fmt: skip
+        else:
+            rows.append([model, stats.samples[model], 0, "-", "-", "-"])
+    total = sum(stats.samples.values())
+    scope = (
+        f"{_b(total)} samples of {_b(len(rows))} models on {_rows_of(run, rows_stage)}; a sample's pass rate is "
+        "the share of its question's tests it passes (samples without one, e.g. of questions without tests, are "
+        "not scored)."
     )
+    body = table(["model", "samples", "scored", "mean pass rate", "pass all tests", "pass none"], rows)
+    if stats.pass_rates:
+        body += image(figures.pass_rate_histograms(stats.pass_rates), "pass-rate histograms per model")
+    return section("Pass rates per model", scope, body, rows=stats.rows, stage=rows_stage, unit="questions")
 
 
 def pairs_section(run: RunData) -> str:
@@ -143,23 +180,22 @@ def pairs_section(run: RunData) -> str:
         per_model.update(s.get("pairs_per_model") or {})
         for key in ("rows_in", "questions_with_pairs", "pairs_out", "rows_without_pass_rates"):
             totals[key] += s.get(key) or 0
-    out = "<h2>Preference pairs</h2>" + table(
+    body = table(
         ["questions", "questions with pairs", "pairs", "questions without pass rates"],
-        [
-            [
-                totals["rows_in"],
-                totals["questions_with_pairs"],
-                totals["pairs_out"],
-                totals["rows_without_pass_rates"],
-            ]
-        ],
-    )
+        [[totals["rows_in"], totals["questions_with_pairs"], totals["pairs_out"], totals["rows_without_pass_rates"]]],
+    )  # fmt: skip
     if per_model:
         ordered = dict(sorted(per_model.items(), key=lambda kv: -kv[1]))
-        out += image(
-            figures.bar_chart(ordered, xlabel="pairs (by the chosen sample's model)"), "pairs per model"
+        body += image(
+            figures.bar_chart(ordered, xlabel="pairs (by the chosen sample's model)", label="{:,.0f}"),
+            "pairs per model",
         )
-    return out
+    source = run.source("pairs")
+    scope = (
+        f"The {_b(_fmt(run.rows_out('pairs')))} pairs of stage {_b('pairs')}, built from the "
+        f"{_b(totals['rows_in'])} rows of stage {_b(source)} (pairs of one model's samples of one question)."
+    )
+    return section("Preference pairs", scope, body, rows=run.rows_out("pairs"), stage="pairs", unit="pairs")
 
 
 def hard_section(run: RunData, rows_stage: str | None) -> str:
@@ -169,7 +205,7 @@ def hard_section(run: RunData, rows_stage: str | None) -> str:
     summary = (meta.get("result") or {}).get("summary") or {}
     points = hard_points(run.shards(rows_stage), summary.get("models"))
     chosen = ids(run.shards("hard"))
-    out = "<h2>Hard subset</h2>" + table(
+    body = table(
         ["rows in", "with pass rates", "median of means", "mean <= median", "median std", "selected"],
         [[summary.get("rows_in"), summary.get("rows_scored"), _fmt(summary.get("median_mean")),
           summary.get("rows_after_mean_filter"), _fmt(summary.get("median_std")), summary.get("rows_out")]],
@@ -179,38 +215,124 @@ def hard_section(run: RunData, rows_stage: str | None) -> str:
             [(m, s) for _, m, s in points], [i in chosen for i, _, _ in points],
             summary.get("median_mean"), summary.get("median_std"),
         )  # fmt: skip
-        out += image(scatter, "hard-subset selection")
-    return out
+        body += image(scatter, "hard-subset selection")
+    selected = sum(i in chosen for i, _, _ in points)
+    scope = (
+        f"Every question with pass rates among {_rows_of(run, rows_stage)}: {_b(len(points))} points, the "
+        f"{_b(selected)} of the hard subset (stage {_b('hard')}) highlighted, the others grey."
+    )
+    return section(
+        "Hard subset", scope, body, rows=run.rows_out(rows_stage), stage=rows_stage, unit="questions"
+    )
 
 
 def reward_model_section(run: RunData) -> str:
     metrics = run.file("train-rm", "metrics.json")
     if not isinstance(metrics, dict):
         return ""
-    rows = [[k, _fmt(v, 4)] for k, v in metrics.items() if isinstance(v, (int, float, str))]
-    return "<h2>Reward model</h2>" + table(["metric", "value"], rows)
+    heldout = metrics.get("heldout") if isinstance(metrics.get("heldout"), dict) else {}
+    questions = metrics.get("questions") if isinstance(metrics.get("questions"), dict) else {}
+    counts = metrics.get("pair_counts") if isinstance(metrics.get("pair_counts"), dict) else {}
+    read = counts.get("read", metrics.get("pairs"))
+    rows = [
+        ["held-out pair accuracy (chance: 0.5)", _fmt(metrics.get("accuracy"), 3)],
+        [
+            "held-out pairs (questions)",
+            f"{_fmt(metrics.get('heldout_pairs'))} ({_fmt(questions.get('eval'))})",
+        ],
+        ["ties (counted as wrong)", _fmt(heldout.get("ties"))],
+        ["pairs trained on (questions)", f"{_fmt(metrics.get('pairs'))} ({_fmt(questions.get('train'))})"],
+        ["pairs dropped for length", _fmt(metrics.get("dropped_for_length"))],
+        ["optimizer steps", _fmt(metrics.get("steps"))],
+        ["final training loss", _fmt(metrics.get("train_loss"), 3)],
+    ]
+    scope = (
+        f"The {_b(_fmt(read))} pairs of stage {_b('pairs')}, split by question: the model trains on some "
+        "questions' pairs and is scored on the pairs of questions it never saw. Held-out pair accuracy is the "
+        "share of those pairs whose passing program it scores above the failing one; a model that guesses gets "
+        "0.5."
+    )
+    scope += _against_chance(metrics.get("accuracy"), metrics.get("heldout_pairs"))
+    evaluation = run.file("evaluate", "summary.json")
+    if isinstance(evaluation, dict) and any(
+        "rm_score" in str(r.get("method")) for r in evaluation.get("rows") or []
+    ):
+        if evaluation.get("questions") == "heldout":
+            scope += " The best-of-N evaluation below ranks only questions this model never trained on."
+        else:
+            scope += (
+                " <b>The best-of-N evaluation below ranks questions this model was trained on</b>, so its rm_score "
+                "rows show the plumbing, not a result (set stages.evaluate.questions: heldout)."
+            )
+    body = table(["", "value"], rows)
+    return section("Reward model", scope, body, rows=read, stage="pairs", unit="pairs")
+
+
+def _against_chance(accuracy: Any, pairs: Any) -> str:
+    """One sentence: is the held-out accuracy distinguishable from guessing (a binomial band, pairs taken as
+    independent)?"""
+    if not isinstance(accuracy, (int, float)) or not isinstance(pairs, int) or pairs < 1:
+        return ""
+    band = 1.96 * (0.25 / pairs) ** 0.5
+    low, high = 0.5 - band, 0.5 + band
+    verdict = "better than" if accuracy > high else "worse than" if accuracy < low else "no better than"
+    return (
+        f" Here {_b(f'{accuracy:.3f}')} on {pairs} pairs: {verdict} chance (a guesser lands in {low:.3f}-{high:.3f} "
+        "95% of the time, pairs taken as independent)."
+    )
 
 
 def evaluation_section(run: RunData) -> str:
     summary = run.file("evaluate", "summary.json")
     if not isinstance(summary, dict):
         return ""
-    out = f"<h2>Best-of-N evaluation: {_e(summary.get('benchmark', ''))}</h2>"
+    count, bench = run.rows_out("evaluate"), summary.get("benchmark", "")
+    which = f"whose id is a {_e(bench)} task"
+    if summary.get("questions") == "heldout":
+        which += " of a question the reward model never trained on (train-rm held them out)"
+    scope = (
+        f"The {_b(_fmt(count))} rows of stage {_b(run.source('evaluate') or 'rows')} {which}, judged with the "
+        "benchmark's own tests. pass@1 in %; best-of-N: the top-ranked of N samples drawn at random."
+    )
+    body = ""
     curves = summary.get("best_of_n")
     if isinstance(curves, dict) and curves:
-        out += image(figures.best_of_n(curves), "best-of-N curves per ranker")
+        body += image(figures.best_of_n(curves), "best-of-N curves per ranker")
     rows = summary.get("rows")
     if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
         keys = list(dict.fromkeys(k for r in rows for k in r))
-        out += "<h3>Table 2 layout</h3>" + table(keys, [[_fmt(r.get(k), 3) for k in keys] for r in rows])
-    return out
+        body += "<h3>Table 2 layout</h3>" + table(keys, [[_fmt(r.get(k), 1) for k in keys] for r in rows])
+    for note in summary.get("notes") or []:
+        body += f'<p class="note">{_e(note)}</p>'
+    return section(
+        f"Best-of-N evaluation: {bench}", scope, body, rows=count, stage="evaluate", unit="questions"
+    )
+
+
+_REWARD_LABELS = {
+    "mode": "reward",
+    "mean_reward": "mean reward",
+    "rows": "questions",
+    "samples": "samples",
+    "rewarded": "samples rewarded",
+    "excluded": "samples excluded (the engine failed)",
+}
 
 
 def rewards_section(run: RunData) -> str:
     summary = run.file("rewards", "summary.json")
     if not isinstance(summary, dict):
         return ""
-    return "<h2>RL rewards</h2>" + table(["metric", "value"], [[k, _fmt(v)] for k, v in summary.items()])
+    rows = [[label, _fmt(summary.get(key), 3)] for key, label in _REWARD_LABELS.items() if key in summary]
+    count, source = run.rows_out("rewards"), run.source("rewards") or "hard"
+    scope = (
+        f"The {_b(_fmt(count))} rows of stage {_b(source)} (the RL data): what an RL trainer's reward function "
+        f"gets for each of their {_b(_fmt(summary.get('samples')))} completions "
+        f"({_e(summary.get('mode'))}: 1 when every test passes, else 0; pass_rate: the share passed)."
+    )
+    return section(
+        "RL rewards", scope, table(["", "value"], rows), rows=count, stage="rewards", unit="questions"
+    )
 
 
 def timing_section(run: RunData) -> str:
@@ -224,12 +346,10 @@ def timing_section(run: RunData) -> str:
     costs = [e["cost"] for e in ran if e["cost"] is not None]
     total_cost = "unknown" if "?" in costs else (f"${sum(costs):.4f}" if costs else "-")
     rows.append(["total", f"{sum(e['seconds'] for e in ran):.1f}s", total_cost])
-    chart = figures.bar_chart({e["stage"]: e["seconds"] for e in ran}, xlabel="seconds")
-    return (
-        "<h2>Timings and cost</h2>"
-        + table(["stage", "time", "LLM cost"], rows)
-        + image(chart, "time per stage")
-    )
+    chart = figures.bar_chart({e["stage"]: e["seconds"] for e in ran}, xlabel="seconds", label="{:.1f}s")
+    scope = f"The {_b(len(ran))} stages that ran: time spent in each and the LLM cost."
+    body = table(["stage", "time", "LLM cost"], rows) + image(chart, "time per stage")
+    return section("Timings and cost", scope, body, rows=len(ran), stage=None, unit="stages")
 
 
 def build_report(run_dir: str | os.PathLike) -> str:
@@ -240,8 +360,8 @@ def build_report(run_dir: str | os.PathLike) -> str:
     sections: list[Callable[[], str]] = [
         lambda: stages_section(run),
         lambda: table1_section(run, rows_stage),
-        lambda: tests_section(run, stats) if stats else "",
-        lambda: pass_rate_section(stats) if stats else "",
+        lambda: tests_section(run, stats, rows_stage) if stats and rows_stage else "",
+        lambda: pass_rate_section(run, stats, rows_stage) if stats and rows_stage else "",
         lambda: pairs_section(run),
         lambda: hard_section(run, rows_stage),
         lambda: reward_model_section(run),
@@ -252,19 +372,26 @@ def build_report(run_dir: str | os.PathLike) -> str:
     body = "".join(section() for section in sections)
     when = time.strftime("%Y-%m-%d %H:%M:%S")
     title = f"acecoder run: {Path(run_dir).resolve().name}"
+    data = (
+        f" The data sections describe {_rows_of(run, rows_stage)}; each section says which rows it shows."
+        if rows_stage
+        else ""
+    )
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
         f"<style>{CSS}</style></head><body><h1>{_e(title)}</h1>"
-        f'<p class="note">{_e(Path(run_dir).resolve())}, report made {when}'
-        f"{f', from rows of stage {_e(rows_stage)}' if rows_stage else ''}</p>{body}</body></html>\n"
+        f'<p class="note">{_e(Path(run_dir).resolve())}, report made {when}.{data}</p>{body}</body></html>\n'
     )
 
 
 def write_report(run_dir: str | os.PathLike, output: str | os.PathLike | None = None) -> Path:
     """Write the report (default ``RUN_DIR/report.html``) atomically; return its path."""
+    from acecoder.pipeline.lock import WriteLock
+
     target = Path(output) if output is not None else Path(run_dir) / "report.html"
     text = build_report(run_dir)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
+    with WriteLock(target):  # one writer at a time (a run's report stage and `acecoder report`)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
     return target

@@ -192,10 +192,13 @@ def train_reward_model(
     pairs_path: str | os.PathLike | Sequence[str | os.PathLike],
     output_dir: str | os.PathLike,
     config: RewardModelConfig,
+    *,
+    callbacks: Sequence[Any] = (),
 ) -> dict[str, Any]:
     """Train on the pairs in ``pairs_path`` (a file, or several of one shape), save the reward model to
     ``output_dir`` and return (and write to ``output_dir/metrics.json``) the held-out accuracy, the pair counts
-    and the config; the top-level numbers (``accuracy``, ``pairs``, ...) summarise the nested details."""
+    and the config; the top-level numbers (``accuracy``, ``pairs``, ...) summarise the nested details.
+    ``callbacks``: more ``transformers.TrainerCallback`` objects (e.g. a progress display)."""
     if not config.model:
         raise ValueError("no base model: give --model (or `model:` in the config)")
     try:
@@ -244,6 +247,7 @@ def train_reward_model(
         eval_dataset=eval_set,
         processing_class=tokenizer,
         peft_config=_peft_config(config) if config.lora else None,
+        callbacks=list(callbacks) or None,
     )
     dropped = {"train": len(train_set) - len(trainer.train_dataset), "eval": too_long["eval"]}
     resume = _last_checkpoint(output / "trainer") if config.save_steps else None

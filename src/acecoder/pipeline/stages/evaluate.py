@@ -1,11 +1,13 @@
 """``evaluate`` in a run: :func:`acecoder.evaluation.evaluate_file`, what ``acecoder evaluate`` calls, on the run's
 latest rows whose ids are tasks of the benchmark (e.g. the bundled sample's HumanEval rows), through the run's
-executor.
+executor. ``questions: heldout`` keeps only the questions the run's train-rm stage held out, so that best-of-N by
+``rm_score`` ranks programs for questions the reward model never trained on.
 
-Output: the rows with evalplus's statuses added (``dataset``; failing inputs as JSON text), ``evaluated.jsonl``
-(as ``acecoder evaluate`` writes it) with its summary files, and
-``summary.json`` for the report: Average, Oracle and best-of-N by each ranker (``rm_score`` from the ``score``
-stage, ``pass_rate`` on the synthesized tests) in the paper's Table 2 layout, plus the best-of-N curves.
+Output: the rows with evalplus's statuses added (``dataset``; failing inputs as JSON text), ``samples.jsonl`` (the
+rows evaluated, which the summary names), ``evaluated.jsonl`` (as ``acecoder evaluate`` writes it) with its
+summary files, and ``summary.json`` for the report: Average, Oracle and best-of-N by each ranker (``rm_score`` from
+the ``score`` stage, ``pass_rate`` on the synthesized tests) in the paper's Table 2 layout, plus the best-of-N
+curves.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class Evaluate(Stage):
     help = "best-of-N on a benchmark (HumanEval(+), MBPP(+)): Average, Oracle and best-of-N per ranker"
     kind = "global"
     output = "dataset"
-    uses = ("score",)
+    uses = ("score", "train-rm")
 
     def defaults(self, config: Any) -> dict[str, Any]:
         return {
@@ -36,6 +38,7 @@ class Evaluate(Stage):
             "min_time": 1.0,
             "time_factor": 4.0,
             "seed": 0,
+            "questions": "all",
         }
 
     def check(self, ctx: StageContext) -> None:
@@ -45,6 +48,13 @@ class Evaluate(Stage):
         if s["benchmark"] not in SPECS:
             raise ValueError(
                 f"stages.evaluate.benchmark: {s['benchmark']!r} is not one of {', '.join(SPECS)}"
+            )
+        if s["questions"] not in ("all", "heldout"):
+            raise ValueError(f"stages.evaluate.questions: expected all or heldout, got {s['questions']!r}")
+        if s["questions"] == "heldout" and "train-rm" not in ctx.upstream:
+            raise ValueError(
+                "stages.evaluate.questions: heldout ranks the questions the run's reward model never trained on; "
+                "it needs a train-rm stage in the run"
             )
         rank_by = [str(r) for r in s["rank_by"] or []]
         if "rm_score" in rank_by and "score" not in ctx.upstream:
@@ -63,22 +73,39 @@ class Evaluate(Stage):
         from acecoder.execution import Limits
 
         bench = load_benchmark(ctx.settings["benchmark"])
-        samples = ctx.dir.path / "samples.jsonl"
-        rows_in, kept = _task_rows(ctx.inputs, set(bench.tasks), samples)
+        samples = ctx.dir.path / "samples.jsonl"  # kept: the summary names it as the file evaluated
+        tasks, what = set(bench.tasks), f"{bench.name} tasks"
+        if ctx.settings["questions"] == "heldout":
+            tasks &= _heldout(ctx)
+            what += " the reward model never trained on (train-rm held them out)"
+        rows_in, kept = _task_rows(ctx.inputs, tasks, samples)
         if not kept:
-            raise StageSkipped(f"none of the {rows_in} rows has the id of a {bench.name} task")
-        ctx.log(f"evaluate: {kept} of {rows_in} rows are {bench.name} tasks")
+            raise StageSkipped(f"none of the {rows_in} rows is one of the {what}")
+        ctx.log(f"evaluate: {kept} of {rows_in} rows are {what}")
         limits = Limits()  # the engine's defaults, as `acecoder evaluate` (each job sets its own time limits)
         executor = ctx.executor(limits)
         expected = load_expected(bench, lambda: executor, log=ctx.log) if bench.has_plus else None
         evaluation = Evaluation(bench, expected, self.options, limits=limits)
         evaluated = ctx.dir.path / "evaluated.jsonl"  # failing inputs are any Python values: JSONL keeps them
         summary = evaluate_file(samples, evaluated, evaluation, executor, resume=True)
-        samples.unlink()
+        for note in summary["notes"]:
+            ctx.log(f"evaluate: {note}")
         _write_dataset(evaluated, output)
         report = table2(summary)
+        report["questions"] = ctx.settings["questions"]
         (ctx.dir.path / "summary.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         return {"rows_in": rows_in, "rows_out": kept, "summary": report}
+
+
+def _heldout(ctx: StageContext) -> set[str]:
+    """The question ids train-rm held out (``train-rm/heldout_questions.json``)."""
+    from acecoder.pipeline.stages.reward_model import HELDOUT_FILE
+    from acecoder.pipeline.store import read_json
+
+    data = read_json(ctx.run_dir / "train-rm" / HELDOUT_FILE)
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+        raise ValueError(f"stages.evaluate.questions: heldout: train-rm wrote no {HELDOUT_FILE}")
+    return {str(q) for q in data["questions"]}
 
 
 def _task_rows(sources: list[Path], tasks: set[str], out: Path) -> tuple[int, int]:

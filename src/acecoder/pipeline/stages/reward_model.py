@@ -15,6 +15,7 @@ from typing import Any
 
 from acecoder.pipeline.runconfig import RunConfig
 from acecoder.pipeline.stage import Stage, StageContext, StageSkipped, dataclass_defaults, pick
+from acecoder.pipeline.store import write_json
 
 
 class TrainRM(Stage):
@@ -42,23 +43,61 @@ class TrainRM(Stage):
             )
 
     def run_all(self, ctx: StageContext, output: Path) -> dict[str, Any]:
+        from acecoder.pipeline.stages.training_output import training_output
         from acecoder.reward_model.train import train_reward_model
 
-        if (
-            self.config.model == "tiny"
-        ):  # offline demos: a small random Qwen2 built here, tokenizer from the pairs
-            self.config = dataclasses.replace(
-                self.config, model=str(_tiny_base(ctx.inputs, ctx.dir.path / "base"))
-            )
-
+        log_file = ctx.dir.path / "train.log"
+        # The trainer's bars are replaced by one of ours; its metric dicts go to the log file.
+        config = dataclasses.replace(self.config, trl={"disable_tqdm": True, **self.config.trl})
         if self.config.num_threads:
             import torch
 
             torch.set_num_threads(self.config.num_threads)
-        metrics = train_reward_model(ctx.inputs, ctx.dir.path / "model", self.config)
+        with training_output(log_file, self.name) as progress:
+            if (
+                config.model == "tiny"
+            ):  # offline demos: a small random Qwen2 built here, tokenizer from the pairs
+                config = dataclasses.replace(config, model=str(_tiny_base(ctx.inputs, ctx.dir.path / "base")))
+            metrics = train_reward_model(ctx.inputs, ctx.dir.path / "model", config, callbacks=[progress])
         (ctx.dir.path / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        heldout = _heldout_questions(ctx.inputs, config)
+        write_json(ctx.dir.path / HELDOUT_FILE, heldout)
+        ctx.log(f"{self.name}: {_summary_line(metrics)}; details in {log_file}")
         summary = {k: v for k, v in metrics.items() if isinstance(v, (int, float, type(None)))}
         return {"rows_in": metrics["pair_counts"]["read"], "summary": summary}
+
+
+HELDOUT_FILE = "heldout_questions.json"
+"""The questions train-rm held out (never trained on): what ``evaluate`` with ``questions: heldout`` ranks."""
+
+
+def _summary_line(metrics: dict[str, Any]) -> str:
+    h, q = metrics["heldout"], metrics["questions"]
+    if h["accuracy"] is None:
+        held = "no held-out pairs (eval_split 0)"
+    else:
+        held = (
+            f"held-out pair accuracy {h['accuracy']:.3f} (chance 0.500) on {h['pairs']} pairs of {q['eval']} "
+            "questions it never trained on"
+        )
+    return (
+        f"{held}; trained on {metrics['pairs']} pairs of {q['train']} questions, {metrics['steps']} steps, "
+        f"loss {metrics['train_loss']:.3f}"
+    )
+
+
+def _heldout_questions(pair_files: list[Path], config: Any) -> dict[str, Any]:
+    """The ids of the questions the reward model did not train on, found as training split them."""
+    from acecoder.reward_model.dataset import read_pair_files, read_pairs, split_by_question
+
+    if config.eval_pairs is not None:
+        return {"questions": sorted(read_pairs(config.eval_pairs).groups()), "from": config.eval_pairs}
+    pairs = read_pair_files(pair_files, limit=config.max_pairs).pairs
+    _, held = split_by_question(pairs, config.eval_split, config.seed)
+    return {
+        "questions": sorted({p.group for p in held}),
+        "from": f"eval_split {config.eval_split} of the questions (seed {config.seed})",
+    }
 
 
 def _tiny_base(pair_files: list[Path], out_dir: Path) -> Path:

@@ -31,10 +31,31 @@ class Stats(Stage):
         columns = table1(rows_of(ctx.inputs), before_rows=before, pair_rows=pairs, count_pairs=pairs is None)
         data = [c.as_dict() for c in columns]
         (ctx.dir.path / "table1.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        (ctx.dir.path / "table1.md").write_text(format_table1(columns, "markdown") + "\n", encoding="utf-8")
-        ctx.log(format_table1(columns, "text"))
+        markdown = run_notes(format_table1(columns, "markdown"))
+        (ctx.dir.path / "table1.md").write_text(markdown + "\n", encoding="utf-8")
+        ctx.log(run_notes(format_table1(columns, "text")))
         overall = data[-1]
         return {
             "rows_in": overall["examples_after"] or overall["examples_before"],
             "summary": {"table1": data},
         }
+
+
+# Notes of `acecoder stats` that name its options, and what they mean in a run (which has no such options).
+_RUN_NOTES = {
+    "*": "* only the questions that survived filtering (the run has no synthesize stage before filter-tests)",
+    "(after filter)": "(after filter) '-': no row was filtered (the run has no filter-tests stage)",
+}
+
+
+def run_notes(text: str) -> str:
+    """Table 1 as :func:`format_table1` renders it, with the notes about ``acecoder stats --before`` said as they
+    apply to a run."""
+    lines = []
+    for line in text.splitlines():
+        if "--before" in line:
+            line = next((note for start, note in _RUN_NOTES.items() if line.startswith(start)), None)
+            if line is None:
+                continue
+        lines.append(line)
+    return "\n".join(lines)
