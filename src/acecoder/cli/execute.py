@@ -212,8 +212,8 @@ def _print_summary(
         f"tests passed: {s.passed:,} ({s.pass_rate:.1%})   programs passing all: {s.all_passed:,}",
         f"timeouts: {s.timeouts:,} (programs out of CPU budget: {s.budget_exhausted:,})   "
         f"infrastructure errors: {s.infra_errors:,} (pass_rate null)",
-        f"tests judged outside the program: {s.split_tests:,} of {s.tests:,}"
-        + (f" ({s.split_tests / s.tests:.1%})" if s.tests else ""),
+        f"tests judged outside the program: {s.tests - s.in_process:,} of {s.tests:,} "
+        f"({s.split_tests:,} from split probes, the others run in the judge)",
         "test failures by kind: " + _counts(s.errors),
         f"programs failing before any test: {s.setup_failures:,}"
         + (f" ({_counts(s.setup_errors)})" if s.setup_errors else ""),

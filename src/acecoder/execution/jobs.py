@@ -93,6 +93,8 @@ class ExecutionSummary:
     split_tests: int = 0
     """Tests judged from split probes (the rest ran in the judge, or inside the program's process where the
     caller allows it)."""
+    in_process: int = 0
+    """Tests run inside the program's process (only with ``Limits.in_process_tests``)."""
     reused: int = 0
     """Programs identical to one run earlier in the same run, given its verdicts (see ``JobResult.reused``)."""
     errors: dict[str, int] = field(default_factory=dict)
@@ -105,6 +107,7 @@ class ExecutionSummary:
         self.passed += sum(result.test_results)
         self.all_passed += result.passed_all
         self.split_tests += result.modes.count("split")
+        self.in_process += result.modes.count("process")
         if result.infra_error:
             self.infra_errors += 1
         if result.setup_error:
