@@ -192,8 +192,10 @@ class Runs:
             self._run_child(program, [], 0, limits, result, output, budget, stdio=stage)
         finally:
             os.close(stdin_fd)
+        status = result["setup"] or "ok"
         return {
-            "status": result["setup"] or "ok",
+            # one test, one budget: running out of it is this test's timeout
+            "status": "timeout" if status == "timeout:budget" else status,
             "stdout": stdout[: stage["cap"]].decode("utf-8", "surrogateescape"),
             "truncated": stage.get("truncated", False),
             "cpu": result["cpu"],
