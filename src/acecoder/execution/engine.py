@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from acecoder.execution.judge import judge
 from acecoder.execution.limits import Limits
 from acecoder.execution.split import InProcessTest, SplitTest, split_cached
+from acecoder.execution.stale import remove_stale_cgroups
 from acecoder.execution.uids import UidRange
 from acecoder.execution.values import decode_records
 
@@ -298,7 +299,7 @@ class ExecutionEngine:
         self.isolation = infos[0].get("isolation", {})
         for info in infos:
             self._cgroup_dirs.update(info.get("cgroups", []))
-        _remove_stale_cgroups({os.path.dirname(os.path.dirname(d)) for d in self._cgroup_dirs})
+        remove_stale_cgroups({os.path.dirname(os.path.dirname(d)) for d in self._cgroup_dirs})
         for message in dict.fromkeys(w for info in infos for w in info.get("warnings", [])):
             warnings.warn(f"sandbox: {message}", RuntimeWarning, stacklevel=2)
         self._started = True
@@ -526,33 +527,6 @@ class ExecutionEngine:
         by_fd[server.fileno()] = server
         if poller is not None:
             poller.register(server.fileno(), select.POLLIN)
-
-
-def _remove_stale_cgroups(roots: set[str]) -> None:
-    """Remove the (empty) cgroups engines that died without closing left behind."""
-    for root in roots:
-        try:
-            names = os.listdir(root)
-        except OSError:
-            continue
-        for name in names:
-            if (
-                not name.startswith("acecoder-e")
-                or not name[10:].isdigit()
-                or UidRange.in_use(int(name[10:]))
-            ):
-                continue
-            engine_dir = os.path.join(root, name)
-            for worker in os.listdir(engine_dir) if os.path.isdir(engine_dir) else []:
-                if os.path.isdir(os.path.join(engine_dir, worker)):
-                    try:
-                        os.rmdir(os.path.join(engine_dir, worker))
-                    except OSError:
-                        pass
-            try:
-                os.rmdir(engine_dir)
-            except OSError:
-                pass
 
 
 def _drain_wakeup(fd: int) -> None:
