@@ -165,7 +165,45 @@ def test_infrastructure_errors_are_none_never_zero():
             None,
             1.0,
         ]
-        assert logged["tests_binary/infra_errors"] == 1.0
+        assert logged[f"{reward.__name__}/infra_errors"] == 1.0
+
+
+_NAMES = """
+import gc
+from acecoder.reward import AsyncTestCaseReward, TestCaseReward
+first = TestCaseReward("binary", start=False)
+others = [AsyncTestCaseReward("binary", start=False), TestCaseReward("pass_rate", start=False),
+          TestCaseReward("binary", start=False, tests_key="hidden"), TestCaseReward("binary", start=False)]
+named = TestCaseReward("binary", start=False, name="unit_tests")
+print([first.__name__] + [r.__name__ for r in others] + [named.__name__, named.metric_prefix])
+del first
+gc.collect()
+print(TestCaseReward("binary", start=False).__name__)
+"""
+
+
+def test_every_reward_has_its_own_name_for_trl(dispatcher):
+    """TRL names a reward's columns and metrics by ``__name__`` and merges rewards that share one."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", _NAMES], capture_output=True, text=True, check=True)
+    names, again = done.stdout.splitlines()
+    assert eval(names) == [
+        "tests_binary",
+        "tests_binary_async",
+        "tests_pass_rate",
+        "tests_binary_hidden",
+        "tests_binary_2",  # a second live reward of the same kind
+        "unit_tests",
+        "unit_tests/",
+    ]
+    assert again == "tests_binary"  # a dropped reward frees its name
+    named = TestCaseReward("binary", dispatcher=dispatcher, name="my_tests")
+    logged: dict[str, float] = {}
+    named(completions=[RIGHT], test_cases=[TESTS], log_metric=logged.__setitem__)
+    assert logged["my_tests/all_pass_rate"] == 1.0
+    with pytest.raises(ValueError, match="must not be empty"):
+        TestCaseReward(dispatcher=dispatcher, name="")
 
 
 def test_async_reward_runs_concurrent_batches_on_one_engine(dispatcher):

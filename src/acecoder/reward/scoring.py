@@ -128,8 +128,9 @@ def passed_fraction(result: JobResult) -> float | None:
 
 
 def timed_out(result: JobResult) -> bool:
+    """Whether the program or a test ran out of time (``timeout``, ``setup:timeout``, ``timeout:budget``...)."""
     errors = [result.setup_error, *result.errors]
-    return any(e is not None and e.split(":")[-1] == "timeout" for e in errors)
+    return any(e is not None and "timeout" in e.split(":") for e in errors)
 
 
 @dataclass

@@ -15,6 +15,8 @@ servers start while the process is small.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -39,7 +41,11 @@ class TestCaseReward:
     ``dispatcher``: share one engine between several rewards (default: a new one with ``workers`` and
     ``limits``). ``tests_key``: the dataset column with the tests. ``continuation``/``strip_tests``: how the
     program is extracted from an answer (:func:`acecoder.sampling.extract_code`, as ``acecoder sample`` does).
-    ``metric_prefix``: the names of the metrics sent to ``log_metric``.
+    ``name``: the reward's name in TRL (``rewards/<name>/mean`` and the completions table; TRL merges the
+    columns of rewards that share a name). Default: ``tests_<mode>`` (``tests_<mode>_async`` for
+    :class:`AsyncTestCaseReward`, plus ``_<tests_key>`` for another tests column), numbered ``_2``, ``_3``...
+    when a live reward in this process already has it. ``metric_prefix``: the names of the metrics sent to
+    ``log_metric`` (default ``<name>/``).
     """
 
     __test__ = False  # not a pytest class
@@ -56,6 +62,7 @@ class TestCaseReward:
         continuation: bool | None = None,
         strip_tests: bool = True,
         stop_on_failure: bool | None = None,
+        name: str | None = None,
         metric_prefix: str | None = None,
         max_pending: int = 4096,
         start: bool = True,
@@ -64,13 +71,19 @@ class TestCaseReward:
         self.limits = limits
         self.tests_key = tests_key
         self.continuation, self.strip_tests, self.stop_on_failure = continuation, strip_tests, stop_on_failure
-        self.__name__ = f"tests_{self.mode}"  # TRL logs rewards/<name>/mean
+        self.__name__ = _unique_name(self._default_name(), self) if name is None else _claim_name(name, self)
         self.metric_prefix = metric_prefix if metric_prefix is not None else f"{self.__name__}/"
         self._owns_dispatcher = dispatcher is None
         self.dispatcher = dispatcher or EngineDispatcher(
             engine, workers=workers, limits=limits, max_pending=max_pending, start=start
         )
         self.last_stats: BatchStats | None = None  # the last call's statistics
+
+    def _default_name(self) -> str:
+        column = "" if self.tests_key == "test_cases" else f"_{self.tests_key}"
+        return f"tests_{self.mode}{self._name_suffix}{column}"
+
+    _name_suffix = ""
 
     def jobs(self, completions: Sequence[Any], test_cases: Sequence[Any]) -> list[Callable[[], Job]]:
         """One job builder per completion, for :meth:`EngineDispatcher.submit`: answers and tests are checked
@@ -139,11 +152,36 @@ class AsyncTestCaseReward(TestCaseReward):
     """:class:`TestCaseReward` as a coroutine: TRL runs async reward functions concurrently (e.g. with a reward
     model scoring the same batch) on its own event loop."""
 
+    _name_suffix = "_async"
+
     async def __call__(  # type: ignore[override]
         self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **kwargs: Any
     ) -> list[float | None]:
         _, stats = await self.aevaluate(completions, self._tests(kwargs))
         return self._report(stats, kwargs.get("log_metric"))
+
+
+_names: weakref.WeakValueDictionary[str, TestCaseReward] = weakref.WeakValueDictionary()
+_names_lock = threading.Lock()
+
+
+def _unique_name(base: str, reward: TestCaseReward) -> str:
+    """``base``, or ``base_2``, ``base_3``... when live rewards of this process already carry it."""
+    with _names_lock:
+        name, number = base, 1
+        while name in _names:
+            number += 1
+            name = f"{base}_{number}"
+        _names[name] = reward
+        return name
+
+
+def _claim_name(name: str, reward: TestCaseReward) -> str:
+    if not name:
+        raise ValueError("a reward's name must not be empty")
+    with _names_lock:
+        _names[name] = reward
+    return name
 
 
 _TRL_KWARGS = {"completion_ids", "trainer_state", "log_extra", "log_metric", "environments"}
