@@ -23,6 +23,7 @@ from typing import Any
 
 from acecoder.execution import ExecutionEngine, Job, JobResult, Limits
 from acecoder.reward.dispatcher import EngineDispatcher
+from acecoder.reward.failures import FailurePolicy
 from acecoder.reward.scoring import (
     BatchStats,
     check_mode,
@@ -36,7 +37,7 @@ from acecoder.reward.scoring import (
 
 class TestCaseReward:
     """A TRL reward function: 1.0/0.0 for passing every test (``binary``) or the fraction passed
-    (``pass_rate``); None (excluded by TRL) only when the engine failed, never a silent 0.
+    (``pass_rate``); None (excluded by TRL) only when the engine failed even after retries, never a silent 0.
 
     ``dispatcher``: share one engine between several rewards (default: a new one with ``workers`` and
     ``limits``). ``tests_key``: the dataset column with the tests. ``continuation``/``strip_tests``: how the
@@ -46,6 +47,10 @@ class TestCaseReward:
     :class:`AsyncTestCaseReward`, plus ``_<tests_key>`` for another tests column), numbered ``_2``, ``_3``...
     when a live reward in this process already has it. ``metric_prefix``: the names of the metrics sent to
     ``log_metric`` (default ``<name>/``).
+
+    Engine failures (not the program's) are retried ``retries`` more times; what still fails gets None
+    (``on_infra_error="exclude"``, TRL leaves it out), ``neutral_reward`` (``"neutral"``) or raises
+    :class:`~acecoder.reward.failures.RewardInfraError` (``"raise"``); see :mod:`acecoder.reward.failures`.
     """
 
     __test__ = False  # not a pytest class
@@ -66,8 +71,15 @@ class TestCaseReward:
         metric_prefix: str | None = None,
         max_pending: int = 4096,
         start: bool = True,
+        retries: int = 2,
+        on_infra_error: str = "exclude",
+        neutral_reward: float = 0.0,
     ):
         self.mode = check_mode(mode)
+        if retries < 0:
+            raise ValueError(f"retries must be at least 0, got {retries}")
+        self.retries = retries
+        self.failures = FailurePolicy(on_infra_error, neutral_reward)
         self.limits = limits
         self.tests_key = tests_key
         self.continuation, self.strip_tests, self.stop_on_failure = continuation, strip_tests, stop_on_failure
@@ -100,20 +112,42 @@ class TestCaseReward:
         return make_job(program, tests, self.mode, self.limits, stop_on_failure=self.stop_on_failure)
 
     def evaluate(self, completions: Sequence[Any], test_cases: Sequence[Any]) -> tuple[list, BatchStats]:
-        """Rewards and batch statistics (thread-safe: any number of threads may evaluate at once)."""
-        return self.tally(self.dispatcher.run(self.jobs(completions, test_cases)))
+        """Rewards and batch statistics (thread-safe: any number of threads may evaluate at once); engine
+        failures are retried, then handled by ``on_infra_error``."""
+        builders = self.jobs(completions, test_cases)
+        results = _results(builders, self.dispatcher.run(builders, return_exceptions=True))
+        retried = 0
+        for _ in range(self.retries):
+            again = [builders[i] for i in _failed(results)]
+            if not again:
+                break
+            retried += len(again)
+            _merge(results, _results(again, self.dispatcher.run(again, return_exceptions=True)))
+        return self.tally(results, retried=retried)
 
     async def aevaluate(
         self, completions: Sequence[Any], test_cases: Sequence[Any]
     ) -> tuple[list, BatchStats]:
         """:meth:`evaluate` from a coroutine, without blocking its event loop."""
-        return self.tally(await self.dispatcher.arun(self.jobs(completions, test_cases)))
+        builders = self.jobs(completions, test_cases)
+        results = _results(builders, await self.dispatcher.arun(builders, return_exceptions=True))
+        retried = 0
+        for _ in range(self.retries):
+            again = [builders[i] for i in _failed(results)]
+            if not again:
+                break
+            retried += len(again)
+            _merge(results, _results(again, await self.dispatcher.arun(again, return_exceptions=True)))
+        return self.tally(results, retried=retried)
 
-    def tally(self, results: Sequence[JobResult]) -> tuple[list[float | None], BatchStats]:
-        stats = BatchStats()
+    def tally(
+        self, results: Sequence[JobResult], *, retried: int = 0
+    ) -> tuple[list[float | None], BatchStats]:
+        """Rewards and statistics of finished jobs, engine failures handled by ``on_infra_error``."""
+        stats = BatchStats(retried=retried)
         for result in results:
             stats.add(result, reward_of(result, self.mode))
-        return stats.rewards, stats
+        return self.failures.apply(stats), stats
 
     def _report(self, stats: BatchStats, log_metric: Callable[[str, float], None] | None) -> list:
         self.last_stats = stats
@@ -159,6 +193,31 @@ class AsyncTestCaseReward(TestCaseReward):
     ) -> list[float | None]:
         _, stats = await self.aevaluate(completions, self._tests(kwargs))
         return self._report(stats, kwargs.get("log_metric"))
+
+
+def _results(builders: Sequence[Callable[[], Job]], outcomes: Sequence[Any]) -> list[JobResult]:
+    """Engine results, with an exception the engine raised for a job turned into that job's engine failure."""
+    results = []
+    for builder, outcome in zip(builders, outcomes, strict=True):
+        if isinstance(outcome, JobResult):
+            results.append(outcome)
+        elif isinstance(outcome, Exception):
+            tests = len(builder.args[1]) if isinstance(builder, partial) else 0
+            reason = f"engine error: {type(outcome).__name__}: {outcome}"
+            results.append(JobResult([0] * tests, ["infra"] * tests, infra_error=reason))
+        else:
+            raise outcome
+    return results
+
+
+def _failed(results: Sequence[JobResult]) -> list[int]:
+    return [i for i, result in enumerate(results) if result.infra_error is not None]
+
+
+def _merge(results: list[JobResult], retried: list[JobResult]) -> None:
+    """Put the retried jobs' results (in the order of :func:`_failed`) in place of the failed ones."""
+    for index, result in zip(_failed(results), retried, strict=True):
+        results[index] = result
 
 
 _names: weakref.WeakValueDictionary[str, TestCaseReward] = weakref.WeakValueDictionary()
