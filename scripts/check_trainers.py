@@ -46,7 +46,7 @@ INSTALLS = {
     "verl": [[TORCH, "verl==0.9.1", "-e", str(REPO)]],
     "openrlhf": [
         ["--no-deps", "openrlhf==0.11.2"],
-        [TORCH, "transformers==5.15.0", "aiohttp", "sympy", "pylatexenc", "-e", str(REPO)],
+        [TORCH, "transformers==5.15.0", "aiohttp", "sympy", "pylatexenc", "-e", f"{REPO}[serve]"],
     ],
     "trl": [
         [
@@ -438,7 +438,7 @@ def _openrlhf(row: dict, row_path: Path, work: Path):
         outputs = await asyncio.gather(
             *[executor.execute(prompt, row["id"], params, 4096, tokenizer, engine) for _ in completions]
         )
-        return [o["reward"] for o in outputs], outputs[0]["extra_logs"]
+        return [_scalar(o["reward"]) for o in outputs], outputs[0]["extra_logs"]
 
     paths, checks = {}, {}
     os.environ["ACECODER_REWARD_DATASET"] = str(row_path)  # labels are row ids (--data.label_key id)
@@ -453,12 +453,13 @@ def _openrlhf(row: dict, row_path: Path, work: Path):
     def over_http():
         port = _free_port()
         cli = Path(sys.executable).with_name("acecoder")
-        server = subprocess.Popen(
-            [str(cli), "serve-reward", "--dataset", str(row_path), "--port", str(port)],
-            stderr=subprocess.DEVNULL,
-        )
+        log = work / "serve-reward.log"
+        with log.open("w") as stderr:
+            server = subprocess.Popen(
+                [str(cli), "serve-reward", "--dataset", str(row_path), "--port", str(port)], stderr=stderr
+            )
         try:
-            _wait_for(port)
+            _wait_for(port, server, log)
             started = time.monotonic()
             url = f"http://127.0.0.1:{port}/get_reward"
             rewards, extra = asyncio.run(rollout(SingleTurnAgentExecutor(remote_rm_url=[url])))
@@ -488,15 +489,30 @@ def _openrlhf(row: dict, row_path: Path, work: Path):
     return paths, checks
 
 
+def _scalar(reward):
+    """A sample's reward as OpenRLHF stores it: a one-element tensor (``.py`` reward) or list (HTTP, as from
+    OpenRLHF's own ``serve_rm``); None when it got none."""
+    if reward is None:
+        return None
+    if hasattr(reward, "flatten"):
+        reward = reward.flatten().tolist()
+    if isinstance(reward, list):
+        assert len(reward) == 1, reward
+        reward = reward[0]
+    return float(reward)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _wait_for(port: int, timeout: float = 120.0) -> None:
+def _wait_for(port: int, server: subprocess.Popen, log: Path, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"acecoder serve-reward exited {server.returncode}: {log.read_text()[-500:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return

@@ -15,6 +15,7 @@ servers start while the process is small.
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -222,6 +223,14 @@ def _merge(results: list[JobResult], retried: list[JobResult]) -> None:
 
 _names: weakref.WeakValueDictionary[str, TestCaseReward] = weakref.WeakValueDictionary()
 _names_lock = threading.Lock()
+
+
+def _new_names_lock() -> None:
+    global _names_lock
+    _names_lock = threading.Lock()  # a forked child: the parent's lock may have been held by another thread
+
+
+os.register_at_fork(after_in_child=_new_names_lock)
 
 
 def _unique_name(base: str, reward: TestCaseReward) -> str:
