@@ -152,7 +152,10 @@ def _install(library: str, folder: Path) -> float:
     subprocess.run([base, "-m", "venv", "--clear", str(folder)], check=True)
     pip = [str(folder / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     for packages in INSTALLS[library]:
-        subprocess.run([*pip, *packages], check=True)
+        done = subprocess.run([*pip, *packages], capture_output=True, text=True)
+        (folder / "pip.log").open("a").write(done.stdout + done.stderr)
+        if done.returncode != 0:
+            raise SystemExit(f"{library}: pip install {' '.join(packages)} failed:\n{done.stderr[-3000:]}")
     return time.monotonic() - started
 
 
