@@ -17,6 +17,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
+from acecoder.data import DataError
 from acecoder.execution import JobResult, Limits
 from acecoder.reward import (
     AsyncTestCaseReward,
@@ -132,9 +133,13 @@ def test_classic_reward_hacks_get_zero_in_both_modes(dispatcher, mode):
 
 
 class _BrokenEngine:
-    """An engine whose sandbox failed on the second job (the one case that is not the program's fault)."""
+    """An engine whose sandbox always fails on programs marked ``# infra`` and fails once on those marked
+    ``# flaky`` (the cases that are not the program's fault)."""
 
     workers, isolation = 1, {}
+
+    def __init__(self):
+        self.seen: list[str] = []
 
     def start(self):
         return self
@@ -150,22 +155,106 @@ class _BrokenEngine:
                 with contextlib.suppress(BlockingIOError):
                     os.read(wakeup, 8)
                 continue
-            if index == 1:
+            self.seen.append(job.program)
+            first_flaky = "# flaky" in job.program and self.seen.count(job.program) == 1
+            if "# infra" in job.program or first_flaky:
                 yield index, JobResult([0] * len(job.tests), ["infra"] * len(job.tests), infra_error="died")
             else:
                 yield index, JobResult([1] * len(job.tests), [None] * len(job.tests))
             index += 1
 
 
-def test_infrastructure_errors_are_none_never_zero():
-    with TestCaseReward(engine=_BrokenEngine()) as reward:
+def test_engine_failures_are_retried_then_excluded_never_zero():
+    engine = _BrokenEngine()
+    with TestCaseReward(engine=engine) as reward:
         logged: dict[str, float] = {}
-        assert reward(completions=[RIGHT] * 3, test_cases=[TESTS] * 3, log_metric=logged.__setitem__) == [
-            1.0,
-            None,
-            1.0,
-        ]
-        assert logged["tests_binary/infra_errors"] == 1.0
+        completions = [RIGHT, RIGHT + "# infra\n", RIGHT + "# flaky\n"]
+        rewards = reward(completions=completions, test_cases=[TESTS] * 3, log_metric=logged.__setitem__)
+        assert rewards == [1.0, None, 1.0]  # the flaky one passed on its retry
+        assert engine.seen.count(RIGHT + "# infra\n") == 3  # tried, then retried twice
+        assert logged[f"{reward.__name__}/infra_errors"] == 1.0
+        assert logged[f"{reward.__name__}/infra_retries"] == 3.0  # 2 failures, then 1 more
+
+
+def test_engine_failures_get_neutral_rewards_or_raise_as_chosen():
+    from acecoder.reward.failures import RewardInfraError
+
+    completions, tests = [RIGHT, RIGHT + "# infra\n"], [TESTS] * 2
+    with TestCaseReward(engine=_BrokenEngine(), on_infra_error="neutral", neutral_reward=0.25) as neutral:
+        rewards, stats = neutral.evaluate(completions, tests)
+        assert rewards == [1.0, 0.25] and stats.failed == [False, True] and stats.neutral == 1
+    with (
+        TestCaseReward(engine=_BrokenEngine(), on_infra_error="raise", retries=0) as strict,
+        pytest.raises(RewardInfraError, match="failed on 1 sample"),
+    ):
+        strict(completions=completions, test_cases=tests)
+    with pytest.raises(ValueError, match="on_infra_error must be one of"):
+        TestCaseReward(on_infra_error="ignore", start=False)
+
+
+def test_an_engine_that_keeps_failing_stops_the_run_even_with_neutral_rewards():
+    from acecoder.reward.failures import RewardInfraError
+
+    with TestCaseReward(engine=_BrokenEngine(), on_infra_error="neutral", retries=0) as reward:
+        for _ in range(7):
+            reward.evaluate([RIGHT + "# infra\n"] * 8, [TESTS] * 8)  # 56 in a row
+        with pytest.raises(RewardInfraError, match="64 samples in a row"):
+            reward.evaluate([RIGHT + "# infra\n"] * 8, [TESTS] * 8)
+
+
+class _RaisingEngine(_BrokenEngine):
+    """An engine that raises (rather than reporting a failed job) on its first run."""
+
+    def stream(self, jobs, wakeup):
+        if not self.seen:
+            self.seen.append("raised")
+            next(jobs)
+            raise OSError("sandbox server could not be restarted")
+        yield from super().stream(jobs, wakeup)
+
+
+def test_an_engine_that_raises_is_an_engine_failure_and_is_retried():
+    with TestCaseReward(engine=_RaisingEngine()) as reward:
+        rewards, stats = reward.evaluate([RIGHT], [TESTS])
+        assert rewards == [1.0] and stats.retried == 1
+
+
+_NAMES = """
+import gc
+from acecoder.reward import AsyncTestCaseReward, TestCaseReward
+first = TestCaseReward("binary", start=False)
+others = [AsyncTestCaseReward("binary", start=False), TestCaseReward("pass_rate", start=False),
+          TestCaseReward("binary", start=False, tests_key="hidden"), TestCaseReward("binary", start=False)]
+named = TestCaseReward("binary", start=False, name="unit_tests")
+print([first.__name__] + [r.__name__ for r in others] + [named.__name__, named.metric_prefix])
+del first
+gc.collect()
+print(TestCaseReward("binary", start=False).__name__)
+"""
+
+
+def test_every_reward_has_its_own_name_for_trl(dispatcher):
+    """TRL names a reward's columns and metrics by ``__name__`` and merges rewards that share one."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", _NAMES], capture_output=True, text=True, check=True)
+    names, again = done.stdout.splitlines()
+    assert eval(names) == [
+        "tests_binary",
+        "tests_binary_async",
+        "tests_pass_rate",
+        "tests_binary_hidden",
+        "tests_binary_2",  # a second live reward of the same kind
+        "unit_tests",
+        "unit_tests/",
+    ]
+    assert again == "tests_binary"  # a dropped reward frees its name
+    named = TestCaseReward("binary", dispatcher=dispatcher, name="my_tests")
+    logged: dict[str, float] = {}
+    named(completions=[RIGHT], test_cases=[TESTS], log_metric=logged.__setitem__)
+    assert logged["my_tests/all_pass_rate"] == 1.0
+    with pytest.raises(ValueError, match="must not be empty"):
+        TestCaseReward(dispatcher=dispatcher, name="")
 
 
 def test_async_reward_runs_concurrent_batches_on_one_engine(dispatcher):
@@ -263,10 +352,10 @@ def test_verl_compute_score_sync_from_many_threads(shared_env):
         t.start()
     for t in threads:
         t.join()
-    assert scores[0] == {"score": 1.0, "pass_rate": 1.0, "timeout": 0.0}
+    assert scores[0] == {"score": 1.0, "pass_rate": 1.0, "timeout": 0.0, "infra_error": 0.0}
     assert [s["score"] for s in scores] == [1.0, 0.0] * 8
     exact = compute_score("acecode", HALF, TESTS, mode="pass_rate")
-    assert exact == {"score": 0.5, "pass_rate": 0.5, "timeout": 0.0}
+    assert exact == {"score": 0.5, "pass_rate": 0.5, "timeout": 0.0, "infra_error": 0.0}
     assert compute_score("acecode", HALF, TESTS, stop_on_failure=False)["pass_rate"] == 0.5
 
 
@@ -284,6 +373,84 @@ def test_verl_compute_score_async_micro_batches(shared_env):
     assert [s["score"] for s in scores] == [1.0, 0.0] * 16
     with pytest.raises(ValueError, match="ground_truth: no tests"):
         asyncio.run(compute_score_async("acecode", RIGHT, "[]"))
+
+
+def _load_like_verl(path: str) -> types.ModuleType:
+    """What verl 0.9.1's ``load_module`` does with a file path: a module named after a hash, not importable."""
+    spec = importlib.util.spec_from_file_location(f"custom_module_{hash(path)}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_verl_functions_loaded_by_path_pickle_and_floats_suit_the_prime_manager(shared_env):
+    """verl's PrimeRewardManager runs compute_score in a process pool (so pickles it) and reads
+    ``float(result[0])``: the float variant works, the dict refuses loudly instead of scoring 0."""
+    import pickle
+
+    import acecoder.reward.verl as importable
+    from acecoder.reward.verl import PrimeManagerError
+
+    loaded = _load_like_verl(importable.__file__)
+    for name in ("compute_score", "compute_score_async", "compute_score_float"):
+        assert pickle.loads(pickle.dumps(getattr(loaded, name))) is getattr(importable, name)
+    assert loaded.compute_score_float("acecode", RIGHT, TESTS) == 1.0
+    assert loaded.compute_score("acecode", HALF, TESTS, return_dict=False) == 0.0
+    result = loaded.compute_score("acecode", RIGHT, TESTS)
+    assert result["score"] == 1.0 and dict(result) == {
+        "score": 1.0,
+        "pass_rate": 1.0,
+        "timeout": 0.0,
+        "infra_error": 0.0,
+    }
+    with pytest.raises(PrimeManagerError, match="compute_score_float"):
+        float(result[0])
+    assert not isinstance(PrimeManagerError("x"), Exception)  # verl's manager catches every Exception
+
+
+def test_a_forked_process_gets_its_own_engine_and_leaves_the_parents_alone(shared_env):
+    """PRIME's pool forks the trainer after its engine started: the child must not wait on the parent's
+    dispatcher thread (which it does not have) nor release the parent's uid lock."""
+    import multiprocessing
+
+    from acecoder.reward.verl import compute_score_float
+
+    assert compute_score_float("acecode", RIGHT, TESTS) == 1.0  # the parent's engine is running
+    parent = shared_module._dispatcher
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        scores = pool.starmap(compute_score_float, [("acecode", a, TESTS) for a in [RIGHT, HALF] * 3])
+    assert scores == [1.0, 0.0] * 3
+    assert shared_module._dispatcher is parent
+    assert os.path.exists(parent.engine.uids._path)  # the parent still holds its lock file
+    assert compute_score_float("acecode", HALF, TESTS, mode="pass_rate") == 0.5
+
+
+def test_verl_gets_a_flagged_neutral_score_or_an_error_when_the_engine_fails(shared_env, monkeypatch):
+    from acecoder.reward.failures import RewardInfraError
+    from acecoder.reward.verl import compute_score
+
+    monkeypatch.setenv("ACECODER_REWARD_NEUTRAL", "0.5")
+    broken = TestCaseReward(engine=_BrokenEngine(), on_infra_error="neutral", neutral_reward=0.5)
+    monkeypatch.setitem(shared_module._rewards, ("binary", None), broken)
+    assert compute_score("acecode", RIGHT + "# infra\n", TESTS) == {
+        "score": 0.5,
+        "pass_rate": 0.0,
+        "timeout": 0.0,
+        "infra_error": 1.0,
+    }
+    shared_module.reset()
+    monkeypatch.setenv("ACECODER_REWARD_ON_ERROR", "raise")
+    assert shared_module.shared_reward().failures.on_infra_error == "raise"
+    monkeypatch.setenv("ACECODER_REWARD_ON_ERROR", "exclude")
+    shared_module.reset()
+    with pytest.raises(ValueError, match="need a reward"):
+        shared_module.shared_reward()
+    with (
+        TestCaseReward(engine=_BrokenEngine(), on_infra_error="raise") as strict,
+        pytest.raises(RewardInfraError),
+    ):
+        strict.evaluate([RIGHT + "# infra\n"], [TESTS])
+    broken.close()
 
 
 # ---- OpenRLHF -------------------------------------------------------------------------------------------------
@@ -317,9 +484,42 @@ def test_openrlhf_reward_func_loaded_from_its_file(shared_env):
     )
     out = loaded.reward_func([bad, good], [CHATML_PROMPT] * 2, [json.dumps(TESTS), TESTS])
     assert out["rewards"].tolist() == [0.0, 1.0]
-    assert set(out["extra_logs"]) == {"pass_rate", "timeout"}
+    assert set(out["extra_logs"]) == {"pass_rate", "timeout", "infra_error"}
     with pytest.raises(KeyError, match="no row with this id"):
         loaded.reward_func([good], [CHATML_PROMPT], ["oss_8"])
+
+
+def test_openrlhf_gets_a_flagged_neutral_reward_when_the_engine_fails(shared_env, monkeypatch):
+    """OpenRLHF 0.11.2 turns an exception from reward_func into a None reward and then crashes: an engine
+    failure gets the neutral reward, flagged in extra_logs, instead."""
+    from acecoder.reward.openrlhf import reward_func
+
+    broken = TestCaseReward(engine=_BrokenEngine(), on_infra_error="neutral")
+    monkeypatch.setitem(shared_module._rewards, ("binary", None), broken)
+    good = CHATML_PROMPT + "\n" + RIGHT + "```<|im_end|>"
+    failing = CHATML_PROMPT + "\n" + RIGHT + "# infra\n```<|im_end|>"
+    out = reward_func([good, failing], [CHATML_PROMPT] * 2, ["oss_7", "oss_7"])
+    assert out["rewards"].tolist() == [1.0, 0.0]
+    assert out["extra_logs"]["infra_error"].tolist() == [0.0, 1.0]
+    broken.close()
+
+
+def test_openrlhf_label_errors_are_logged_and_bad_datasets_fail_at_load(shared_env, tmp_path, caplog):
+    import acecoder.reward.openrlhf as module
+
+    loaded = _load_like_verl(module.__file__)
+    query = CHATML_PROMPT + "\n" + RIGHT + "```"
+    with pytest.raises(KeyError, match="no row with this id"):
+        loaded.reward_func([query], [CHATML_PROMPT], ["oss_8"])
+    assert "label 'oss_8'" in caplog.text and "--data.label_key" in caplog.text
+    with pytest.raises(KeyError, match=r"empty: .*--data.label_key id"):
+        loaded.reward_func([query], [CHATML_PROMPT], [""])  # OpenRLHF's label without --data.label_key
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "a", "question": "q", "test_cases": "assert f()"}) + "\n")
+    os.environ["ACECODER_REWARD_DATASET"] = str(bad)
+    shared_module.reset()
+    with pytest.raises(DataError, match=r"bad.jsonl: row 1: field 'test_cases'"):
+        _load_like_verl(module.__file__)  # what OpenRLHF's loader does at start-up
 
 
 # ---- reward models and combinations ---------------------------------------------------------------------------
@@ -358,7 +558,8 @@ def test_reward_model_reward_scores_programs_per_question(monkeypatch, binary):
 def test_weighted_reward_keeps_none():
     with TestCaseReward(engine=_BrokenEngine()) as broken:
         combined = WeightedReward([broken, lambda completions, **_: [1.0] * len(completions)], [2.0, 1.0])
-        assert combined(completions=[RIGHT] * 2, test_cases=[TESTS] * 2) == [3.0, None]
+        completions = [RIGHT, RIGHT + "# infra\n"]
+        assert combined(completions=completions, test_cases=[TESTS] * 2) == [3.0, None]
 
 
 @pytest.mark.slow

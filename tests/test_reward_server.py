@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from acecoder.execution import Limits
+from acecoder.execution import JobResult, Limits
 from acecoder.reward import TestCaseReward, TestLookup
 from acecoder.reward.server import create_app
 
@@ -30,6 +30,7 @@ PROMPT = "<|im_start|>user\nWrite add.<|im_end|>\n<|im_start|>assistant\n```pyth
 ROWS = [
     {"id": "row-1", "question": "Add.", "test_cases": TESTS},
     {"id": 2, "question": "Sub.", "test_cases": ["assert sub(3, 1) == 2"]},
+    {"id": "row-3", "question": "Untested.", "test_cases": []},  # skipped: nothing to reward against
 ]
 
 
@@ -76,7 +77,7 @@ def test_many_concurrent_one_sample_clients(server):
     replies = asyncio.run(main())
     assert [r["rewards"] for r in replies] == [[1.0] if i % 2 == 0 else [0.0] for i in range(64)]
     assert replies[0]["scores"] == [1.0]
-    assert replies[1]["extra_logs"] == {"pass_rate": [0.0], "timeout": [0.0]}  # binary: stopped at test 1
+    assert replies[1]["extra_logs"] == {"pass_rate": [0.0], "timeout": [0.0], "infra_error": [0.0]}
     metrics = httpx.get(f"{server}/metrics").json()
     assert metrics["requests"]["/get_reward"] >= 64 and metrics["programs"] >= 64
     assert metrics["latency_ms"]["p50"] is not None and metrics["pending_programs"] == 0
@@ -118,14 +119,18 @@ def test_trl_style_reward_endpoint(server):
         ({"query": [_query(RIGHT)], "prompts": [PROMPT], "labels": ["[not json"]}, "not a JSON list"),
         ({"query": [_query(RIGHT)], "prompts": [PROMPT], "labels": [[]]}, "no tests"),
         ({"query": [_query(RIGHT)], "prompts": [PROMPT], "labels": [{"id": 1}]}, "expected a row id"),
+        ({"query": [_query(RIGHT)], "prompts": [PROMPT], "labels": ["row-3"]}, "has no tests"),
+        ({"query": [_query(RIGHT)], "prompts": [PROMPT], "labels": [""]}, "--data.label_key id"),
         ({"prompts": [PROMPT], "labels": ["row-1"]}, "query"),
         ({"query": 7, "labels": ["row-1"]}, "query"),
     ],
 )
-def test_malformed_requests_get_clear_4xx(server, body, message):
+def test_malformed_requests_get_clear_4xx(server, body, message, caplog):
     reply = httpx.post(f"{server}/get_reward", json=body)
     assert reply.status_code == 422
     assert message in json.dumps(reply.json())
+    if "labels" in body:  # OpenRLHF shows only the status: the reason is in the server's log
+        assert "/get_reward: 422" in caplog.text and message in caplog.text
 
 
 def test_bodies_that_are_not_json_or_not_objects(server):
@@ -156,8 +161,18 @@ def test_cli_serves_and_reports_bad_datasets(tmp_path):
     )
     assert done.returncode != 0 and "bad.jsonl: row 1: field 'test_cases': missing" in done.stderr
     assert "Traceback" not in done.stderr
+    untested = tmp_path / "untested.jsonl"
+    untested.write_text(json.dumps({"id": "a", "question": "q", "test_cases": []}) + "\n")
+    done = subprocess.run([cli, "serve-reward", "--dataset", str(untested)], capture_output=True, text=True)
+    assert done.returncode == 2 and "none of its 1 rows has tests" in done.stderr
     rows = tmp_path / "rows.jsonl"
     rows.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    done = subprocess.run(  # a typo'd label column fails at start-up, naming the row and field
+        [cli, "serve-reward", "--dataset", str(rows), "--label-key", "question"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "rows.jsonl: row 1: field 'question': label 'Add.': no row" in done.stderr
     port = _free_port()
     proc = subprocess.Popen(
         [
@@ -184,9 +199,62 @@ def test_cli_serves_and_reports_bad_datasets(tmp_path):
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        assert health["mode"] == "pass_rate" and health["rows"] == 2
+        assert health["mode"] == "pass_rate" and health["rows"] == 2 and health["rows_without_tests"] == 1
         body = {"query": [_query(WRONG)], "prompts": [PROMPT], "labels": ["row-1"]}
         assert httpx.post(f"http://127.0.0.1:{port}/get_reward", json=body).json()["rewards"] == [0.25]
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(20)
+    log = proc.stderr.read()
+    assert "1 rows without tests skipped" in log and "'id' labels of all 2 rows with tests resolve" in log
+
+
+class _FailingEngine:
+    """An engine whose sandbox fails on every program (not the programs' fault)."""
+
+    workers, isolation = 1, {}
+
+    def start(self):
+        return self
+
+    def close(self):
+        pass
+
+    def stream(self, jobs, wakeup):
+        import contextlib
+        import select
+
+        index = 0
+        for job in jobs:
+            if job is None:
+                select.select([wakeup], [], [])
+                with contextlib.suppress(BlockingIOError):
+                    os.read(wakeup, 8)
+                continue
+            yield index, JobResult([0] * len(job.tests), ["infra"] * len(job.tests), infra_error="died")
+            index += 1
+
+
+@pytest.mark.parametrize("on_infra_error", ["neutral", "raise"])
+def test_engine_failures_get_a_flagged_neutral_reward_or_a_503(on_infra_error, caplog):
+    from fastapi.testclient import TestClient
+
+    reward = TestCaseReward(engine=_FailingEngine(), on_infra_error=on_infra_error, neutral_reward=0.0)
+    body = {"query": [_query(RIGHT)], "prompts": [PROMPT], "labels": ["row-1"]}
+    with TestClient(create_app(reward, TestLookup.from_rows(ROWS))) as client:
+        reply = client.post("/get_reward", json=body)
+        metrics = client.get("/metrics").json()
+        trl = client.post("/reward", json={"completions": [RIGHT], "test_cases": ["row-1"]})
+    if on_infra_error == "neutral":
+        assert reply.json() == {
+            "rewards": [0.0],
+            "scores": [0.0],
+            "extra_logs": {"pass_rate": [0.0], "timeout": [0.0], "infra_error": [1.0]},
+        }
+        assert (metrics["infra_errors"], metrics["infra_retries"], metrics["neutral_rewards"]) == (1, 2, 1)
+        assert trl.json()["rewards"] == [None]  # TRL-style: excluded, not the neutral value
+        assert "neutral reward" in caplog.text
+    else:
+        assert reply.status_code == 503 and "failed on 1 sample" in reply.text
+        assert trl.status_code == 503
+        assert metrics["failed_5xx"] == 1 and "/get_reward: 503" in caplog.text

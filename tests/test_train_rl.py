@@ -85,11 +85,30 @@ def test_prompts_use_the_sampling_template_and_leave_the_prefill_open():
     assert no_prefill.endswith("<|im_start|>assistant\n")
 
 
-def test_rows_without_tests_are_refused(tmp_path):
+def test_rows_without_tests_are_skipped_and_counted_and_a_file_without_any_is_refused(tmp_path):
     rows = tmp_path / "rows.jsonl"
-    rows.write_text(json.dumps({"id": "a", "question": "q", "test_cases": []}) + "\n")
-    with pytest.raises(DataError, match=r"rows.jsonl: row 1: field 'test_cases': no tests"):
+    lines = [
+        {"id": "a", "question": "q", "test_cases": []},
+        {"id": "b", "question": "q", "test_cases": ["assert 1"]},
+    ]
+    rows.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    data = read_rl_rows(rows)
+    assert [r["id"] for r in data.rows] == ["b"] and data.without_tests == [1]
+    assert (
+        data.describe("rows.jsonl") == "rows.jsonl: 1 of 2 rows have tests; 1 without tests skipped (rows 1)"
+    )
+    rows.write_text(json.dumps(lines[0]) + "\n")
+    with pytest.raises(DataError, match=r"rows.jsonl: field 'test_cases': none of its 1 rows has tests"):
         read_rl_rows(rows)
+    rows.write_text(json.dumps({"id": "a", "question": "q"}) + "\n")
+    with pytest.raises(DataError, match=r"rows.jsonl: row 1: field 'test_cases': missing"):
+        read_rl_rows(rows)
+
+
+@pytest.mark.shared_data
+def test_codets_real_file_trains_on_the_rows_that_have_tests(shared_data):
+    data = read_rl_rows(shared_data / "codet" / "humaneval_codegen16B_acecode_format.jsonl")
+    assert (len(data.rows), len(data.without_tests)) == (137, 27) and data.without_tests[0] == 31
 
 
 @pytest.mark.slow
@@ -108,6 +127,8 @@ def test_grpo_runs_with_the_test_reward_logs_and_resumes(tmp_path):
             + "\n"
             for i in range(4)
         )
+        + json.dumps({"id": "untested", "question": "Write nothing.", "test_cases": []})
+        + "\n"
     )
     config = tmp_path / "tiny.yaml"
     config.write_text(TINY)
@@ -118,6 +139,8 @@ def test_grpo_runs_with_the_test_reward_logs_and_resumes(tmp_path):
         [*base, "--config", str(config), "--max-steps", "1"], capture_output=True, text=True
     )
     assert first.returncode == 0, first.stderr[-2000:]
+    assert "4 of 5 rows have tests; 1 without tests skipped (rows 5)" in first.stderr
+    assert "rows: 4 trained on, 1 without tests skipped" in first.stdout
     logs = [json.loads(line) for line in (out / "rl_log.jsonl").read_text().splitlines()]
     step1 = next(log for log in logs if "reward" in log)
     assert step1["step"] == 1 and step1["rewards/tests_binary/mean"] is not None

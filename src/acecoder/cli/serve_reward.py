@@ -21,12 +21,27 @@ def serve_reward_command(
             "[default: none; labels must then be JSON lists of tests]",
         ),
     ] = None,
+    label_key: Annotated[
+        str,
+        typer.Option(
+            help="The dataset column the trainer sends as each sample's label (OpenRLHF: --data.label_key); "
+            "every row's label is checked at start-up."
+        ),
+    ] = "id",
     reward: Annotated[
         str,
         typer.Option(
             help="binary (1 when every test passes) or pass_rate (the share passed; also pass-rate)."
         ),
     ] = "binary",
+    on_infra_error: Annotated[
+        str,
+        typer.Option(
+            help="After retries, an engine failure gets the neutral reward (flagged in extra_logs.infra_error "
+            "and /metrics) or a 503 (raise; OpenRLHF then stops)."
+        ),
+    ] = "neutral",
+    neutral_reward: Annotated[float, typer.Option(help="The neutral reward.")] = 0.0,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
     workers: options.Workers = None,
@@ -43,7 +58,8 @@ def serve_reward_command(
     """Serve test-case rewards: POST /get_reward (OpenRLHF's remote reward protocol), POST /reward (TRL-style
     JSON), GET /health, GET /metrics.
 
-    Reads each request's label as a row id of --dataset or a JSON list of tests."""
+    Reads each request's label as a row id of --dataset or a JSON list of tests. Rows without tests are
+    skipped (and counted); every other row's --label-key value must name tests, or nothing is served."""
     try:
         import uvicorn
 
@@ -55,12 +71,32 @@ def serve_reward_command(
         raise fail(f"{e.name} is not installed: pip install 'acecoder[serve]'") from None
     from acecoder.data import DataError
 
+    if on_infra_error not in ("neutral", "raise"):
+        raise fail(f"--on-infra-error must be neutral or raise, got {on_infra_error!r}")
     try:
         lookup = TestLookup.from_file(dataset) if dataset is not None else TestLookup()
+        checked = lookup.check_labels(dataset, label_key) if dataset is not None else 0
         limits = Limits(timeout=timeout, program_timeout=program_timeout or None)
-        scorer = TestCaseReward(reward, limits, workers, max_pending=max_pending)
+        scorer = TestCaseReward(
+            reward,
+            limits,
+            workers,
+            max_pending=max_pending,
+            on_infra_error=on_infra_error,
+            neutral_reward=neutral_reward,
+        )
     except (DataError, ValueError, SandboxError) as e:
         raise fail(str(e)) from None
+    if lookup.without_tests:
+        typer.echo(
+            f"{dataset}: {len(lookup.without_tests):,} rows without tests skipped (a label naming one gets a "
+            "422: leave them out of the trainer's prompts)",
+            err=True,
+        )
+    if dataset is not None:
+        typer.echo(
+            f"{dataset}: the '{label_key}' labels of all {checked:,} rows with tests resolve", err=True
+        )
     engine = scorer.dispatcher.engine
     typer.echo(
         f"serving {scorer.mode} rewards for {len(lookup)} rows on http://{host}:{port} "

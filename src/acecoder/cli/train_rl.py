@@ -41,7 +41,7 @@ def train_rl_command(
 ) -> None:
     """Train a policy with the test-case reward (the paper's recipe through TRL GRPO); resumable.
 
-    Reads id, question and test_cases of each row; writes checkpoints, rl_log.jsonl, tensorboard/ and final/
+    Reads id, question and test_cases of each row (rows without tests are skipped and counted); writes checkpoints, rl_log.jsonl, tensorboard/ and final/
     into OUTPUT and resumes from its last checkpoint when rerun."""
     try:
         from acecoder.reward.rl_config import load_rl_config
@@ -60,7 +60,15 @@ def train_rl_command(
         raise fail(f"{dataset}: no such file")
     try:
         settings = load_rl_config(config, overrides)
-        result = train_rl(settings, model, dataset, output, max_steps=max_steps, resume=resume)
+        result = train_rl(
+            settings,
+            model,
+            dataset,
+            output,
+            max_steps=max_steps,
+            resume=resume,
+            log=lambda line: typer.echo(line, err=True),
+        )
     except (DataError, ValueError, SandboxError, OSError, ImportError) as e:
         raise fail(str(e)) from None
     except KeyboardInterrupt:
@@ -73,6 +81,8 @@ def train_rl_command(
     last = result.last_log
     summary = [
         f"steps: {result.steps}" + (f" (resumed from {result.resumed_from})" if result.resumed_from else ""),
+        f"rows: {result.rows:,} trained on"
+        + (f", {result.rows_without_tests:,} without tests skipped" if result.rows_without_tests else ""),
         "last step: "
         + ", ".join(
             f"{k} {v:.4g}" for k, v in last.items() if isinstance(v, float) and ("reward" in k or "pass" in k)

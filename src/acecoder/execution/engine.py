@@ -21,6 +21,7 @@ from acecoder.execution.dedupe import Copies, job_key, reused
 from acecoder.execution.jobs import ExecutionSummary, Executor, Job, JobResult
 from acecoder.execution.limits import Limits
 from acecoder.execution.sandbox import wire
+from acecoder.execution.stale import remove_stale_cgroups
 from acecoder.execution.testkinds import dump_test
 from acecoder.execution.uids import UidRange
 from acecoder.execution.values import decode_value
@@ -133,7 +134,7 @@ class ExecutionEngine:
         self.isolation = dict(infos[0].get("isolation", {}), judge=infos[0].get("judge", {}))
         for info in infos:
             self._cgroup_dirs.update(info.get("cgroups", []))
-        _remove_stale_cgroups({os.path.dirname(os.path.dirname(d)) for d in self._cgroup_dirs})
+        remove_stale_cgroups({os.path.dirname(os.path.dirname(d)) for d in self._cgroup_dirs})
         for message in dict.fromkeys(w for info in infos for w in info.get("warnings", [])):
             warnings.warn(f"sandbox: {message}", RuntimeWarning, stacklevel=2)
         self.oversubscribed = oversubscription(self.workers)
@@ -381,33 +382,6 @@ def oversubscription(workers: int) -> str | None:
         f"the machine is oversubscribed: {workers} workers, {free:.1f} of {cores} cores free (load {load:.1f}); "
         "verdicts stay the same (CPU-time limits), throughput will not"
     )
-
-
-def _remove_stale_cgroups(roots: set[str]) -> None:
-    """Remove the (empty) cgroups engines that died without closing left behind."""
-    for root in roots:
-        try:
-            names = os.listdir(root)
-        except OSError:
-            continue
-        for name in names:
-            if (
-                not name.startswith("acecoder-e")
-                or not name[10:].isdigit()
-                or UidRange.in_use(int(name[10:]))
-            ):
-                continue
-            engine_dir = os.path.join(root, name)
-            for worker in os.listdir(engine_dir) if os.path.isdir(engine_dir) else []:
-                if os.path.isdir(os.path.join(engine_dir, worker)):
-                    try:
-                        os.rmdir(os.path.join(engine_dir, worker))
-                    except OSError:
-                        pass
-            try:
-                os.rmdir(engine_dir)
-            except OSError:
-                pass
 
 
 def _drain_wakeup(fd: int) -> None:

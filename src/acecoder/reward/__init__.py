@@ -8,6 +8,7 @@ reward-model rewards, weighted combinations, the reward server and the RL traini
 """
 
 from acecoder.reward.dispatcher import EngineDispatcher
+from acecoder.reward.failures import RewardInfraError
 from acecoder.reward.labels import TestLookup, UnknownLabel
 from acecoder.reward.model_reward import RewardModelReward, WeightedReward
 from acecoder.reward.queries import response_from_query
@@ -27,6 +28,7 @@ __all__ = [
     "AsyncTestCaseReward",
     "BatchStats",
     "EngineDispatcher",
+    "RewardInfraError",
     "RewardModelReward",
     "TestCaseReward",
     "TestLookup",

@@ -125,12 +125,25 @@ class EngineDispatcher:
             futures.append(self._enqueue(job))
         return futures
 
-    def run(self, jobs: Sequence[Job | Callable[[], Job]]) -> list[JobResult]:
-        """Run jobs and wait for all their results (from any thread but the dispatcher's)."""
-        return [future.result() for future in self.submit(jobs)]
+    def run(
+        self, jobs: Sequence[Job | Callable[[], Job]], *, return_exceptions: bool = False
+    ) -> list[JobResult]:
+        """Run jobs and wait for all their results (from any thread but the dispatcher's); with
+        ``return_exceptions`` a job the engine failed on gives its exception in place of a result."""
+        results = []
+        for future in self.submit(jobs):
+            try:
+                results.append(future.result())
+            except Exception as e:
+                if not return_exceptions:
+                    raise
+                results.append(e)
+        return results
 
-    async def arun(self, jobs: Sequence[Job | Callable[[], Job]]) -> list[JobResult]:
-        """Run jobs from a coroutine without blocking its event loop."""
+    async def arun(
+        self, jobs: Sequence[Job | Callable[[], Job]], *, return_exceptions: bool = False
+    ) -> list[JobResult]:
+        """Run jobs from a coroutine without blocking its event loop (``return_exceptions`` as in :meth:`run`)."""
         self.start()
         slots = self._async_slots()
         futures = []
@@ -141,7 +154,7 @@ class EngineDispatcher:
             future = self._enqueue(job)
             future.add_done_callback(lambda _f, s=slots, loop=asyncio.get_running_loop(): _release(loop, s))
             futures.append(asyncio.wrap_future(future))
-        return list(await asyncio.gather(*futures))
+        return list(await asyncio.gather(*futures, return_exceptions=return_exceptions))
 
     def _async_slots(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()

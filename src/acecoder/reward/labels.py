@@ -1,8 +1,10 @@
 """Which tests a sample is scored against: its label is a row id of a served dataset or a JSON list of tests.
 
 The AceCoder release found a sample's tests by hashing the decoded prompt text, which breaks as soon as a chat
-template or a tokenizer round trip changes one character. Here the trainer passes a label (OpenRLHF's
-``--label_key`` column): the row's ``id`` in the dataset the reward was given, or the tests themselves.
+template or a tokenizer round trip changes one character. Here the trainer passes a label (the column OpenRLHF's
+``--data.label_key`` names; ``--label_key`` before 0.10.2): the row's ``id`` in the dataset the reward was
+given, or the tests themselves. Rows without tests are skipped when the dataset is read (a label naming one is
+refused, saying so); :meth:`TestLookup.check_labels` checks a trainer's label column once, at start-up.
 """
 
 from __future__ import annotations
@@ -32,29 +34,67 @@ class TestLookup:
 
     __test__ = False
 
-    def __init__(self, tests_by_id: dict[str, list[str]] | None = None, *, source: str = ""):
+    def __init__(
+        self,
+        tests_by_id: dict[str, list[str]] | None = None,
+        *,
+        source: str = "",
+        without_tests: Iterable[str] = (),
+    ):
         self.tests_by_id = tests_by_id or {}
         self.source = source
+        self.without_tests = set(without_tests)  # ids of the rows skipped for having no tests
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, *, tests_key: str = "test_cases") -> TestLookup:
-        """Read every row's id and tests; rows without tests are an error naming file, row and field."""
+        """Read every row's id and tests. Rows with an empty test list are skipped (``without_tests``); a bad
+        row, a duplicate id or a file where no row has tests is an error naming file, row and field."""
         tests: dict[str, list[str]] = {}
+        without: set[str] = set()
         for number, row in iter_rows(path):
             validate_acecode_row(row, require=("id", tests_key), path=str(path), line=number)
-            if not row[tests_key]:
-                raise DataError("no tests", path=str(path), row=number, field=tests_key)
             key = str(row["id"])
-            if key in tests:
+            if key in tests or key in without:
                 raise DataError(f"duplicate id {key!r}", path=str(path), row=number, field="id")
-            tests[key] = list(row[tests_key])
+            if row[tests_key]:
+                tests[key] = list(row[tests_key])
+            else:
+                without.add(key)
         if not tests:
-            raise DataError("no rows", path=str(path))
-        return cls(tests, source=str(path))
+            reason = f"none of its {len(without):,} rows has tests" if without else "no rows"
+            raise DataError(f"{reason}: nothing to reward against", path=str(path), field=tests_key)
+        return cls(tests, source=str(path), without_tests=without)
+
+    def check_labels(self, path: str | os.PathLike, key: str) -> int:
+        """Check that the ``key`` column of every row of ``path`` (a trainer's prompt data; the label column it
+        sends) names tests here; rows without tests are left out. Returns the rows checked; the first label
+        that names nothing is a :class:`DataError` naming file, row and field."""
+        checked = 0
+        for number, row in iter_rows(path):
+            if "test_cases" in row and not row["test_cases"]:
+                continue
+            if key not in row:
+                raise DataError(
+                    f"missing (the label column: OpenRLHF's --data.label_key, here --label-key); "
+                    f"the row has {sorted(row)}",
+                    path=str(path),
+                    row=number,
+                    field=key,
+                )
+            try:
+                self.tests(row[key])
+            except UnknownLabel as e:
+                raise DataError(str(e), path=str(path), row=number, field=key) from None
+            checked += 1
+        return checked
 
     @classmethod
     def from_rows(cls, rows: Iterable[dict[str, Any]], *, tests_key: str = "test_cases") -> TestLookup:
-        return cls({str(r["id"]): list(r[tests_key]) for r in rows})
+        rows = list(rows)
+        return cls(
+            {str(r["id"]): list(r[tests_key]) for r in rows if r[tests_key]},
+            without_tests=[str(r["id"]) for r in rows if not r[tests_key]],
+        )
 
     def __len__(self) -> int:
         return len(self.tests_by_id)
@@ -72,6 +112,12 @@ class TestLookup:
         found = self.tests_by_id.get(label)
         if found is not None:
             return found
+        if label in self.without_tests:
+            raise UnknownLabel(label, f"this row of {self.source} has no tests (leave it out of the prompts)")
+        if not label.strip():
+            raise UnknownLabel(
+                label, "empty: is the trainer's label column set (OpenRLHF: --data.label_key id)?"
+            )
         if label.lstrip().startswith("["):
             try:
                 return _tests_from_list(json.loads(label))

@@ -15,8 +15,9 @@ PERCENTILES = (50, 90, 99)
 
 
 class ServerMetrics:
-    """Requests, programs, timeouts and errors since start; latency percentiles over the last ``window``
-    requests. Thread-safe."""
+    """Requests, programs, timeouts and errors since start (``infra_errors``: samples the engine failed on after
+    ``infra_retries`` retries; ``neutral_rewards``: how many of them got the neutral reward); latency
+    percentiles over the last ``window`` requests. Thread-safe."""
 
     def __init__(self, window: int = 10000):
         self.started = time.monotonic()
@@ -28,6 +29,8 @@ class ServerMetrics:
         self.all_passed = 0
         self.timeouts = 0
         self.infra_errors = 0
+        self.infra_retries = 0
+        self.neutral_rewards = 0
         self.in_flight = 0
         self._lock = threading.Lock()
 
@@ -65,6 +68,8 @@ class ServerMetrics:
                 self.all_passed += stats.all_passed
                 self.timeouts += stats.timeouts
                 self.infra_errors += stats.infra_errors
+                self.infra_retries += stats.retried
+                self.neutral_rewards += stats.neutral
 
     def snapshot(self, pending: int = 0) -> dict:
         with self._lock:
@@ -83,6 +88,8 @@ class ServerMetrics:
                 "all_passed": self.all_passed,
                 "timeouts": self.timeouts,
                 "infra_errors": self.infra_errors,
+                "infra_retries": self.infra_retries,
+                "neutral_rewards": self.neutral_rewards,
                 "latency_ms": {f"p{p}": _percentile(latencies, p) for p in PERCENTILES}
                 | {"max": round(latencies[-1] * 1000, 2) if latencies else None, "window": len(latencies)},
             }

@@ -1,4 +1,5 @@
-"""The answer inside an OpenRLHF query: the decoded prompt + response with special tokens kept.
+"""OpenRLHF's protocol: the answer inside its query (the decoded prompt + response with special tokens kept) and
+the reply it reads.
 
 OpenRLHF sends ``query`` (prompt and response decoded together, special tokens kept) and ``prompt`` (the prompt
 text it tokenized). The response is what follows the prompt; when a decode round trip changed the prompt's text
@@ -9,6 +10,8 @@ end-of-turn and padding tokens are removed.
 from __future__ import annotations
 
 import re
+
+from acecoder.reward.scoring import BatchStats
 
 # Assistant-turn headers of common chat templates (ChatML/Qwen, Llama 3, Phi/Zephyr, Gemma, Mistral).
 ASSISTANT_HEADERS = (
@@ -43,3 +46,17 @@ def response_from_query(query: str, prompt: str | None) -> str:
 
 def strip_trailing_special(text: str) -> str:
     return _TRAILING_SPECIAL.sub("", text)
+
+
+def openrlhf_reply(stats: BatchStats) -> dict:
+    """OpenRLHF's reply fields as plain lists: ``rewards``, ``scores`` (0..1) and ``extra_logs`` (per sample:
+    ``pass_rate``, ``timeout``, ``infra_error``)."""
+    return {
+        "rewards": list(stats.rewards),
+        "scores": list(stats.rewards),
+        "extra_logs": {
+            "pass_rate": [float(p or 0.0) for p in stats.pass_rates],
+            "timeout": [float(t) for t in stats.timed_out],
+            "infra_error": [float(f) for f in stats.failed],
+        },
+    }

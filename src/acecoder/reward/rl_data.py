@@ -3,23 +3,48 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from typing import Any
 
 from acecoder.data import DataError, iter_rows, validate_acecode_row
 from acecoder.sampling.prompt import PromptTemplate
 
 
-def read_rl_rows(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Rows with ``id``, ``question`` and non-empty ``test_cases``; bad rows fail naming file, row and field."""
-    rows = []
+@dataclass
+class RLRows:
+    """The rows to train on, and the numbers (1-based) of the rows skipped because they have no tests."""
+
+    rows: list[dict[str, Any]]
+    without_tests: list[int] = field(default_factory=list)
+
+    def describe(self, path: str | os.PathLike) -> str:
+        total = len(self.rows) + len(self.without_tests)
+        skipped = len(self.without_tests)
+        return f"{path}: {len(self.rows):,} of {total:,} rows have tests" + (
+            f"; {skipped:,} without tests skipped (rows {_numbers(self.without_tests)})" if skipped else ""
+        )
+
+
+def read_rl_rows(path: str | os.PathLike) -> RLRows:
+    """Rows with ``id``, ``question`` and ``test_cases``; rows whose ``test_cases`` is empty are skipped (nothing
+    to reward against) and counted. Bad rows fail naming file, row and field; so does a file where no row has
+    tests."""
+    rows, without_tests = [], []
     for number, row in iter_rows(path):
         validate_acecode_row(row, require=("id", "question", "test_cases"), path=str(path), line=number)
-        if not row["test_cases"]:
-            raise DataError("no tests to reward against", path=str(path), row=number, field="test_cases")
-        rows.append(row)
+        if row["test_cases"]:
+            rows.append(row)
+        else:
+            without_tests.append(number)
     if not rows:
-        raise DataError("no rows", path=str(path))
-    return rows
+        reason = f"none of its {len(without_tests):,} rows has tests" if without_tests else "no rows"
+        raise DataError(f"{reason}: nothing to reward against", path=str(path), field="test_cases")
+    return RLRows(rows, without_tests)
+
+
+def _numbers(numbers: list[int], shown: int = 5) -> str:
+    text = ", ".join(str(n) for n in numbers[:shown])
+    return text + (f" and {len(numbers) - shown:,} more" if len(numbers) > shown else "")
 
 
 def render_prompt(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ class RLResult:
     resumed_from: str | None
     final_model: Path
     last_log: dict[str, Any]
+    rows: int = 0
+    rows_without_tests: int = 0
 
 
 def build_rewards(config: RLConfig, *, dispatcher=None) -> tuple[list[Any], list[float] | None]:
@@ -95,10 +98,14 @@ def train_rl(
     max_steps: int | None = None,
     resume: bool = True,
     callbacks: list[Any] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> RLResult:
-    """Train ``model`` on the rows of ``dataset`` with ``config``; see the module docstring."""
+    """Train ``model`` on the rows of ``dataset`` with ``config``; see the module docstring. Rows without tests
+    are skipped (``log`` is told how many); a dataset where no row has tests is refused."""
     output = Path(output)
-    rows = read_rl_rows(dataset)
+    data = read_rl_rows(dataset)
+    if log is not None:
+        log(data.describe(dataset))
     template = get_prompt_template(config.template)
     run_id = run_fingerprint(config, model, dataset)
     checkpoint = _resume_point(output, run_id) if resume else None
@@ -113,10 +120,18 @@ def train_rl(
         tokenizer = AutoTokenizer.from_pretrained(model)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        train = rl_dataset(rows, template, tokenizer, prefill=config.prefill)
+        train = rl_dataset(data.rows, template, tokenizer, prefill=config.prefill)
         output.mkdir(parents=True, exist_ok=True)
         (output / RUN_FILE).write_text(
-            json.dumps({"fingerprint": run_id, "config": config.to_dict()}, indent=1)
+            json.dumps(
+                {
+                    "fingerprint": run_id,
+                    "config": config.to_dict(),
+                    "rows": len(data.rows),
+                    "rows_without_tests": data.without_tests,
+                },
+                indent=1,
+            )
         )
         resume_step = int(checkpoint.name.rsplit("-", 1)[1]) if checkpoint else None
         from acecoder.reward.rl_logging import JsonlLogCallback, tensorboard_callback
@@ -142,7 +157,9 @@ def train_rl(
             steps=trainer.state.global_step,
             resumed_from=str(checkpoint) if checkpoint else None,
             final_model=final,
-            last_log=next((log for log in reversed(logs) if "reward" in log), logs[-1] if logs else {}),
+            last_log=next((entry for entry in reversed(logs) if "reward" in entry), logs[-1] if logs else {}),
+            rows=len(data.rows),
+            rows_without_tests=len(data.without_tests),
         )
     finally:
         for reward in rewards:

@@ -7,8 +7,8 @@ Two modes, the same everywhere (TRL, verl, OpenRLHF, the reward server):
   costs one failing test, not all of them.
 * ``pass_rate``: passed / total tests.
 
-A reward is ``None`` only when the engine, not the program, failed (``JobResult.infra_error``): TRL excludes
-such samples instead of training on a made-up 0.
+A reward is ``None`` only when the engine, not the program, failed (``JobResult.infra_error``) even after
+retries; what each trainer then gets is :mod:`acecoder.reward.failures`'s choice, never a silent 0.
 """
 
 from __future__ import annotations
@@ -128,8 +128,9 @@ def passed_fraction(result: JobResult) -> float | None:
 
 
 def timed_out(result: JobResult) -> bool:
+    """Whether the program or a test ran out of time (``timeout``, ``setup:timeout``, ``timeout:budget``...)."""
     errors = [result.setup_error, *result.errors]
-    return any(e is not None and e.split(":")[-1] == "timeout" for e in errors)
+    return any(e is not None and "timeout" in e.split(":") for e in errors)
 
 
 @dataclass
@@ -143,18 +144,28 @@ class BatchStats:
     timeouts: int = 0
     setup_errors: int = 0
     infra_errors: int = 0
+    """Samples the engine still failed on after retries."""
+    retried: int = 0
+    """Engine failures retried (a sample retried twice counts twice)."""
+    neutral: int = 0
+    """Samples given the neutral reward (see :mod:`acecoder.reward.failures`)."""
+    infra_reasons: list[str] = field(default_factory=list)
     rewards: list[float | None] = field(default_factory=list)
     pass_rates: list[float | None] = field(default_factory=list)
     """Per sample: tests passed / tests (in binary mode, tests skipped after the first failure count as failed)."""
     timed_out: list[bool] = field(default_factory=list)
+    failed: list[bool] = field(default_factory=list)
+    """Per sample: the engine failed on it (after retries)."""
 
     def add(self, result: JobResult, reward: float | None) -> None:
         self.samples += 1
         self.rewards.append(reward)
+        self.failed.append(result.infra_error is not None)
         self.pass_rates.append(passed_fraction(result))
         self.timed_out.append(timed_out(result))
         if result.infra_error:
             self.infra_errors += 1
+            self.infra_reasons.append(result.infra_error)
             return
         self.scored += 1
         self.all_passed += result.passed_all
@@ -171,4 +182,5 @@ class BatchStats:
             f"{prefix}timeout_rate": self.timeouts / n,
             f"{prefix}setup_error_rate": self.setup_errors / n,
             f"{prefix}infra_errors": float(self.infra_errors),
+            f"{prefix}infra_retries": float(self.retried),
         }

@@ -3,11 +3,13 @@
 * ``POST /get_reward``: OpenRLHF's remote reward protocol. Body ``{"query": [...], "prompts": [...],
   "labels": [...]}`` (``query`` = prompt + response decoded with special tokens kept); reply
   ``{"rewards": [...], "scores": [...], "extra_logs": {"pass_rate": [...], "timeout": [...]}}``. A label is a
-  row id of the served dataset or a JSON list of tests; an unknown label is a 422 naming it; an engine failure
-  is a 503 (OpenRLHF retries), never a 0.
+  row id of the served dataset or a JSON list of tests; an unknown label is a 422 naming it (logged here too:
+  OpenRLHF shows only the status). An engine failure is retried, then gets the neutral reward flagged with
+  ``extra_logs.infra_error`` = 1 and counted in ``/metrics`` (``on_infra_error="raise"``: a 503 instead; see
+  :mod:`acecoder.reward.failures`), never a silent 0.
 * ``POST /reward``: TRL-style, for any trainer: ``{"completions": [...], "test_cases": [...]}`` where each
   test-case item is a list of tests or a row id; reply ``{"rewards": [...], "pass_rates": [...],
-  "timeouts": [...]}`` with ``null`` rewards for engine failures (TRL's "excluded").
+  "timeouts": [...]}`` with ``null`` rewards for engine failures (TRL's "excluded"; a 503 with "raise").
 * ``GET /health``, ``GET /metrics``.
 
 Requests are served on one event loop and their programs go to one shared engine (:class:`EngineDispatcher`):
@@ -17,6 +19,7 @@ requests wait for room instead of adding work.
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -25,11 +28,19 @@ from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
 
+from acecoder.reward.failures import RewardInfraError
 from acecoder.reward.labels import TestLookup, UnknownLabel
 from acecoder.reward.metrics import ServerMetrics
-from acecoder.reward.openrlhf import RewardInfraError, openrlhf_reply
-from acecoder.reward.queries import response_from_query
+from acecoder.reward.queries import openrlhf_reply, response_from_query
 from acecoder.reward.test_case import TestCaseReward
+
+log = logging.getLogger("acecoder.reward.server")
+
+
+def rejected(endpoint: str, status: int, detail: str) -> HTTPException:
+    """An HTTP error, logged here: OpenRLHF's client shows only the status of a reply it gives up on."""
+    log.warning("%s: %d %s", endpoint, status, detail)
+    return HTTPException(status, detail)
 
 
 class GetRewardRequest(BaseModel):
@@ -68,22 +79,25 @@ def create_app(reward: TestCaseReward, lookup: TestLookup | None = None, *, clos
     async def malformed(request, exc: RequestValidationError):
         metrics.begin(request.url.path)
         metrics.end(0.0, status=422)
+        log.warning("%s: 422 %s", request.url.path, exc.errors())
         return await request_validation_exception_handler(request, exc)
 
-    def tests_of(labels: list[Any], field: str) -> list[list[str]]:
+    def tests_of(endpoint: str, labels: list[Any], field: str) -> list[list[str]]:
         tests = []
         for index, label in enumerate(labels):
             try:
                 tests.append(lookup.tests(label))
             except UnknownLabel as e:
-                raise HTTPException(422, f"{field}[{index}]: {e}") from None
+                raise rejected(endpoint, 422, f"{field}[{index}]: {e}") from None
         return tests
 
     async def evaluate(endpoint: str, answers: list[Any], tests: list[list[str]]):
         try:
             return await reward.aevaluate(answers, tests)
         except (TypeError, ValueError) as e:
-            raise HTTPException(422, f"{endpoint}: {e}") from None
+            raise rejected(endpoint, 422, f"{endpoint}: {e}") from None
+        except RewardInfraError as e:
+            raise rejected(endpoint, 503, str(e)) from None
 
     @app.post("/get_reward")
     async def get_reward(request: GetRewardRequest) -> dict:
@@ -92,8 +106,10 @@ def create_app(reward: TestCaseReward, lookup: TestLookup | None = None, *, clos
             prompts = request.prompts if request.prompts is not None else [None] * len(queries)
             prompts = [prompts] if isinstance(prompts, str) else prompts
             if request.labels is None:
-                raise HTTPException(
-                    422, "labels missing: give each sample's row id or tests (OpenRLHF: --label_key)"
+                raise rejected(
+                    "/get_reward",
+                    422,
+                    "labels missing: give each sample's row id or tests (OpenRLHF: --data.label_key)",
                 )
             labels = request.labels if isinstance(request.labels, list) else [request.labels]
             if (
@@ -103,29 +119,30 @@ def create_app(reward: TestCaseReward, lookup: TestLookup | None = None, *, clos
             ):
                 labels = [request.labels]  # one sample whose label is itself a list of tests
             if not len(queries) == len(prompts) == len(labels):
-                raise HTTPException(
-                    422, f"got {len(queries)} queries, {len(prompts)} prompts and {len(labels)} labels"
+                raise rejected(
+                    "/get_reward",
+                    422,
+                    f"got {len(queries)} queries, {len(prompts)} prompts and {len(labels)} labels",
                 )
-            tests = tests_of(labels, "labels")
+            tests = tests_of("/get_reward", labels, "labels")
             answers = [response_from_query(q, p) for q, p in zip(queries, prompts, strict=True)]
             _, record.stats = await evaluate("/get_reward", answers, tests)
-            try:
-                return openrlhf_reply(record.stats)
-            except RewardInfraError as e:
-                raise HTTPException(503, str(e)) from None
+            return openrlhf_reply(record.stats)
 
     @app.post("/reward")
     async def reward_endpoint(request: RewardRequest) -> dict:
         with metrics.track("/reward") as record:
             if len(request.completions) != len(request.test_cases):
-                raise HTTPException(
+                raise rejected(
+                    "/reward",
                     422,
                     f"got {len(request.completions)} completions and {len(request.test_cases)} test_cases",
                 )
-            tests = tests_of(request.test_cases, "test_cases")
+            tests = tests_of("/reward", request.test_cases, "test_cases")
             _, record.stats = await evaluate("/reward", request.completions, tests)
             stats = record.stats
-            return {"rewards": stats.rewards, "pass_rates": stats.pass_rates, "timeouts": stats.timed_out}
+            rewards = [None if failed else r for r, failed in zip(stats.rewards, stats.failed, strict=True)]
+            return {"rewards": rewards, "pass_rates": stats.pass_rates, "timeouts": stats.timed_out}
 
     @app.get("/health")
     async def health() -> dict:
@@ -135,6 +152,8 @@ def create_app(reward: TestCaseReward, lookup: TestLookup | None = None, *, clos
             "mode": reward.mode,
             "workers": engine.workers,
             "rows": len(lookup),
+            "rows_without_tests": len(lookup.without_tests),
+            "on_infra_error": reward.failures.on_infra_error,
             "isolation": engine.isolation,
         }
 

@@ -10,6 +10,12 @@ later call in the process, whatever its thread or event loop, shares them. Setti
 | ``ACECODER_REWARD_WORKERS`` | one per core | sandbox workers |
 | ``ACECODER_REWARD_TIMEOUT`` | 1.0 | CPU seconds per test |
 | ``ACECODER_REWARD_DATASET`` | none | AceCode rows whose ``id`` labels may name (OpenRLHF) |
+| ``ACECODER_REWARD_ON_ERROR`` | ``neutral`` | after retries, an engine failure gets the neutral reward or raises |
+| ``ACECODER_REWARD_NEUTRAL`` | 0.0 | the neutral reward (see :mod:`acecoder.reward.failures`) |
+
+A process forked from one whose engine is running (verl's PRIME manager runs ``compute_score`` in a process
+pool) starts its own engine, with one worker unless ``ACECODER_REWARD_WORKERS`` says otherwise; the parent's
+engine is left alone.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import threading
 
 from acecoder.execution import Limits
 from acecoder.reward.dispatcher import EngineDispatcher
+from acecoder.reward.failures import env_policy
 from acecoder.reward.labels import TestLookup
 from acecoder.reward.scoring import check_mode
 from acecoder.reward.test_case import TestCaseReward
@@ -28,6 +35,22 @@ _lock = threading.Lock()
 _dispatcher: EngineDispatcher | None = None
 _rewards: dict[tuple[str, bool | None], TestCaseReward] = {}
 _lookup: TestLookup | None = None
+_forked = False
+_inherited: list[object] = []  # a forked child's copies of the parent's engine: never closed, never collected
+
+
+def _after_fork_in_child() -> None:
+    """The parent's dispatcher thread does not exist here and its engine's servers are the parent's: keep the
+    copies out of reach (closing or collecting them would unlink the parent's uid lock) and start afresh."""
+    global _dispatcher, _forked, _lock
+    _lock = threading.Lock()
+    if _dispatcher is not None:
+        _inherited.append((_dispatcher, dict(_rewards)))
+    _dispatcher, _forked = None, True
+    _rewards.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def default_mode() -> str:
@@ -42,15 +65,25 @@ def shared_reward(mode: str | None = None, *, stop_on_failure: bool | None = Non
     with _lock:
         reward = _rewards.get(key)
         if reward is None:
+            on_error, neutral = env_policy()
             if _dispatcher is None:
-                workers = int(os.environ.get("ACECODER_REWARD_WORKERS", "0")) or None
+                workers = int(os.environ.get("ACECODER_REWARD_WORKERS", "0")) or (1 if _forked else None)
                 timeout = float(os.environ.get("ACECODER_REWARD_TIMEOUT", Limits.timeout))
                 _dispatcher = EngineDispatcher(workers=workers, limits=Limits(timeout=timeout))
-                atexit.register(_dispatcher.close)
+                atexit.register(_close_if_mine, _dispatcher, os.getpid())
             reward = _rewards[key] = TestCaseReward(
-                mode, dispatcher=_dispatcher, stop_on_failure=stop_on_failure
+                mode,
+                dispatcher=_dispatcher,
+                stop_on_failure=stop_on_failure,
+                on_infra_error=on_error,
+                neutral_reward=neutral,
             )
         return reward
+
+
+def _close_if_mine(dispatcher: EngineDispatcher, pid: int) -> None:
+    if os.getpid() == pid:
+        dispatcher.close()
 
 
 def shared_lookup() -> TestLookup:
