@@ -149,6 +149,31 @@ def test_bodies_that_are_not_json_or_not_objects(server):
     assert httpx.get(f"{server}/metrics").json()["rejected_4xx"] >= 3
 
 
+def test_huge_and_deeply_nested_bodies_are_refused_unread(server):
+    """Over the size limit: 413 (the server never holds the body); nested too deep to parse: 422, not 500."""
+    from acecoder.reward.server import MAX_BODY_BYTES
+
+    def chunks():
+        yield b'{"query": ["'
+        for _ in range(MAX_BODY_BYTES // (1 << 20) + 2):
+            yield b"x" * (1 << 20)
+        yield b'"], "labels": ["row-1"]}'
+
+    streamed = httpx.post(
+        f"{server}/get_reward", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+    announced = httpx.post(f"{server}/reward", content=b"x" * (MAX_BODY_BYTES + 1))
+    assert announced.status_code == 413
+    deep = b'{"query": [' + b"[" * 100_000 + b"]" * 100_000 + b'], "labels": ["row-1"]}'
+    assert httpx.post(f"{server}/get_reward", content=deep).status_code == 422
+    nested_label = {"query": [_query(RIGHT)], "labels": [json.loads("[" * 80 + "]" * 80)]}
+    assert httpx.post(f"{server}/get_reward", json=nested_label).status_code == 422
+    ok = httpx.post(f"{server}/get_reward", json={"query": [_query(RIGHT)], "labels": ["row-1"]})
+    assert ok.status_code == 200 and ok.json()["rewards"] == [1.0]
+    assert httpx.get(f"{server}/metrics").json()["rejected_4xx"] >= 4
+
+
 REPO = Path(__file__).resolve().parents[1]
 
 

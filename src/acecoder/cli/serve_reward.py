@@ -53,6 +53,9 @@ def serve_reward_command(
     max_connections: Annotated[
         int, typer.Option(min=0, help="Open connections before new ones get 503 (0: no limit).")
     ] = 0,
+    max_body_mb: Annotated[
+        float, typer.Option(min=0.001, help="Largest request body in MB; a larger one gets 413 unread.")
+    ] = 64.0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
     """Serve test-case rewards: POST /get_reward (OpenRLHF's remote reward protocol), POST /reward (TRL-style
@@ -104,7 +107,7 @@ def serve_reward_command(
         err=True,
     )
     uvicorn.run(
-        create_app(scorer, lookup),
+        create_app(scorer, lookup, max_body_bytes=int(max_body_mb * 1024 * 1024)),
         host=host,
         port=port,
         log_level=log_level,

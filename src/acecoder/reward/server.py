@@ -12,6 +12,9 @@
   "timeouts": [...]}`` with ``null`` rewards for engine failures (TRL's "excluded"; a 503 with "raise").
 * ``GET /health``, ``GET /metrics``.
 
+Bodies over ``max_body_bytes`` get a 413 and JSON nested deeper than 64 levels a 422, before anything reads
+or parses them (:mod:`acecoder.reward.body_limits`).
+
 Requests are served on one event loop and their programs go to one shared engine (:class:`EngineDispatcher`):
 many concurrent one-sample requests are micro-batched onto its workers; beyond ``max_pending`` queued programs,
 requests wait for room instead of adding work.
@@ -28,6 +31,7 @@ from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
 
+from acecoder.reward.body_limits import BodyLimits
 from acecoder.reward.failures import RewardInfraError
 from acecoder.reward.labels import TestLookup, UnknownLabel
 from acecoder.reward.metrics import ServerMetrics
@@ -60,8 +64,21 @@ class RewardRequest(BaseModel):
     test_cases: list[Any]
 
 
-def create_app(reward: TestCaseReward, lookup: TestLookup | None = None, *, close_on_shutdown: bool = True):
-    """The FastAPI application serving ``reward`` for the rows of ``lookup``."""
+MAX_BODY_BYTES = 64 * 1024 * 1024
+"""A request body larger than this is refused (413): OpenRLHF sends one sample per request (a few KB), a TRL
+batch of 1,024 completions a few MB."""
+MAX_JSON_DEPTH = 64
+
+
+def create_app(
+    reward: TestCaseReward,
+    lookup: TestLookup | None = None,
+    *,
+    close_on_shutdown: bool = True,
+    max_body_bytes: int = MAX_BODY_BYTES,
+):
+    """The FastAPI application serving ``reward`` for the rows of ``lookup``; bodies over ``max_body_bytes``
+    get a 413 and JSON nested deeper than ``MAX_JSON_DEPTH`` a 422, before anything parses them."""
     lookup = lookup or TestLookup()
     metrics = ServerMetrics()
 
@@ -74,6 +91,13 @@ def create_app(reward: TestCaseReward, lookup: TestLookup | None = None, *, clos
 
     app = FastAPI(title="acecoder reward server", lifespan=lifespan)
     app.state.metrics, app.state.reward, app.state.lookup = metrics, reward, lookup
+
+    def refused(path: str, status: int, detail: str) -> None:
+        metrics.begin(path)
+        metrics.end(0.0, status=status)
+        log.warning("%s: %d %s", path, status, detail)
+
+    app.add_middleware(BodyLimits, max_bytes=max_body_bytes, max_depth=MAX_JSON_DEPTH, on_reject=refused)
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request, exc: RequestValidationError):
