@@ -54,7 +54,9 @@ def test_errors_name_file_row_and_field(tmp_path):
     assert [n for n, _ in rows] == [1, 3]
     with pytest.raises(DataError) as err:
         validate_acecode_row(rows[1][1], require=("test_cases",), path=str(path), line=3)
-    assert str(err.value) == f"{path}: row 3: field 'test_cases': item 1 is int, expected a string"
+    assert str(err.value) == (
+        f"{path}: row 3: field 'test_cases[1]': expected an assert string or a test object, got int"
+    )
     with pytest.raises(DataError, match=r"field 'inferences\[0\]\.pass_rate'"):
         validate_acecode_row({"id": "x", "inferences": [{"completion": "", "pass_rate": "1"}]})
     with pytest.raises(DataError, match="unknown file type"):

@@ -32,14 +32,14 @@ class TestLookup:
 
     __test__ = False
 
-    def __init__(self, tests_by_id: dict[str, list[str]] | None = None, *, source: str = ""):
+    def __init__(self, tests_by_id: dict[str, list[Any]] | None = None, *, source: str = ""):
         self.tests_by_id = tests_by_id or {}
         self.source = source
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, *, tests_key: str = "test_cases") -> TestLookup:
         """Read every row's id and tests; rows without tests are an error naming file, row and field."""
-        tests: dict[str, list[str]] = {}
+        tests: dict[str, list[Any]] = {}
         for number, row in iter_rows(path):
             validate_acecode_row(row, require=("id", tests_key), path=str(path), line=number)
             if not row[tests_key]:
@@ -59,7 +59,7 @@ class TestLookup:
     def __len__(self) -> int:
         return len(self.tests_by_id)
 
-    def tests(self, label: Any) -> list[str]:
+    def tests(self, label: Any) -> list[Any]:
         """The tests a label stands for; :class:`UnknownLabel` when it is neither an id here nor a test list."""
         if isinstance(label, (list, tuple)):
             return _tests_from_list(label)
@@ -81,7 +81,7 @@ class TestLookup:
         raise UnknownLabel(label, f"no row with this id {where}")
 
 
-def _tests_from_list(value: Any) -> list[str]:
+def _tests_from_list(value: Any) -> list[Any]:
     try:
         return parse_tests(value, where="label")
     except ValueError as e:

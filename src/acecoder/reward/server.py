@@ -70,7 +70,7 @@ def create_app(reward: TestCaseReward, lookup: TestLookup | None = None, *, clos
         metrics.end(0.0, status=422)
         return await request_validation_exception_handler(request, exc)
 
-    def tests_of(labels: list[Any], field: str) -> list[list[str]]:
+    def tests_of(labels: list[Any], field: str) -> list[list[Any]]:
         tests = []
         for index, label in enumerate(labels):
             try:
@@ -79,7 +79,7 @@ def create_app(reward: TestCaseReward, lookup: TestLookup | None = None, *, clos
                 raise HTTPException(422, f"{field}[{index}]: {e}") from None
         return tests
 
-    async def evaluate(endpoint: str, answers: list[Any], tests: list[list[str]]):
+    async def evaluate(endpoint: str, answers: list[Any], tests: list[list[Any]]):
         try:
             return await reward.aevaluate(answers, tests)
         except (TypeError, ValueError) as e:

@@ -64,18 +64,22 @@ class PromptTemplate:
         if "{program}" not in self.answer:
             raise ValueError("the answer template has no {program} placeholder")
 
-    def shown_tests(self, tests: Sequence[str] | None) -> list[str]:
-        tests = list(tests or [])
-        if self.num_tests >= 0:
-            tests = tests[: self.num_tests]
-        return [t.strip() for t in tests] if self.strip_tests else tests
+    def shown_tests(self, tests: Sequence[Any] | None) -> list[str]:
+        """The first ``num_tests`` tests as text: assert strings as they are, stdin tests as their input and
+        output, functional calls as the assert they stand for (:func:`~acecoder.execution.testkinds.render_test`)."""
+        from acecoder.execution.testkinds import render_test
 
-    def user_message(self, question: str, tests: Sequence[str] | None = None) -> str:
+        shown = [t if isinstance(t, str) else render_test(t) for t in list(tests or [])]
+        if self.num_tests >= 0:
+            shown = shown[: self.num_tests]
+        return [t.strip() for t in shown] if self.strip_tests else shown
+
+    def user_message(self, question: str, tests: Sequence[Any] | None = None) -> str:
         """The user turn for a question and its tests."""
         return _fill(self.user, {"question": question, "tests": "\n".join(self.shown_tests(tests))})
 
     def messages(
-        self, question: str, tests: Sequence[str] | None = None, *, with_prefill: bool = True
+        self, question: str, tests: Sequence[Any] | None = None, *, with_prefill: bool = True
     ) -> list[dict[str, str]]:
         """Chat messages to sample with: the user turn, then (by default) the assistant prefill to continue."""
         chat = [{"role": "user", "content": self.user_message(question, tests)}]
