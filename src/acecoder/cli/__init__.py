@@ -9,6 +9,7 @@ from acecoder.cli.base import app as _app
 
 # Verb -> the module that registers it on ``app`` when imported.
 COMMANDS = {
+    "import-tests": "import_tests",
     "synthesize": "synthesize",
     "filter-tests": "filter_tests",
     "sample": "sample",
@@ -29,6 +30,7 @@ COMMANDS = {
 
 # The order ``acecoder --help`` lists verbs in: the pipeline's. Verbs not named here come after, as registered.
 PIPELINE_ORDER = (
+    "import-tests",
     "synthesize",
     "filter-tests",
     "sample",

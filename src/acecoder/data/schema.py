@@ -77,7 +77,9 @@ def _check_tests(row: dict, field: str, loc: dict) -> None:
                     raise DataError(f"a stdin test needs a string '{key}'", field=where, **loc)
         elif "fn_name" in item:
             if not isinstance(item["fn_name"], str) or not isinstance(item.get("args", []), list):
-                raise DataError("a functional test needs a string 'fn_name' and a list 'args'", field=where, **loc)
+                raise DataError(
+                    "a functional test needs a string 'fn_name' and a list 'args'", field=where, **loc
+                )
             if "expected" not in item:
                 raise DataError("a functional test needs an 'expected' value", field=where, **loc)
         else:

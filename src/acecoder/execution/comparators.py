@@ -9,6 +9,7 @@ Pure standard library and no I/O: it runs in the judge process.
 | ``exact`` | acecoder's default | the same text, line endings normalised (``\\r\\n`` = ``\\n``) and trailing newlines ignored |
 | ``livecodebench`` | LiveCodeBench ``testing_util.grade_stdio`` | strip the whole output and each line; same number of lines; each line equal, or all its whitespace-separated tokens equal as ``Decimal`` (``1e2`` = ``100``); no tolerance; case-sensitive |
 | ``codecontests`` | DeepMind CodeContests ``OutputsMatch`` | whitespace-separated tokens, lower-cased; same count; a token pair matches when equal, or both numbers within 1e-5 (absolute) when either is not an int32 |
+| ``lines`` | PrimeIntellect SYNTHETIC-1 (genesys ``CodeVerifier``) | strip the whole output and each line; the lines equal |
 | ``apps`` | APPS ``testing_util.run_test`` (TACO's is the same code) | a cascade of lenient checks: stripped text, lines, floats per line with ``np.allclose``, then the *set* of each line's token set (line order, token order and repeats ignored) |
 
 The ``apps`` comparator is faithful to APPS, leniency included (``"2 1"`` passes for ``"1 2"``); pick
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["COMPARATORS", "Comparator", "compare", "comparator_names", "get_comparator"]
+__all__ = ["COMPARATORS", "Comparator", "comparator_names", "compare", "get_comparator"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def _livecodebench(actual: str, expected: str) -> bool:
     got, want = _stripped_lines(actual), _stripped_lines(expected)
     if len(got) != len(want):
         return False
-    for a, b in zip(got, want):
+    for a, b in zip(got, want, strict=False):
         if a == b:
             continue
         da, db = _decimals(a), _decimals(b)
@@ -74,6 +75,11 @@ def _livecodebench(actual: str, expected: str) -> bool:
         except InvalidOperation:  # a signalling NaN; LiveCodeBench's grader errors out: not a pass
             return False
     return True
+
+
+# ---------------------------------------------------------------------------------------------------- lines
+def _lines(actual: str, expected: str) -> bool:
+    return _stripped_lines(actual) == _stripped_lines(expected)
 
 
 # --------------------------------------------------------------------------------------------- codecontests
@@ -108,7 +114,9 @@ def _cc_values_match(a: str, b: str) -> bool:
     ad, bd = _cc_float(a), _cc_float(b)
     if (ai is None and ad is None) or (bi is None and bd is None):
         return a == b
-    if ai is None or bi is None:  # a double on either side: an absolute tolerance (inf - inf is nan: no match)
+    if (
+        ai is None or bi is None
+    ):  # a double on either side: an absolute tolerance (inf - inf is nan: no match)
         return abs(ad - bd) < 1e-5  # type: ignore[operator]
     return ai == bi
 
@@ -120,13 +128,13 @@ def _codecontests(actual: str, expected: str) -> bool:
         return True
     if len(got) != len(want):
         return False
-    return all(_cc_values_match(a, b) for a, b in zip(got, want))
+    return all(_cc_values_match(a, b) for a, b in zip(got, want, strict=False))
 
 
 # ----------------------------------------------------------------------------------------------------- apps
 def _allclose(a: list[float], b: list[float]) -> bool:
     """``numpy.allclose(a, b)`` (rtol 1e-5, atol 1e-8) for equal-length lists."""
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if math.isinf(x) or math.isinf(y):
             if x != y:
                 return False
@@ -192,6 +200,7 @@ COMPARATORS: dict[str, Comparator] = {
             _codecontests,
             "CodeContests: lower-cased tokens, numbers within 1e-5 when not both int32",
         ),
+        Comparator("lines", _lines, "SYNTHETIC-1: stripped output, each line stripped, the lines equal"),
         Comparator("apps", _apps, "APPS/TACO: lenient cascade ending in unordered per-line token sets"),
     )
 }

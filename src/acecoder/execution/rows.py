@@ -130,7 +130,9 @@ def row_jobs(
     if template is None:
         programs = [extract_program(inf.get("completion") or "") for inf in inferences]
     else:
-        programs = [template.render(row, inf, index=i, path=path, line=line) for i, inf in enumerate(inferences)]
+        programs = [
+            template.render(row, inf, index=i, path=path, line=line) for i, inf in enumerate(inferences)
+        ]
     return [Job(program, tests, own_limits) for program in programs]
 
 

@@ -85,7 +85,9 @@ class TestCaseReward:
         ]
 
     def _job(self, answer: str, tests: list[AnyTest]) -> Job:
-        program = program_of(answer, continuation=self.continuation, strip_tests=self.strip_tests, tests=tests)
+        program = program_of(
+            answer, continuation=self.continuation, strip_tests=self.strip_tests, tests=tests
+        )
         return make_job(program, tests, self.mode, self.limits, stop_on_failure=self.stop_on_failure)
 
     def evaluate(self, completions: Sequence[Any], test_cases: Sequence[Any]) -> tuple[list, BatchStats]:

@@ -176,7 +176,9 @@ class ModelOracle:
         continuation = bool(tmpl.prefill) and tmpl.prefill.rstrip().endswith(("```python", "```py", "```"))
         out = []
         for row, result in zip(rows, results, strict=True):
-            strip = not has_stdin_tests(row.get("test_cases"))  # a stdin program's trailing prints are the program
+            strip = not has_stdin_tests(
+                row.get("test_cases")
+            )  # a stdin program's trailing prints are the program
             progs = [
                 extract_code(c.text, continuation=continuation, strip_tests=strip)
                 for c in result.completions
