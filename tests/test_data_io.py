@@ -95,3 +95,14 @@ def test_parquet_round_trips_empty_dicts(tmp_path):
     plain = [{"id": "c", "meta": {"n": 3}}]
     write_rows(tmp_path / "plain.parquet", plain)
     assert read_rows(tmp_path / "plain.parquet") == plain
+
+
+def test_parquet_keeps_fields_that_only_later_rows_have(tmp_path):
+    rows = [
+        {"id": "a", "test_cases": ["assert 1"]},
+        {"id": "b", "test_cases": [{"stdin": "1", "stdout": "1"}], "time_limit": 2.0},
+    ]
+    write_rows(tmp_path / "rows.parquet", rows)
+    back = read_rows(tmp_path / "rows.parquet")
+    assert back[1] == rows[1]
+    assert back[0] == {**rows[0], "time_limit": None}

@@ -230,7 +230,10 @@ class RowWriter:
             import pyarrow.parquet as pq
 
             try:
-                table = pa.Table.from_pylist(self._rows)
+                # Every field of every row: from_pylist alone takes the columns of the first row only, so a
+                # field that first appears in a later row (an optional one) would be dropped.
+                names = list(dict.fromkeys(k for row in self._rows for k in row))
+                table = pa.Table.from_pydict({k: [row.get(k) for row in self._rows] for k in names})
                 schema = pa.schema([f.with_type(_fill_empty_structs(f.type)) for f in table.schema])
                 flags = {_OBJECTS_FLAG: b"1"} if self._objects else {}
                 if not schema.equals(table.schema):
