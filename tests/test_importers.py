@@ -78,7 +78,7 @@ class _Boom:
 def test_a_malicious_pickle_is_refused_without_running(tmp_path):
     marker = Path("/tmp/acecoder_pwned")
     marker.unlink(missing_ok=True)
-    with pytest.raises(UnsafePickle, match="STACK_GLOBAL|GLOBAL|REDUCE"):
+    with pytest.raises(UnsafePickle, match=r"STACK_GLOBAL|GLOBAL|REDUCE"):
         decode_private_tests(_blob(_Boom()))
     assert not marker.exists()
     # a string plus a REDUCE smuggled after it is refused too
