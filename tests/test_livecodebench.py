@@ -208,7 +208,7 @@ def test_evaluate_cli_on_the_bundled_sample(tmp_path, grader):
 
     samples = tmp_path / "samples.jsonl"
     by_task: dict[str, list[str]] = {}
-    for name, qid, program, correct, fault in IDIOMS.PROGRAMS:
+    for _name, qid, program, correct, fault in IDIOMS.PROGRAMS:
         by_task.setdefault(qid, []).append(f"Here:\n```python\n{program}```\n")
     samples.write_text(
         "".join(json.dumps({"question_id": q, "output_list": a}) + "\n" for q, a in by_task.items())
@@ -231,7 +231,7 @@ def test_evaluate_cli_on_the_bundled_sample(tmp_path, grader):
     assert result.exit_code == 0, result.output
     graded = {row["question_id"]: row["graded_list"] for row in read_rows(out)}
     expected: dict[str, list[bool]] = {}
-    for name, qid, program, correct, fault in IDIOMS.PROGRAMS:
+    for _name, qid, program, correct, fault in IDIOMS.PROGRAMS:
         ok = correct if grader == "terminal" else correct and fault is None
         expected.setdefault(qid, []).append(ok)
     assert graded == expected
