@@ -62,11 +62,11 @@ def test_dataset_files_from_a_folder_or_files(tmp_path):
         (tmp_path / name).write_text("\n".join(chunk) + "\n")
     assert [f.name for f in dataset_files([tmp_path], "release_v2")] == ["test.jsonl", "test2.jsonl"]
     assert [f.name for f in dataset_files([tmp_path], "v2")] == ["test2.jsonl"]
-    with pytest.raises(DataError, match="lacks test3.jsonl"):
+    with pytest.raises(DataError, match=r"lacks test3\.jsonl"):
         dataset_files([tmp_path], "release_v3")
     files = [tmp_path / "test.jsonl", tmp_path / "test2.jsonl"]
     assert [f.name for f in dataset_files(files, "release_v1")] == ["test.jsonl"]
-    with pytest.raises(DataError, match="missing: test2.jsonl"):
+    with pytest.raises(DataError, match=r"missing: test2\.jsonl"):
         dataset_files(files[:1], "release_v2")
     with pytest.raises(ValueError, match="unknown release 'v9'"):
         dataset_files(files, "v9")
@@ -208,7 +208,7 @@ def test_evaluate_cli_on_the_bundled_sample(tmp_path, grader):
 
     samples = tmp_path / "samples.jsonl"
     by_task: dict[str, list[str]] = {}
-    for _name, qid, program, correct, fault in IDIOMS.PROGRAMS:
+    for _name, qid, program, _correct, _fault in IDIOMS.PROGRAMS:
         by_task.setdefault(qid, []).append(f"Here:\n```python\n{program}```\n")
     samples.write_text(
         "".join(json.dumps({"question_id": q, "output_list": a}) + "\n" for q, a in by_task.items())
@@ -231,7 +231,7 @@ def test_evaluate_cli_on_the_bundled_sample(tmp_path, grader):
     assert result.exit_code == 0, result.output
     graded = {row["question_id"]: row["graded_list"] for row in read_rows(out)}
     expected: dict[str, list[bool]] = {}
-    for _name, qid, program, correct, fault in IDIOMS.PROGRAMS:
+    for _name, qid, _program, correct, fault in IDIOMS.PROGRAMS:
         ok = correct if grader == "terminal" else correct and fault is None
         expected.setdefault(qid, []).append(ok)
     assert graded == expected
