@@ -256,6 +256,10 @@ def _livecodebench(
         options = LcbOptions(grader=grader, time_limit=time_limit, group_by=group_by, ks=_ints(ks))
     except (DataError, ValueError) as e:
         raise fail(str(e)) from None
+    import acecoder.execution
+
+    if not getattr(acecoder.execution, "SUPPORTS_TEST_KINDS", False):
+        raise fail("this execution engine does not run stdin and functional tests yet", code=1)
     log = lambda message: typer.echo(message, err=True)  # noqa: E731
     log(f"LiveCodeBench: {len(bench.problems)} problems from {', '.join(Path(f).name for f in bench.files)}")
     engine = ExecutionEngine(workers=workers or None, interpreter=interpreter, isolation=isolation)
