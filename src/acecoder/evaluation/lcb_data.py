@@ -183,6 +183,26 @@ def dataset_files(datasets: Sequence[str | os.PathLike], release: str | None) ->
     return files
 
 
+def fetch_release(release: str) -> list[Path]:
+    """The files of a release, downloaded from the Hub (cached by ``huggingface_hub``)."""
+    if release not in RELEASES:
+        raise ValueError(f"--release: unknown release {release!r}; LiveCodeBench's tags: {', '.join(RELEASES)}")
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError:
+        raise ValueError(
+            "--release without --dataset downloads LiveCodeBench's files from the Hub: pip install "
+            "'acecoder[hub]', or download them and pass --dataset FOLDER"
+        ) from None
+    try:
+        return [Path(hf_hub_download(HUB_REPO, name, repo_type="dataset")) for name in RELEASES[release]]
+    except Exception as e:  # offline, unreachable, not found: one clear line
+        raise ValueError(
+            f"cannot fetch {', '.join(RELEASES[release])} of {HUB_REPO} from the Hub ({type(e).__name__}); "
+            "download them where the Hub is reachable and pass --dataset FOLDER"
+        ) from None
+
+
 def load_livecodebench(
     datasets: Sequence[str | os.PathLike] = (),
     *,
@@ -197,14 +217,11 @@ def load_livecodebench(
     start, end = _day(start_date, "--start-date"), _day(end_date, "--end-date")
     platforms = {p.lower() for p in platform}
     difficulties = {d.lower() for d in difficulty}
-    bundled = not datasets
+    bundled = not datasets and release is None
     if bundled:
-        if release is not None:
-            raise ValueError(
-                "--release needs LiveCodeBench's files: pass --dataset FOLDER with test.jsonl ... test6.jsonl "
-                f"(from the Hub dataset {HUB_REPO})"
-            )
         files = [Path(str(resources.files("acecoder.resources.benchmarks").joinpath(BUNDLED)))]
+    elif not datasets:
+        files = fetch_release(release)  # type: ignore[arg-type]
     else:
         files = dataset_files(datasets, release)
     problems: dict[str, LcbProblem] = {}
