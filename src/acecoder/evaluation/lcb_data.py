@@ -186,7 +186,9 @@ def dataset_files(datasets: Sequence[str | os.PathLike], release: str | None) ->
 def fetch_release(release: str) -> list[Path]:
     """The files of a release, downloaded from the Hub (cached by ``huggingface_hub``)."""
     if release not in RELEASES:
-        raise ValueError(f"--release: unknown release {release!r}; LiveCodeBench's tags: {', '.join(RELEASES)}")
+        raise ValueError(
+            f"--release: unknown release {release!r}; LiveCodeBench's tags: {', '.join(RELEASES)}"
+        )
     try:
         from huggingface_hub import hf_hub_download
     except ImportError:
