@@ -86,7 +86,7 @@ def test_filters_as_livecodebench_applies_them():
         load_livecodebench(start_date="May 2023")
     with pytest.raises(DataError, match="no LiveCodeBench problem left"):
         load_livecodebench(platform=["topcoder"])
-    with pytest.raises(ValueError, match="cannot fetch test.jsonl of livecodebench/code_generation_lite"):
+    with pytest.raises(ValueError, match=r"cannot fetch test\.jsonl of livecodebench/code_generation_lite"):
         load_livecodebench(release="release_v1")  # the Hub is unreachable here (HF_HUB_OFFLINE)
 
 
