@@ -237,3 +237,34 @@ def test_evaluate_cli_on_the_bundled_sample(tmp_path, grader):
     assert graded == expected
     summary = json.loads((tmp_path / "out.summary.json").read_text())
     assert summary["grader"] == grader and summary["groups"]["all"]["problems"] == 3
+
+
+def test_samples_in_each_row_shape():
+    from acecoder.evaluation.lcb_eval import LcbOptions, row_samples
+
+    bench = load_livecodebench()
+    loc = {"path": "s.jsonl", "row": 1}
+    answer = "Sure:\n```python\nprint(1)\n```\n"
+    lcb = row_samples(
+        {"question_id": "abc302_a", "output_list": [answer, "no code"]}, bench, LcbOptions(), loc
+    )
+    assert [s.code for s in lcb] == ["print(1)", ""]
+    coded = row_samples({"question_id": "abc302_a", "code_list": ["x = 1"]}, bench, LcbOptions(), loc)
+    assert coded[0].code == "x = 1" and coded[0].where == ("code_list", 0)
+    acecode = {
+        "id": "abc302_a",
+        "inferences": [
+            {"completion": "print(2)", "raw_completion": answer, "model_name": "m"},
+            {"completion": "print(3)"},
+        ],
+    }
+    samples = row_samples(acecode, bench, LcbOptions(), loc)
+    assert [s.code for s in samples] == ["print(1)", "print(3)"]  # the answer cut as LiveCodeBench does
+    flat = row_samples({"task_id": "2727", "completion": answer}, bench, LcbOptions(), loc)
+    assert flat[0].task_id == "2727" and flat[0].where == ("row", 0)
+    filtered = load_livecodebench(platform=["leetcode"])
+    assert row_samples({"question_id": "abc302_a", "code_list": ["x"]}, filtered, LcbOptions(), loc) == []
+    with pytest.raises(DataError, match=r"s\.jsonl: row 1: field 'model_name': missing"):
+        row_samples(
+            {"question_id": "abc302_a", "code_list": ["x"]}, bench, LcbOptions(group_by="model_name"), loc
+        )

@@ -5,7 +5,8 @@ Samples (JSONL, JSONL.gz or Parquet), any of:
 
 * LiveCodeBench's own output rows: ``question_id`` and ``code_list`` (extracted programs) or ``output_list``
   (answers, extracted here);
-* ``acecoder sample`` rows (``id`` = question id, ``inferences[].completion``);
+* ``acecoder sample`` rows (``id`` = question id; ``inferences[].raw_completion``, the answer, else
+  ``inferences[].completion``, a program);
 * flat rows: ``question_id`` (or ``task_id``) and ``completion`` / ``solution`` (answers) or ``code``.
 
 Answers are cut as LiveCodeBench cuts them (:func:`~acecoder.evaluation.lcb_data.extract_code`: the last fenced
@@ -104,8 +105,11 @@ def row_samples(row: dict[str, Any], bench: LcbBenchmark, options: LcbOptions, l
         for i, inf in enumerate(row["inferences"]):
             if not isinstance(inf, dict):
                 raise DataError("expected an object", field=f"inferences[{i}]", **loc)
-            answer = text(inf.get("completion"), f"inferences[{i}].completion")
-            out.append(LcbSample(qid, extract_code(answer), group(inf, row), ("inferences", i)))
+            if isinstance(inf.get("raw_completion"), str):  # the model's answer, cut as LiveCodeBench cuts it
+                code = extract_code(inf["raw_completion"])
+            else:  # a program already extracted (acecoder sample writes both)
+                code = text(inf.get("completion"), f"inferences[{i}].completion")
+            out.append(LcbSample(qid, code, group(inf, row), ("inferences", i)))
         return out
     for name in ("completion", "solution"):
         if name in row:
