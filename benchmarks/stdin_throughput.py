@@ -11,8 +11,10 @@ read), each with ``--tests`` tests of a few hundred numbers. Competitors, import
 * LiveCodeBench: ``lcb_runner.evaluation.compute_code_generation_metrics.check_correctness`` per sample (a
   process and a ``multiprocessing.Manager`` each; tests exec'd in the process), in a pool of 2 processes as its
   ``evaluate_generations`` runs it;
-* verl ``prime_code``: ``verl/utils/reward_score/prime_code``'s ``compute_score`` per sample (a process and a
-  Manager each, APPS's ``run_test``), 2 at a time;
+* verl ``prime_code``: ``verl/utils/reward_score/prime_code``'s ``compute_score(..., continuous=True)`` per sample,
+  as verl's ``default_compute_score`` calls it (a process and a Manager each, APPS's ``run_test``; a failing sample
+  is then re-run one process per test, for its first 10 tests only), 2 at a time (its ``pyext`` dependency does not build on Python 3.11: a
+  stand-in with ``RuntimeModule.from_string``'s behaviour is installed);
 * a subprocess per test: ``python -I -c PROGRAM`` with the test's stdin, 2 at a time.
 
 acecoder: ``ExecutionEngine(workers=2)``, one job per program, its tests as ``StdinTest`` (compiled once, one
@@ -71,7 +73,34 @@ def run_lcb(checkout: Path, programs, cases, workers: int) -> list[bool]:
         return list(pool.map(_lcb_one, [(str(checkout), sample, p) for p in programs]))
 
 
+def _pyext_stand_in() -> None:
+    """``pyext.RuntimeModule.from_string`` (a module from source), which prime_code imports; the ``pyext`` package
+    (0.6, 2014) does not build on Python 3.11, so this does what its ``from_string`` does."""
+    import types
+
+    if "pyext" in sys.modules:
+        return
+    try:
+        import pyext  # noqa: F401
+
+        return
+    except ImportError:
+        pass
+
+    class RuntimeModule:
+        @staticmethod
+        def from_string(name: str, doc: str, source: str) -> types.ModuleType:
+            module = types.ModuleType(name, doc)
+            exec(source, module.__dict__)
+            return module
+
+    stand_in = types.ModuleType("pyext")
+    stand_in.RuntimeModule = RuntimeModule  # type: ignore[attr-defined]
+    sys.modules["pyext"] = stand_in
+
+
 def _verl_module(checkout: Path):
+    _pyext_stand_in()
     folder = checkout / "verl" / "utils" / "reward_score" / "prime_code"
     spec = importlib.util.spec_from_file_location(
         "prime_code", folder / "__init__.py", submodule_search_locations=[str(folder)]
@@ -85,8 +114,8 @@ def _verl_module(checkout: Path):
 def _verl_one(args):
     checkout, tests, code = args
     module = sys.modules.get("prime_code") or _verl_module(Path(checkout))
-    success, _ = module.compute_score(code, tests)
-    return bool(success)
+    success, _ = module.compute_score(code, tests, continuous=True)  # as verl's default_compute_score calls it
+    return success == 1
 
 
 def run_verl(checkout: Path, programs, cases, workers: int) -> list[bool]:
