@@ -114,7 +114,9 @@ def _verl_module(checkout: Path):
 def _verl_one(args):
     checkout, tests, code = args
     module = sys.modules.get("prime_code") or _verl_module(Path(checkout))
-    success, _ = module.compute_score(code, tests, continuous=True)  # as verl's default_compute_score calls it
+    success, _ = module.compute_score(
+        code, tests, continuous=True
+    )  # as verl's default_compute_score calls it
     return success == 1
 
 

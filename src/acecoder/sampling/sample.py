@@ -372,7 +372,9 @@ class _Sampler:
                         failed[id(w.row)] += 1
                         continue
                     w.row["inferences"].append(
-                        self.inference(label, next_id, c, w.key, i, stdin=has_stdin_tests(w.row.get("test_cases")))
+                        self.inference(
+                            label, next_id, c, w.key, i, stdin=has_stdin_tests(w.row.get("test_cases"))
+                        )
                     )
                     next_id += 1
                     stats.added += 1
@@ -384,7 +386,9 @@ class _Sampler:
         self, label: str, completion_id: int, c: Any, key: str, index: int, *, stdin: bool = False
     ) -> dict[str, Any]:
         # a program judged on its standard output: its trailing prints are the program, not tests to strip
-        program = extract_code(c.text, continuation=self.continuation, strip_tests=self.strip_tests and not stdin)
+        program = extract_code(
+            c.text, continuation=self.continuation, strip_tests=self.strip_tests and not stdin
+        )
         inf: dict[str, Any] = {"model_name": label, "completion_id": completion_id, "completion": program}
         if self.keep_raw:
             inf["raw_completion"] = c.text
