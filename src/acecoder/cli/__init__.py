@@ -30,7 +30,6 @@ COMMANDS = {
 
 # The order ``acecoder --help`` lists verbs in: the pipeline's. Verbs not named here come after, as registered.
 PIPELINE_ORDER = (
-    "import-tests",
     "synthesize",
     "filter-tests",
     "sample",
@@ -47,6 +46,7 @@ PIPELINE_ORDER = (
     "status",
     "report",
     "push",
+    "import-tests",
 )
 
 
