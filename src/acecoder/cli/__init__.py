@@ -45,8 +45,8 @@ PIPELINE_ORDER = (
     "run",
     "status",
     "report",
-    "push",
     "import-tests",
+    "push",
 )
 
 

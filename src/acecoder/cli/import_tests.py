@@ -13,12 +13,17 @@ from acecoder.cli.base import app, check_paths, fail
 _FORMATS = "livecodebench, apps, taco, codecontests, deepcoder, synthetic1, kodcode"
 
 
-@app.command(
-    "import-tests", short_help="Convert LiveCodeBench/APPS/TACO/CodeContests/... rows to AceCode rows."
-)
+@app.command("import-tests", short_help="Convert a code-RL dataset's rows to AceCode rows.")
 def import_tests_command(
     format: Annotated[str, typer.Argument(help=f"The input's format: {_FORMATS}.")],
-    input: Annotated[Path, typer.Argument(help=f"The dataset's rows ({options.ROWS_IN}).")],
+    input: Annotated[
+        Path,
+        typer.Argument(
+            help=f"The dataset's rows ({options.ROWS_IN}). Reads the format's own fields: livecodebench "
+            "public_test_cases, private_test_cases, metadata; apps/taco input_output; codecontests public_tests, "
+            "private_tests, generated_tests; deepcoder tests; synthetic1 verification_info; kodcode test_code."
+        ),
+    ],
     output: Annotated[
         Path,
         typer.Argument(
