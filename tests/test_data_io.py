@@ -54,7 +54,9 @@ def test_errors_name_file_row_and_field(tmp_path):
     assert [n for n, _ in rows] == [1, 3]
     with pytest.raises(DataError) as err:
         validate_acecode_row(rows[1][1], require=("test_cases",), path=str(path), line=3)
-    assert str(err.value) == f"{path}: row 3: field 'test_cases': item 1 is int, expected a string"
+    assert str(err.value) == (
+        f"{path}: row 3: field 'test_cases[1]': expected an assert string or a test object, got int"
+    )
     with pytest.raises(DataError, match=r"field 'inferences\[0\]\.pass_rate'"):
         validate_acecode_row({"id": "x", "inferences": [{"completion": "", "pass_rate": "1"}]})
     with pytest.raises(DataError, match="unknown file type"):
@@ -93,3 +95,14 @@ def test_parquet_round_trips_empty_dicts(tmp_path):
     plain = [{"id": "c", "meta": {"n": 3}}]
     write_rows(tmp_path / "plain.parquet", plain)
     assert read_rows(tmp_path / "plain.parquet") == plain
+
+
+def test_parquet_keeps_fields_that_only_later_rows_have(tmp_path):
+    rows = [
+        {"id": "a", "test_cases": ["assert 1"]},
+        {"id": "b", "test_cases": [{"stdin": "1", "stdout": "1"}], "time_limit": 2.0},
+    ]
+    write_rows(tmp_path / "rows.parquet", rows)
+    back = read_rows(tmp_path / "rows.parquet")
+    assert back[1] == rows[1]
+    assert back[0] == {**rows[0], "time_limit": None}

@@ -9,6 +9,7 @@ from acecoder.cli.base import app as _app
 
 # Verb -> the module that registers it on ``app`` when imported.
 COMMANDS = {
+    "import-tests": "import_tests",
     "synthesize": "synthesize",
     "filter-tests": "filter_tests",
     "sample": "sample",
@@ -44,6 +45,7 @@ PIPELINE_ORDER = (
     "run",
     "status",
     "report",
+    "import-tests",
     "push",
 )
 

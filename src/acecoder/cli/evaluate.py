@@ -1,4 +1,5 @@
-"""``acecoder evaluate``: judge samples on HumanEval(+), MBPP(+) or BigCodeBench; pass@k, best-of-N, Table 2."""
+"""``acecoder evaluate``: judge samples on HumanEval(+), MBPP(+), BigCodeBench or LiveCodeBench; pass@k,
+best-of-N, Table 2."""
 
 from __future__ import annotations
 
@@ -42,10 +43,43 @@ def evaluate_command(
             help=f"Where to write the rows with base_status/plus_status added ({options.ROWS_IN})."
         ),
     ],
-    benchmark: Annotated[str, typer.Option(help=f"One of: {', '.join(SPECS)}.")] = ...,
+    benchmark: Annotated[str, typer.Option(help=f"One of: {', '.join(SPECS)}, livecodebench.")] = ...,
     dataset: Annotated[
-        Path | None, typer.Option(help="Another version of the benchmark, same format.")
+        list[Path] | None,
+        typer.Option(
+            help="Another version of the benchmark, same format. livecodebench: LiveCodeBench's test*.jsonl files "
+            "or the folder holding them (repeatable)."
+        ),
     ] = None,
+    release: Annotated[
+        str | None,
+        typer.Option(
+            help="livecodebench: a LiveCodeBench version tag: release_v1..release_v6 (cumulative; release_v4 = "
+            "the paper's 713 problems), v1..v6 (one file each), vA_vB."
+        ),
+    ] = None,
+    start_date: Annotated[
+        str | None, typer.Option(help="livecodebench: problems from this date (YYYY-MM-DD).")
+    ] = None,
+    end_date: Annotated[
+        str | None, typer.Option(help="livecodebench: problems up to this date (YYYY-MM-DD).")
+    ] = None,
+    platform: Annotated[
+        list[str] | None, typer.Option(help="livecodebench: atcoder, leetcode or codeforces (repeatable).")
+    ] = None,
+    difficulty: Annotated[
+        list[str] | None, typer.Option(help="livecodebench: easy, medium or hard (repeatable).")
+    ] = None,
+    grader: Annotated[
+        str,
+        typer.Option(
+            help="livecodebench: terminal (programs run as in a terminal) or lcb-compat (LiveCodeBench's harness "
+            "with its faults, to compare with published figures)."
+        ),
+    ] = "terminal",
+    time_limit: Annotated[
+        float, typer.Option(help="livecodebench: seconds per test (LiveCodeBench's 6).")
+    ] = 6.0,
     all_tasks: Annotated[
         bool, typer.Option(help="mbpp/mbpp+: all 399 pre-release tasks, not only MBPP+ v0.2.0's 378.")
     ] = False,
@@ -99,6 +133,29 @@ def evaluate_command(
     from acecoder.execution.engine import ExecutionEngine
 
     check_paths([samples], output)  # --dataset and --codet-tests: their loaders name them
+    if benchmark == "livecodebench":
+        return _livecodebench(
+            samples,
+            output,
+            dataset or [],
+            release=release,
+            start_date=start_date,
+            end_date=end_date,
+            platform=platform or [],
+            difficulty=difficulty or [],
+            grader=grader,
+            time_limit=time_limit,
+            group_by=group_by,
+            ks=k,
+            workers=workers,
+            interpreter=interpreter,
+            isolation=isolation.value,
+            resume=resume,
+            progress=progress,
+        )
+    if dataset is not None and len(dataset) > 1:
+        raise fail(f"--dataset: {benchmark} reads one file")
+    dataset = dataset[0] if dataset else None  # type: ignore[assignment]
     log = lambda message: typer.echo(message, err=True)  # noqa: E731
     try:
         bench = load_benchmark(benchmark, dataset, all_tasks=all_tasks)
@@ -176,6 +233,78 @@ def _has_verdict(target: Any) -> bool:
     from acecoder.evaluation.runner import VERDICT_FIELDS
 
     return isinstance(target, dict) and any(key in target for key in VERDICT_FIELDS)
+
+
+def _livecodebench(
+    samples: Path,
+    output: Path,
+    datasets: list[Path],
+    *,
+    release: str | None,
+    start_date: str | None,
+    end_date: str | None,
+    platform: list[str],
+    difficulty: list[str],
+    grader: str,
+    time_limit: float,
+    group_by: str | None,
+    ks: str,
+    workers: int | None,
+    interpreter: str | None,
+    isolation: str,
+    resume: bool,
+    progress: bool,
+) -> None:
+    from acecoder.evaluation.lcb_data import load_livecodebench
+    from acecoder.evaluation.lcb_eval import LcbOptions, evaluate_livecodebench_file, markdown
+    from acecoder.evaluation.lcb_programs import GRADERS
+    from acecoder.evaluation.runner import summary_paths
+    from acecoder.execution.engine import ExecutionEngine
+
+    if grader not in GRADERS:
+        raise fail(f"--grader: choose one of {', '.join(GRADERS)}, got {grader!r}")
+    if time_limit <= 0:
+        raise fail("--time-limit must be positive")
+    try:
+        bench = load_livecodebench(
+            datasets,
+            release=release,
+            start_date=start_date,
+            end_date=end_date,
+            platform=platform,
+            difficulty=difficulty,
+        )
+        options = LcbOptions(grader=grader, time_limit=time_limit, group_by=group_by, ks=_ints(ks))
+    except (DataError, ValueError) as e:
+        raise fail(str(e)) from None
+    import acecoder.execution
+
+    if not getattr(acecoder.execution, "SUPPORTS_TEST_KINDS", False):
+        raise fail("this execution engine does not run stdin and functional tests yet", code=1)
+    log = lambda message: typer.echo(message, err=True)  # noqa: E731
+    log(f"LiveCodeBench: {len(bench.problems)} problems from {', '.join(Path(f).name for f in bench.files)}")
+    engine = ExecutionEngine(workers=workers or None, interpreter=interpreter, isolation=isolation)
+    started = time.monotonic()
+    try:
+        with engine, _progress_bar(samples, progress) as bar:
+            summary = evaluate_livecodebench_file(
+                samples,
+                output,
+                bench,
+                options,
+                engine,
+                resume=resume,
+                on_row=lambda _: bar.update(1),
+                on_resume=lambda done: (log(f"resuming: {done} rows already done"), bar.update(done)),
+            )
+    except (DataError, SandboxError, ValueError, RuntimeError) as e:
+        raise fail(str(e)) from None
+    typer.echo(markdown(summary))
+    json_path, md_path = summary_paths(output)
+    typer.echo(f"time: {time.monotonic() - started:.1f}s on {engine.workers} workers")
+    typer.echo(f"wrote {output}, {json_path}, {md_path}")
+    if summary["unjudged_samples"]:
+        raise fail(f"{summary['unjudged_samples']} samples could not be judged (engine errors)", code=1)
 
 
 def _progress_bar(path: Path, enabled: bool):

@@ -87,7 +87,7 @@ def sample_command(
         str | None,
         typer.Option(
             show_default=False,
-            help="Prompt: a preset (sampling, acecodepair) or a template file. [default: sampling]",
+            help="Prompt: a preset (sampling, acecodepair, livecodebench) or a template file. [default: sampling]",
         ),
     ] = None,
     strip_tests: Annotated[

@@ -129,11 +129,13 @@ def _iter_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     number = 0
     try:
         pf = pq.ParquetFile(path)
-        restore = _EMPTY_FLAG in (pf.schema_arrow.metadata or {})
+        metadata = pf.schema_arrow.metadata or {}
+        restore, objects = _EMPTY_FLAG in metadata, _OBJECTS_FLAG in metadata
         for batch in pf.iter_batches(batch_size=1024):
             for row in batch.to_pylist():
                 number += 1
-                yield number, _strip_empty(row) if restore else row
+                row = _strip_empty(row) if restore else row
+                yield number, decode_test_objects(row) if objects else row
     except (pa.ArrowException, OSError) as e:
         raise DataError(
             f"not a readable Parquet file ({e})", path=str(path), row=number + 1 if number else None
@@ -144,6 +146,36 @@ def _iter_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 # such structs are written with one placeholder field and read back as empty dicts, so rows round-trip exactly.
 _EMPTY_FIELD = "__acecoder_empty__"
 _EMPTY_FLAG = b"acecoder.empty_structs"
+
+
+# Tests may be assert strings or JSON objects (stdin and functional tests) in one list, which Parquet cannot store
+# as one column type: objects are written as a NUL character (never in Python source, so never the start of an
+# assert string) followed by their JSON, and decoded on reading files flagged as holding them.
+TEST_FIELDS = ("test_cases",)
+_OBJECT_MARK = "\0"
+_OBJECTS_FLAG = b"acecoder.test_objects"
+
+
+def encode_test_objects(row: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """``row`` with the objects in its test lists as marked JSON strings (a copy when any), and whether any."""
+    changed = None
+    for name in TEST_FIELDS:
+        tests = row.get(name)
+        if isinstance(tests, list) and any(not isinstance(t, str) for t in tests):
+            changed = changed or dict(row)
+            changed[name] = [t if isinstance(t, str) else _OBJECT_MARK + json.dumps(t) for t in tests]
+    return (changed, True) if changed is not None else (row, False)
+
+
+def decode_test_objects(row: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of :func:`encode_test_objects`."""
+    for name in TEST_FIELDS:
+        tests = row.get(name)
+        if isinstance(tests, list):
+            row[name] = [
+                json.loads(t[1:]) if isinstance(t, str) and t.startswith(_OBJECT_MARK) else t for t in tests
+            ]
+    return row
 
 
 def _fill_empty_structs(dtype: Any) -> Any:
@@ -185,10 +217,13 @@ class RowWriter:
             None if self.format == "parquet" else _open_text(self._tmp, "w", self.format)
         )
         self.count = 0
+        self._objects = False
 
     def write(self, row: dict[str, Any]) -> None:
         self.count += 1
         if self._file is None:
+            row, encoded = encode_test_objects(row)
+            self._objects = self._objects or encoded
             self._rows.append(row)
         else:
             # ASCII escapes keep rows with lone surrogates (seen in model output) writable as UTF-8.
@@ -202,10 +237,17 @@ class RowWriter:
             import pyarrow.parquet as pq
 
             try:
-                table = pa.Table.from_pylist(self._rows)
+                # Every field of every row: from_pylist alone takes the columns of the first row only, so a
+                # field that first appears in a later row (an optional one) would be dropped.
+                names = list(dict.fromkeys(k for row in self._rows for k in row))
+                table = pa.Table.from_pydict({k: [row.get(k) for row in self._rows] for k in names})
                 schema = pa.schema([f.with_type(_fill_empty_structs(f.type)) for f in table.schema])
+                flags = {_OBJECTS_FLAG: b"1"} if self._objects else {}
                 if not schema.equals(table.schema):
-                    table = pa.Table.from_pylist(self._rows, schema=schema.with_metadata({_EMPTY_FLAG: b"1"}))
+                    flags[_EMPTY_FLAG] = b"1"
+                    table = pa.Table.from_pylist(self._rows, schema=schema.with_metadata(flags))
+                elif flags:
+                    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **flags})
             except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
                 raise DataError(
                     f"rows cannot be stored as Parquet ({e}); write .jsonl instead", path=str(self.path)

@@ -2,7 +2,9 @@
 
 The program of an inference is its completion's program (:func:`extract_program`) unless a
 :class:`ProgramTemplate` builds it from the row's and the inference's fields, e.g. ``"{question}{completion}"``
-for HumanEval-style completions that continue the prompt (function bodies).
+for HumanEval-style completions that continue the prompt (function bodies). Tests may be any mix of the three
+kinds (:mod:`acecoder.execution.testkinds`); a row's own ``time_limit``/``memory_limit`` replace the engine's
+(:func:`~acecoder.execution.testkinds.row_limits`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import Any
 
 from acecoder.data.schema import DataError
 from acecoder.execution.engine import ExecutionSummary, Executor, Job, JobResult
+from acecoder.execution.limits import Limits
 from acecoder.execution.program import extract_program
+from acecoder.execution.testkinds import row_limits, row_tests
 
 Row = dict[str, Any]
 
@@ -111,20 +115,25 @@ def row_jobs(
     program_template: ProgramTemplate | str | None = None,
     path: str | None = None,
     line: int | None = None,
+    limits: Limits | None = None,
 ) -> list[Job]:
     """One job per inference: its program (see :class:`ProgramTemplate`; default: the completion's program)
-    against the row's tests. None when the row has no tests. ``path``/``line`` locate template errors."""
-    tests = row.get("test_cases") or []
+    against the row's tests (any mix of kinds). None when the row has no tests. ``path``/``line`` locate errors
+    (a bad test, a template field). ``limits``: the engine's, which a row's ``time_limit``/``memory_limit``
+    override (the job then carries its own limits)."""
+    tests = row_tests(row, path=path, line=line)
     if not tests:
         return []
+    own_limits = row_limits(row, limits)
     template = _template(program_template)
     inferences = row.get("inferences") or []
     if template is None:
-        return [Job(extract_program(inf.get("completion") or ""), tests) for inf in inferences]
-    return [
-        Job(template.render(row, inf, index=i, path=path, line=line), tests)
-        for i, inf in enumerate(inferences)
-    ]
+        programs = [extract_program(inf.get("completion") or "") for inf in inferences]
+    else:
+        programs = [
+            template.render(row, inf, index=i, path=path, line=line) for i, inf in enumerate(inferences)
+        ]
+    return [Job(program, tests, own_limits) for program in programs]
 
 
 def apply_results(row: Row, results: list[JobResult], *, errors: bool = False) -> Row:
@@ -253,11 +262,12 @@ def execute_rows(
     A :class:`RowSummary` as ``summary`` also counts rows and what failing programs look like."""
     template = _template(program_template)
     waiting: deque[tuple[Row, list[Job]]] = deque()
+    base_limits = getattr(executor, "limits", None)
 
     def jobs() -> Iterator[Job]:
         for number, item in enumerate(rows, 1):
             line, row = item if isinstance(item, tuple) else (number, item)
-            row_job_list = row_jobs(row, program_template=template, path=path, line=line)
+            row_job_list = row_jobs(row, program_template=template, path=path, line=line, limits=base_limits)
             waiting.append((row, row_job_list))
             yield from row_job_list
 

@@ -13,11 +13,14 @@ Every stage reads tests through :func:`parse_test`, so rows may mix kinds freely
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from acecoder.data.schema import DataError
+from acecoder.execution.comparators import COMPARATORS
+from acecoder.execution.limits import Limits
 
 DEFAULT_COMPARATOR = "exact"
 
@@ -77,8 +80,10 @@ def parse_test(value: Any, *, where: str = "test_cases") -> AnyTest:
             if not isinstance(stdin, str) or not isinstance(stdout, str):
                 raise DataError("a stdin test needs string 'stdin' and 'stdout' fields", field=where)
             comparator = value.get("comparator", DEFAULT_COMPARATOR)
-            if not isinstance(comparator, str):
-                raise DataError("'comparator' must be a string", field=where)
+            if not isinstance(comparator, str) or comparator not in COMPARATORS:
+                raise DataError(
+                    f"'comparator' must be one of {', '.join(COMPARATORS)}, got {comparator!r}", field=where
+                )
             return StdinTest(stdin, stdout, comparator)
         if "fn_name" in value:
             name, args = value.get("fn_name"), value.get("args", [])
@@ -99,3 +104,57 @@ def parse_test(value: Any, *, where: str = "test_cases") -> AnyTest:
 def dump_test(test: AnyTest) -> str | dict[str, Any]:
     """The JSON form :func:`parse_test` reads."""
     return test if isinstance(test, str) else test.to_json()
+
+
+def parse_tests(values: Any, *, where: str = "test_cases") -> list[AnyTest]:
+    """Every test of a list (each item as :func:`parse_test` reads it); errors name ``where[i]``."""
+    if not isinstance(values, (list, tuple)):
+        kind = "null" if values is None else type(values).__name__
+        raise DataError(f"expected a list of tests, got {kind}", field=where)
+    return [parse_test(value, where=f"{where}[{i}]") for i, value in enumerate(values)]
+
+
+def has_stdin_tests(tests: Any) -> bool:
+    """Whether any of ``tests`` (parsed or in JSON form) runs the whole program with a standard input."""
+    return any(isinstance(t, StdinTest) or (isinstance(t, dict) and "stdin" in t) for t in tests or ())
+
+
+def render_test(test: AnyTest | dict[str, Any]) -> str:
+    """A test as a prompt shows it: an assert string as is, a stdin test as its input and output, a functional
+    call as the assert it stands for."""
+    test = parse_test(test)
+    if isinstance(test, str):
+        return test
+    if isinstance(test, StdinTest):
+        return f"Input:\n{test.stdin.rstrip()}\nOutput:\n{test.stdout.rstrip()}"
+    args = ", ".join(repr(a) for a in test.args)
+    return f"assert {test.fn_name}({args}) == {test.expected!r}"
+
+
+MIN_MEMORY_MB = 128
+"""The floor under a row's ``memory_limit``: the engine caps address space, which counts more than the resident
+memory contest judges measure (below 128 MB importing numpy fails in the sandbox)."""
+
+
+def row_tests(row: dict[str, Any], *, path: str | None = None, line: int | None = None) -> list[AnyTest]:
+    """A row's ``test_cases`` parsed (:func:`parse_tests`); errors name the file, row and test."""
+    try:
+        return parse_tests(row.get("test_cases") or [], where="test_cases")
+    except DataError as e:
+        raise DataError(e.reason, path=path, row=line, field=e.field) from None
+
+
+def row_limits(row: dict[str, Any], base: Limits | None) -> Limits | None:
+    """The limits of a row that gives its own ``time_limit`` (seconds per test) or ``memory_limit`` (MB), as
+    CodeContests and TACO rows do: ``base`` (default :class:`Limits`) with the per-test CPU limit replaced and the
+    program budget lifted (each test gets the dataset's limit, as its judge gives it), and the memory limit
+    replaced (at least :data:`MIN_MEMORY_MB`). None when the row gives neither (the engine's limits apply)."""
+    time_limit, memory_limit = row.get("time_limit"), row.get("memory_limit")
+    if time_limit is None and memory_limit is None:
+        return None
+    changes: dict[str, Any] = {}
+    if time_limit is not None:
+        changes.update(timeout=float(time_limit), program_timeout=None)
+    if memory_limit is not None:
+        changes["memory_mb"] = max(int(memory_limit), MIN_MEMORY_MB)
+    return dataclasses.replace(base or Limits(), **changes)

@@ -36,7 +36,7 @@ class TestLookup:
 
     def __init__(
         self,
-        tests_by_id: dict[str, list[str]] | None = None,
+        tests_by_id: dict[str, list[Any]] | None = None,
         *,
         source: str = "",
         without_tests: Iterable[str] = (),
@@ -49,7 +49,7 @@ class TestLookup:
     def from_file(cls, path: str | os.PathLike, *, tests_key: str = "test_cases") -> TestLookup:
         """Read every row's id and tests. Rows with an empty test list are skipped (``without_tests``); a bad
         row, a duplicate id or a file where no row has tests is an error naming file, row and field."""
-        tests: dict[str, list[str]] = {}
+        tests: dict[str, list[Any]] = {}
         without: set[str] = set()
         for number, row in iter_rows(path):
             validate_acecode_row(row, require=("id", tests_key), path=str(path), line=number)
@@ -99,7 +99,7 @@ class TestLookup:
     def __len__(self) -> int:
         return len(self.tests_by_id)
 
-    def tests(self, label: Any) -> list[str]:
+    def tests(self, label: Any) -> list[Any]:
         """The tests a label stands for; :class:`UnknownLabel` when it is neither an id here nor a test list."""
         if isinstance(label, (list, tuple)):
             return _tests_from_list(label)
@@ -127,7 +127,7 @@ class TestLookup:
         raise UnknownLabel(label, f"no row with this id {where}")
 
 
-def _tests_from_list(value: Any) -> list[str]:
+def _tests_from_list(value: Any) -> list[Any]:
     try:
         return parse_tests(value, where="label")
     except ValueError as e:

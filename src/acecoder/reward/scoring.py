@@ -20,7 +20,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from acecoder.execution import Job, JobResult, Limits
+from acecoder.data.schema import DataError
+from acecoder.execution import Job, JobResult, Limits, testkinds
+from acecoder.execution.testkinds import AnyTest
 from acecoder.sampling.extract import extract_code
 
 MODES = ("binary", "pass_rate")
@@ -67,8 +69,10 @@ def _content(message: Mapping[str, Any]) -> str:
     raise TypeError(f"message content must be a string or a list of blocks, got {type(content).__name__}")
 
 
-def parse_tests(value: Any, *, where: str = "test_cases") -> list[str]:
-    """A sample's tests: a list of test sources, or a JSON string holding one (verl's ``ground_truth``)."""
+def parse_tests(value: Any, *, where: str = "test_cases") -> list[AnyTest]:
+    """A sample's tests: a list of tests (assert strings, stdin tests, functional calls, in any mix; see
+    :mod:`acecoder.execution.testkinds`), or a JSON string holding one (verl's ``ground_truth``). An empty list
+    is an error: a sample without tests has no reward, never a pass."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
@@ -76,11 +80,14 @@ def parse_tests(value: Any, *, where: str = "test_cases") -> list[str]:
             raise ValueError(f"{where}: not a JSON list of tests ({e.msg} at column {e.colno})") from None
     if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):  # numpy arrays from Parquet columns
         value = value.tolist()
-    if not isinstance(value, (list, tuple)) or not all(isinstance(t, str) for t in value):
-        raise ValueError(f"{where}: expected a list of test strings, got {type(value).__name__}")
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{where}: expected a list of tests, got {type(value).__name__}")
     if not value:
         raise ValueError(f"{where}: no tests to score against")
-    return list(value)
+    try:
+        return testkinds.parse_tests(list(value), where=where)
+    except DataError as e:
+        raise ValueError(f"{e.field}: {e.reason}") from None
 
 
 # CPython 3.11's ast module is not thread-safe ("SystemError: AST constructor recursion depth mismatch" when two
@@ -90,15 +97,24 @@ def parse_tests(value: Any, *, where: str = "test_cases") -> list[str]:
 _PARSE_LOCK = threading.Lock()
 
 
-def program_of(answer: str, *, continuation: bool | None = None, strip_tests: bool = True) -> str:
-    """The program an answer stands for, extracted exactly as ``acecoder sample`` does."""
+def program_of(
+    answer: str,
+    *,
+    continuation: bool | None = None,
+    strip_tests: bool = True,
+    tests: Sequence[AnyTest] = (),
+) -> str:
+    """The program an answer stands for, extracted exactly as ``acecoder sample`` does. Trailing module-level
+    statements that look like tests (``print(...)``, input-reading assignments feeding them) are the program
+    itself when ``tests`` run it on a standard input: they are kept then."""
+    strip = strip_tests and not testkinds.has_stdin_tests(tests)
     with _PARSE_LOCK:
-        return extract_code(answer, continuation=continuation, strip_tests=strip_tests)
+        return extract_code(answer, continuation=continuation, strip_tests=strip)
 
 
 def make_job(
     program: str,
-    tests: Sequence[str],
+    tests: Sequence[AnyTest],
     mode: str,
     limits: Limits | None = None,
     *,

@@ -106,7 +106,7 @@ def create_app(
         log.warning("%s: 422 %s", request.url.path, exc.errors())
         return await request_validation_exception_handler(request, exc)
 
-    def tests_of(endpoint: str, labels: list[Any], field: str) -> list[list[str]]:
+    def tests_of(endpoint: str, labels: list[Any], field: str) -> list[list[Any]]:
         tests = []
         for index, label in enumerate(labels):
             try:
@@ -115,7 +115,7 @@ def create_app(
                 raise rejected(endpoint, 422, f"{field}[{index}]: {e}") from None
         return tests
 
-    async def evaluate(endpoint: str, answers: list[Any], tests: list[list[str]]):
+    async def evaluate(endpoint: str, answers: list[Any], tests: list[list[Any]]):
         try:
             return await reward.aevaluate(answers, tests)
         except (TypeError, ValueError) as e:

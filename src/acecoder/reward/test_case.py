@@ -5,7 +5,8 @@
 
 TRL calls the reward with ``prompts``, ``completions`` (strings, or conversational message lists),
 ``completion_ids``, ``trainer_state``, ``log_metric`` and every dataset column; this one reads ``test_cases``
-(a list of tests, or a JSON string of one) and ignores the rest. Per-batch metrics (all-pass rate, pass rate,
+(a list of tests of any kind: assert strings, stdin tests, functional calls; or a JSON string of one) and
+ignores the rest. Per-batch metrics (all-pass rate, pass rate,
 timeouts, infrastructure errors) go to TRL's ``log_metric`` when it is passed.
 
 The engine's workers are separate processes started with their own interpreter (never forked from the trainer),
@@ -23,6 +24,7 @@ from functools import partial
 from typing import Any
 
 from acecoder.execution import ExecutionEngine, Job, JobResult, Limits
+from acecoder.execution.testkinds import AnyTest
 from acecoder.reward.dispatcher import EngineDispatcher
 from acecoder.reward.failures import FailurePolicy
 from acecoder.reward.scoring import (
@@ -108,8 +110,10 @@ class TestCaseReward:
             for i, (c, t) in enumerate(zip(completions, test_cases, strict=True))
         ]
 
-    def _job(self, answer: str, tests: list[str]) -> Job:
-        program = program_of(answer, continuation=self.continuation, strip_tests=self.strip_tests)
+    def _job(self, answer: str, tests: list[AnyTest]) -> Job:
+        program = program_of(
+            answer, continuation=self.continuation, strip_tests=self.strip_tests, tests=tests
+        )
         return make_job(program, tests, self.mode, self.limits, stop_on_failure=self.stop_on_failure)
 
     def evaluate(self, completions: Sequence[Any], test_cases: Sequence[Any]) -> tuple[list, BatchStats]:

@@ -127,11 +127,14 @@ def _gap(row: dict, loc: dict) -> float | None:
     return float(rates[0]) - float(rates[1])
 
 
-def _tests(row: dict, loc: dict) -> tuple[str, ...]:
-    tests = row.get("test_cases") or []
-    if not isinstance(tests, list) or not all(isinstance(t, str) for t in tests):
-        raise DataError("expected a list of strings", field="test_cases", **loc)
-    return tuple(tests)
+def _tests(row: dict, loc: dict) -> tuple[Any, ...]:
+    """The row's tests (any kind; the prompt template shows each as text)."""
+    from acecoder.execution.testkinds import parse_tests
+
+    try:
+        return tuple(parse_tests(row.get("test_cases") or [], where="test_cases"))
+    except DataError as e:
+        raise DataError(e.reason, field=e.field, **loc) from None
 
 
 def pair_from_row(row: dict[str, Any], shape: str, loc: dict) -> PreferencePair:
@@ -140,12 +143,13 @@ def pair_from_row(row: dict[str, Any], shape: str, loc: dict) -> PreferencePair:
         question = _text(row, "question", loc)
         chosen, rejected = _text(row, "chosen", loc), _text(row, "rejected", loc)
         group = row.get("question_id")
+        tests = _tests(row, loc)
         return PreferencePair(
             group=str(group) if group is not None else question,
             chosen=program_of(chosen),
             rejected=program_of(rejected),
             question=question,
-            tests=_tests(row, loc),
+            tests=tests,
             gap=_gap(row, loc),
         )
     if shape == "trl":

@@ -59,7 +59,8 @@ def template_regex(template: PromptTemplate) -> re.Pattern[str]:
 
 def detect_template(messages: Iterable[str]) -> PromptTemplate | None:
     """The preset (``acecodepair`` or ``sampling``) that rendered every one of ``messages``, else None."""
-    candidates = {name: template_regex(t) for name, t in PRESETS.items()}
+    # The livecodebench preset's user turn is the question itself: it would match any message.
+    candidates = {name: template_regex(t) for name, t in PRESETS.items() if t.user != "{question}"}
     for message in messages:
         candidates = {n: rx for n, rx in candidates.items() if rx.fullmatch(message)}
         if not candidates:

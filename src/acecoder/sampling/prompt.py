@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from acecoder.importers.livecodebench import SYSTEM_MESSAGE as LCB_SYSTEM_MESSAGE
 from acecoder.pipeline.config import parse_settings, read_text
 
 INSTRUCTION_SENTENCE = "Please provide a self-contained Python script that solves the following problem in a markdown code block:"
@@ -57,6 +58,8 @@ class PromptTemplate:
     answer: str = DEFAULT_ANSWER_TEMPLATE
     num_tests: int = 2
     strip_tests: bool = False
+    system: str = ""
+    """A system message sent before the user turn (none when empty)."""
 
     def __post_init__(self) -> None:
         if "{question}" not in self.user:
@@ -64,21 +67,26 @@ class PromptTemplate:
         if "{program}" not in self.answer:
             raise ValueError("the answer template has no {program} placeholder")
 
-    def shown_tests(self, tests: Sequence[str] | None) -> list[str]:
-        tests = list(tests or [])
-        if self.num_tests >= 0:
-            tests = tests[: self.num_tests]
-        return [t.strip() for t in tests] if self.strip_tests else tests
+    def shown_tests(self, tests: Sequence[Any] | None) -> list[str]:
+        """The first ``num_tests`` tests as text: assert strings as they are, stdin tests as their input and
+        output, functional calls as the assert they stand for (:func:`~acecoder.execution.testkinds.render_test`)."""
+        from acecoder.execution.testkinds import render_test
 
-    def user_message(self, question: str, tests: Sequence[str] | None = None) -> str:
+        shown = [t if isinstance(t, str) else render_test(t) for t in list(tests or [])]
+        if self.num_tests >= 0:
+            shown = shown[: self.num_tests]
+        return [t.strip() for t in shown] if self.strip_tests else shown
+
+    def user_message(self, question: str, tests: Sequence[Any] | None = None) -> str:
         """The user turn for a question and its tests."""
         return _fill(self.user, {"question": question, "tests": "\n".join(self.shown_tests(tests))})
 
     def messages(
-        self, question: str, tests: Sequence[str] | None = None, *, with_prefill: bool = True
+        self, question: str, tests: Sequence[Any] | None = None, *, with_prefill: bool = True
     ) -> list[dict[str, str]]:
         """Chat messages to sample with: the user turn, then (by default) the assistant prefill to continue."""
-        chat = [{"role": "user", "content": self.user_message(question, tests)}]
+        chat = [{"role": "system", "content": self.system}] if self.system else []
+        chat.append({"role": "user", "content": self.user_message(question, tests)})
         if with_prefill and self.prefill:
             chat.append({"role": "assistant", "content": self.prefill})
         return chat
@@ -94,7 +102,17 @@ class PromptTemplate:
 SAMPLING_TEMPLATE = PromptTemplate()
 ACECODEPAIR_TEMPLATE = PromptTemplate(user=ACECODEPAIR_USER_TEMPLATE, num_tests=1, strip_tests=True)
 
-PRESETS: dict[str, PromptTemplate] = {"sampling": SAMPLING_TEMPLATE, "acecodepair": ACECODEPAIR_TEMPLATE}
+# LiveCodeBench's generic prompt: its system message, and the row's ``question`` as the user turn, which
+# ``acecoder import-tests livecodebench`` writes as LiveCodeBench's user prompt (question, format, starter code).
+LIVECODEBENCH_TEMPLATE = PromptTemplate(
+    user="{question}", prefill="", answer="```python\n{program}\n```", num_tests=0, system=LCB_SYSTEM_MESSAGE
+)
+
+PRESETS: dict[str, PromptTemplate] = {
+    "sampling": SAMPLING_TEMPLATE,
+    "acecodepair": ACECODEPAIR_TEMPLATE,
+    "livecodebench": LIVECODEBENCH_TEMPLATE,
+}
 
 _FIELDS = {f.name for f in dataclasses.fields(PromptTemplate)}
 
@@ -130,6 +148,8 @@ def load_prompt_template(
         raise ValueError(f"{path}: 'num_tests' must be an integer")
     if "strip_tests" in data and not isinstance(data["strip_tests"], bool):
         raise ValueError(f"{path}: 'strip_tests' must be true or false")
+    if "system" in data and not isinstance(data["system"], str):
+        raise ValueError(f"{path}: 'system' must be a string")
     try:
         return dataclasses.replace(base, **data)
     except ValueError as e:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from acecoder.data import DataError, RowWriter, iter_rows, require_file, unique_rows, validate_acecode_row
+from acecoder.execution.testkinds import has_stdin_tests
 from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
 from acecoder.pipeline.config import parse_settings, read_text
 from acecoder.sampling.extract import extract_code
@@ -370,15 +371,24 @@ class _Sampler:
                         stats.failed += 1
                         failed[id(w.row)] += 1
                         continue
-                    w.row["inferences"].append(self.inference(label, next_id, c, w.key, i))
+                    w.row["inferences"].append(
+                        self.inference(
+                            label, next_id, c, w.key, i, stdin=has_stdin_tests(w.row.get("test_cases"))
+                        )
+                    )
                     next_id += 1
                     stats.added += 1
                     stats.truncated += c.finish_reason == "length"
                     stats.empty += not w.row["inferences"][-1]["completion"].strip()
         return [failed[id(row)] for row in rows]
 
-    def inference(self, label: str, completion_id: int, c: Any, key: str, index: int) -> dict[str, Any]:
-        program = extract_code(c.text, continuation=self.continuation, strip_tests=self.strip_tests)
+    def inference(
+        self, label: str, completion_id: int, c: Any, key: str, index: int, *, stdin: bool = False
+    ) -> dict[str, Any]:
+        # a program judged on its standard output: its trailing prints are the program, not tests to strip
+        program = extract_code(
+            c.text, continuation=self.continuation, strip_tests=self.strip_tests and not stdin
+        )
         inf: dict[str, Any] = {"model_name": label, "completion_id": completion_id, "completion": program}
         if self.keep_raw:
             inf["raw_completion"] = c.text

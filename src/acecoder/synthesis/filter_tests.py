@@ -154,6 +154,7 @@ class ModelOracle:
         ]  # fmt: skip
 
     def programs(self, rows: Sequence[dict[str, Any]]) -> list[list[str]]:
+        from acecoder.execution.testkinds import has_stdin_tests
         from acecoder.llm import ChatRequest
         from acecoder.sampling import extract_code
 
@@ -174,9 +175,14 @@ class ModelOracle:
         self.usage.add(self.client)
         continuation = bool(tmpl.prefill) and tmpl.prefill.rstrip().endswith(("```python", "```py", "```"))
         out = []
-        for result in results:
+        for row, result in zip(rows, results, strict=True):
+            strip = not has_stdin_tests(
+                row.get("test_cases")
+            )  # a stdin program's trailing prints are the program
             progs = [
-                extract_code(c.text, continuation=continuation) for c in result.completions if c.ok and c.text
+                extract_code(c.text, continuation=continuation, strip_tests=strip)
+                for c in result.completions
+                if c.ok and c.text
             ]
             out.append([p for p in progs if p.strip()])
         return out
@@ -228,13 +234,15 @@ def filter_rows(
 ) -> Iterator[FilterOutcome]:
     """Yield one :class:`FilterOutcome` per row, in order."""
     from acecoder.execution import Job
+    from acecoder.execution.testkinds import row_limits, row_tests
 
     it = iter(rows)
     while batch := list(islice(it, max(1, batch_size))):
         testable = [row for row in batch if row.get("test_cases")]
         programs = dict(zip(map(id, testable), oracle.programs(testable), strict=True)) if testable else {}
         jobs = [(row, prog) for row in testable for prog in programs[id(row)]]
-        results = list(engine.run(Job(prog, list(row["test_cases"])) for row, prog in jobs))
+        base = getattr(engine, "limits", None)
+        results = list(engine.run(Job(prog, row_tests(row), row_limits(row, base)) for row, prog in jobs))
         by_row: dict[int, list[Any]] = {}
         for (row, _), result in zip(jobs, results, strict=True):
             by_row.setdefault(id(row), []).append(result)
