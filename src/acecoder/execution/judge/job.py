@@ -121,6 +121,13 @@ def label(exc: BaseException) -> str:
     return raised_kind(codec.builtin_base(type(exc)))
 
 
+@dataclass(frozen=True)
+class BadTest:
+    """A test that is not one of the three kinds (or names an unknown comparator): it fails alone."""
+
+    reason: str
+
+
 @dataclass
 class Plan:
     """How each test of a job is judged."""
@@ -140,7 +147,11 @@ def plan(raw_tests: list[Any], limits: dict) -> Plan:
     in_process = bool(limits.get("in_process_tests"))
     split = limits.get("split_tests", True)
     for index, raw in enumerate(raw_tests):
-        test = parse_test(raw, where=f"test_cases[{index}]")
+        try:
+            test = parse_test(raw, where=f"test_cases[{index}]")
+        except ValueError as e:  # a malformed test fails alone, saying why
+            tests.append(BadTest(str(e)))
+            continue
         if isinstance(test, str):
             test = split_cached(test) if split else InProcessTest(test, "split off")
         tests.append(test)
@@ -185,6 +196,10 @@ class JobRun:
             return outcome.message(self.capture, 0.0)
         tests = the_plan.tests
         for index, test in enumerate(tests):
+            if isinstance(test, BadTest):
+                outcome.set(index, "error:bad-test: " + test.reason[:200])
+                outcome.modes[index] = "judge"
+                continue
             if index in the_plan.expanded:
                 continue  # judged from its asserts' probes: "split"
             if not isinstance(test, SplitTest):

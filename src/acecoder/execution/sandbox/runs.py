@@ -300,6 +300,8 @@ class Runs:
         if setup is not None and setup != "pass":
             result["setup"] = _label(setup)
             return n
+        if setup is None and limits.get("whole_program") and not killed and _clean_exit(status):
+            return n  # a whole program may end with os._exit(0), as in a terminal
         index = start
         if setup is not None:
             for index in range(start, n):
