@@ -77,14 +77,16 @@ def test_runaway_tests_time_out_alone(engine, body):
 
 
 def test_memory_bombs_fail_without_hurting_the_host(engine):
-    tests = [
-        "x = bytearray(10**12)",
-        "xs = []\nwhile True:\n    xs.append(bytearray(10**8))",
-        "assert ok() == 1",
-    ]
-    result = engine.run_one(OK, tests)
+    program = OK + (
+        "def huge():\n    return bytearray(10**12)\n"
+        "def growing():\n    xs = []\n    while True:\n        xs.append(bytearray(10**8))\n"
+    )
+    result = engine.run_one(program, ["huge()", "x = growing()", "assert ok() == 1"])
     assert result.test_results == [0, 0, 1]
     assert result.errors[0] == "memory"
+    # a test's own absurd allocation fails in the judge (its memory is capped too) and harms nothing
+    judged = engine.run_one(OK, ["x = bytearray(10**13)", "assert ok() == 1"])
+    assert judged.test_results == [0, 1] and judged.errors[0] == "memory"
 
 
 def test_fork_bomb_is_contained_and_cleaned_up(engine):

@@ -187,15 +187,24 @@ class JobRun:
 
     # ------------------------------------------------------------------------------------------------ run
     def run(self) -> dict[str, Any]:
-        began_cpu = self.clock()
+        """The whole job, talking to the sandbox server alone."""
+        if self.begin():
+            return self.resume(*recv_reply(self.link))
+        return self.resume(None, b"")
+
+    def begin(self) -> bool:
+        """Plan the job and send its batched request, if it has one, without waiting for the answer (the judge
+        keeps the server busy with the next job meanwhile). True when an answer is awaited."""
+        self.began_cpu = self.clock()
         outcome = self.outcome
+        self.plan = None
         try:
-            the_plan = plan(self.job["tests"], self.limits)
+            self.plan = plan(self.job["tests"], self.limits)
         except ValueError as e:
             outcome.infra = f"bad test: {e}"
-            return outcome.message(self.capture, 0.0)
-        tests = the_plan.tests
-        for index, test in enumerate(tests):
+            return False
+        the_plan = self.plan
+        for index, test in enumerate(the_plan.tests):
             if isinstance(test, BadTest):
                 outcome.set(index, "error:bad-test: " + test.reason[:200])
                 outcome.modes[index] = "judge"
@@ -204,13 +213,60 @@ class JobRun:
                 continue  # judged from its asserts' probes: "split"
             if not isinstance(test, SplitTest):
                 outcome.modes[index] = "process" if index in the_plan.batched else "judge"
+        if not the_plan.batched:
+            return False
+        self.parts = [
+            (index, part)
+            for index in the_plan.batched
+            for part in the_plan.expanded.get(index, (the_plan.tests[index],))
+        ]
+        wire_tests = [
+            {"probes": list(t.probes), "names": list(t.names)}
+            if isinstance(t, SplitTest)
+            else {"source": t.source}
+            for _, t in self.parts
+        ]
+        request = {
+            "op": "run",
+            "program": self.job["program"],
+            "tests": wire_tests,
+            "limits": dict(self.limits, timeouts=[self.timeouts[i] for i, _ in self.parts]),
+            "stop_on_failure": self.stop,
+            # an expanded check's asserts share its time, as its one test would
+            "budget": min(self._left(), sum(self.timeouts[i] for i in the_plan.batched)),
+        }
+        try:
+            wire.send(self.link.fileno(), request)
+        except OSError as e:
+            raise ServerGone(str(e)) from None
+        return True
+
+    def needs_server(self) -> bool:
+        """Whether the job has more to ask the sandbox server after its batched answer (stdin tests, or tests
+        the judge runs); known only once that answer is judged, so true whenever it may."""
+        the_plan = self.plan
+        return the_plan is not None and bool(the_plan.stdin or the_plan.driven or the_plan.batched)
+
+    def resume(self, reply: dict | None, blob: bytes, quiesce=None) -> dict[str, Any]:
+        """Judge the batched answer (``reply``), then run the job's other phases; ``quiesce()`` is called first
+        when those phases need the sandbox server alone (other jobs' answers are then collected)."""
+        outcome = self.outcome
+        the_plan = self.plan
+        if the_plan is None:
+            return outcome.message(self.capture, 0.0)
+        tests = the_plan.tests
         later = list(the_plan.driven)
-        if the_plan.batched:
-            later += self._batched(tests, the_plan.batched, the_plan.expanded)
+        if reply is not None:
+            later += self._batched(tests, reply, blob)
             later.sort()
         for index in later:
             if index in the_plan.expanded:
                 outcome.modes[index] = "judge"
+        more = (the_plan.stdin and not self._stopped()) or (
+            later and not self._stopped() and outcome.setup is None and not outcome.infra
+        )
+        if more and quiesce is not None:
+            quiesce()
         if the_plan.stdin and not self._stopped():
             self._stdin(tests, the_plan.stdin)
         if later and not self._stopped() and outcome.setup is None and not outcome.infra:
@@ -219,7 +275,7 @@ class JobRun:
         if outcome.setup is not None:  # the program failed before any test: every test not judged fails so
             self._mark(list(range(outcome.n)), "setup:" + outcome.setup)
         outcome.restarts = self.restarts
-        outcome.cpu += self.clock() - began_cpu
+        outcome.cpu += self.clock() - self.began_cpu
         return outcome.message(self.capture, time.monotonic() - self.started)
 
     def _stopped(self) -> bool:
@@ -247,30 +303,11 @@ class JobRun:
                 self.outcome.set(index, error)
 
     # -------------------------------------------------------------------------------------------- batched
-    def _batched(self, tests: list[Any], indexes: list[int], expanded: dict) -> list[int]:
-        """Phase 1; returns the tests to judge by running them instead (their names are shadowed, or the
-        program returned objects only a handle can show)."""
+    def _batched(self, tests: list[Any], reply: dict, blob: bytes) -> list[int]:
+        """Phase 1's answer; returns the tests to judge by running them instead (their names are shadowed, or
+        the program returned objects only a handle can show)."""
         outcome = self.outcome
-        parts: list[tuple[int, Any]] = []  # (test index, split or in-process test), in request order
-        for index in indexes:
-            parts += [(index, part) for part in expanded.get(index, (tests[index],))]
-        wire_tests = [
-            {"probes": list(t.probes), "names": list(t.names)}
-            if isinstance(t, SplitTest)
-            else {"source": t.source}
-            for _, t in parts
-        ]
-        limits = dict(self.limits, timeouts=[self.timeouts[i] for i, _ in parts])
-        request = {
-            "op": "run",
-            "program": self.job["program"],
-            "tests": wire_tests,
-            "limits": limits,
-            "stop_on_failure": self.stop,
-            # an expanded check's asserts share its time, as its one test would
-            "budget": min(self._left(), sum(self.timeouts[i] for i in indexes)),
-        }
-        reply, blob = self._ask(request)
+        parts = self.parts
         if reply.get("infra"):
             outcome.infra = str(reply["infra"])
             return []

@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 import os
 import resource
+import select
 import signal
 import socket
 import sys
+from collections import deque
 from typing import Any
 
-from acecoder.execution.judge.job import JobRun, ServerGone, _on_judge_timeout
+from acecoder.execution.judge.job import JobRun, ServerGone, _on_judge_timeout, recv_reply
 from acecoder.execution.sandbox import isolation, wire
 
 
@@ -82,24 +84,69 @@ def main() -> None:
     wire.send(engine_out, ready)
     if not sandbox.get("ready"):
         return
-    while True:
+    serve(engine_in, engine_out, link)
+
+
+_IN_FLIGHT = 2  # batched requests queued at the sandbox server, so that it never waits for the judge
+
+
+def serve(engine_in: int, engine_out: int, link: socket.socket) -> None:
+    """Answer the engine's jobs in order. A job's batched request goes to the sandbox server at once, while
+    the answers of earlier jobs are judged; a job that must talk to the server alone (stdin tests, tests run
+    here) first collects the answers already asked for."""
+    inflight: deque[list] = deque()  # [run, answer or None], oldest first
+    engine_poll = select.poll()
+    engine_poll.register(engine_in, select.POLLIN)
+    closed = False
+
+    def collect() -> None:
+        for entry in inflight:
+            if entry[1] is None:
+                entry[1] = recv_reply(link)
+
+    while not (closed and not inflight):
+        while not closed and len(inflight) < _IN_FLIGHT and (not inflight or engine_poll.poll(0)):
+            try:
+                job = wire.recv(engine_in)
+            except EOFError:
+                closed = True
+                break
+            run = JobRun(job, link)
+            try:
+                waiting = run.begin()
+            except ServerGone as e:
+                _answer(engine_out, _gone(e))
+                return
+            inflight.append([run, None] if waiting else [run, (None, b"")])
+        if not inflight:
+            continue
+        run, answer = inflight[0]
         try:
-            job = wire.recv(engine_in)
-        except EOFError:
-            break
-        retire = None
-        try:
-            reply = JobRun(job, link).run()
+            if answer is None:
+                answer = recv_reply(link)
+            inflight.popleft()
+            reply = run.resume(*answer, quiesce=collect)
         except ServerGone as e:
-            reply, retire = {"infra": f"the sandbox server died: {e}"}, "the sandbox server died"
+            _answer(engine_out, _gone(e))
+            return
+        except (EOFError, OSError, ValueError) as e:
+            _answer(engine_out, _gone(ServerGone(str(e) or type(e).__name__)))
+            return
         except Exception as e:  # a fault of ours, never a verdict
-            reply = {"infra": f"judge: {type(e).__name__}: {str(e)[:300]}"}
-        retire = retire or reply.get("retire")
-        if retire:
-            reply["retire"] = retire
-        wire.send(engine_out, reply)
-        if retire:
-            break
+            inflight.popleft() if inflight and inflight[0][0] is run else None
+            reply = {"infra": f"judge: {type(e).__name__}: {str(e)[:300]}", "retire": "a fault in the judge"}
+        if not _answer(engine_out, reply):
+            return
+
+
+def _gone(error: Exception) -> dict:
+    return {"infra": f"the sandbox server died: {error}", "retire": "the sandbox server died"}
+
+
+def _answer(out: int, reply: dict) -> bool:
+    """Send one job's answer; False when the worker must be replaced (the engine then resends the rest)."""
+    wire.send(out, reply)
+    return not reply.get("retire")
 
 
 def run() -> None:
