@@ -210,13 +210,13 @@ def main() -> None:
     print(
         f"{args.programs} programs x {args.tests} tests, {args.workers} workers; load average {load[0]:.1f}"
     )
-    print("| harness | tests/s | all pass | seconds |\n|---|---:|---:|---:|")
+    print("| harness | tests/s | all pass | seconds | load average after |\n|---|---:|---:|---:|---:|")
     for name, run in harnesses.items():
         if name in skip:
             continue
         if run is None:
             print(
-                f"| {name} | (not run: {'engine without stdin tests' if 'engine' in name else 'no checkout given'}) | | |"
+                f"| {name} | (not run: {'engine without stdin tests' if 'engine' in name else 'no checkout given'}) | | | |"
             )
             continue
         started = time.monotonic()
@@ -224,7 +224,9 @@ def main() -> None:
         seconds = time.monotonic() - started
         tests_per_s = args.programs * args.tests / seconds
         print(
-            f"| {name} | {tests_per_s:,.0f} | {sum(verdicts)}/{len(verdicts)} | {seconds:.1f} |", flush=True
+            f"| {name} | {tests_per_s:,.0f} | {sum(verdicts)}/{len(verdicts)} | {seconds:.1f} "
+            f"| {os.getloadavg()[0]:.1f} |",
+            flush=True,
         )
     if engine_ok and "rollout" not in skip:
         figures = rollout(args.rollout, workload(1, args.tests, seed=1)[1], args.workers)
