@@ -206,7 +206,9 @@ def code_version() -> str:
     edits to the printing)."""
     import inspect
 
-    parts = [inspect.getsource(f) for f in (task, split_tasks, build_model, sft, evaluate, rl_config, run_seed)]
+    parts = [
+        inspect.getsource(f) for f in (task, split_tasks, build_model, sft, evaluate, rl_config, run_seed)
+    ]
     return hashlib.sha256("".join(parts).encode()).hexdigest()[:16]
 
 
@@ -427,7 +429,9 @@ def format_table(summary: dict[str, Any], reports: list[dict[str, Any]]) -> str:
         seed = r["settings"]["seed"]
         rl = r.get("rl", {})
         arrow = " -> "
-        greedy = f"{r['sft']['greedy_pass_rate']:.2f}" + (arrow + f"{rl['greedy_pass_rate']:.2f}" if rl else "")
+        greedy = f"{r['sft']['greedy_pass_rate']:.2f}" + (
+            arrow + f"{rl['greedy_pass_rate']:.2f}" if rl else ""
+        )
         sampled = f"{r['sft']['sampled_pass_rate']:.2f}" + (
             arrow + f"{rl['sampled_pass_rate']:.2f}" if rl else ""
         )
@@ -493,7 +497,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"seed {seed}: reusing {report_file} (same settings)", flush=True)
             reports.append(done or run_seed(seed, args, reward))
     except KeyboardInterrupt:
-        print(f"\ninterrupted; finished seeds are kept in {args.out} and a rerun reuses them", file=sys.stderr)
+        print(
+            f"\ninterrupted; finished seeds are kept in {args.out} and a rerun reuses them", file=sys.stderr
+        )
         return 130
     finally:
         reward.close()
