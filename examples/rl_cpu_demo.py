@@ -276,7 +276,7 @@ def run_seed(seed: int, args, reward) -> dict[str, Any]:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    started, load_before = time.time(), os.getloadavg()[0]
+    started, cpu_started, load_before = time.time(), time.process_time(), os.getloadavg()[0]
     torch.set_num_threads(1)
     train, held = split_tasks(seed, args.validation)
     corpus = [  # the tokenizer's texts: training prompts as the chat template renders them, and their answers
@@ -321,6 +321,7 @@ def run_seed(seed: int, args, reward) -> dict[str, Any]:
         report["train_reward_first_5_steps"] = round(sum(rewards[:5]) / max(len(rewards[:5]), 1), 3)
         report["train_reward_last_5_steps"] = round(sum(rewards[-5:]) / max(len(rewards[-5:]), 1), 3)
     report["total_seconds"] = round(time.time() - started, 1)
+    report["cpu_seconds"] = round(time.process_time() - cpu_started, 1)  # this process (the trainer) only
     report["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     (out / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     return report
@@ -385,8 +386,9 @@ def summarize(reports: list[dict[str, Any]]) -> dict[str, Any]:
         verdicts = [(r["settings"]["seed"], *verdict(r)) for r in with_rl]
         summary["learned"] = sum(ok for _, ok, _ in verdicts)
         summary["did_not_learn"] = {str(seed): why for seed, ok, why in verdicts if not ok}
-    for key in ("sft_seconds", "total_seconds"):
-        summary[key] = spread([r[key] for r in reports])
+    for key in ("sft_seconds", "total_seconds", "cpu_seconds"):
+        if all(key in r for r in reports):
+            summary[key] = spread([r[key] for r in reports])
     loads = [x for r in reports for x in r.get("load_average", [])]
     if loads:
         summary["load_average"] = spread(loads)
@@ -444,6 +446,8 @@ def format_table(summary: dict[str, Any], reports: list[dict[str, Any]]) -> str:
             f"{'yes' if ok else 'no: ' + why} |"
         )
     footer = [f"\nseconds per seed (whole seed, evaluations included): {_cell(summary['total_seconds'], 0)}"]
+    if "cpu_seconds" in summary:
+        footer.append(f"CPU seconds per seed (the trainer's process): {_cell(summary['cpu_seconds'], 0)}")
     if "load_average" in summary:
         footer.append(f"1-minute load average during the runs: {_cell(summary['load_average'], 1)}")
     if "learned" in summary:

@@ -25,6 +25,7 @@ def report(seed, sft, rl, first, last, sft_greedy=0.2, rl_greedy=0.4, seconds=10
         "sft": {"greedy_pass_rate": sft_greedy, "sampled_pass_rate": sft},
         "sft_seconds": 30.0,
         "total_seconds": seconds,
+        "cpu_seconds": seconds / 2,
         "load_average": [2.0, 4.0],
     }
     if rl is not None:
@@ -115,6 +116,7 @@ def test_table_rows_and_per_seed_lines():
     assert "| 0 | 0.20 -> 0.40 | 0.10 -> 0.30 | 0.20 -> 0.50 | 100 | yes |" in table
     assert "| 1 | 0.20 -> 0.40 | 0.00 -> 0.00 | 0.00 -> 0.00 | 100 | no: no signal" in table
     assert "seeds where RL learned: 1 of 2" in table
+    assert "CPU seconds per seed (the trainer's process): 50 (50-50)" in table
 
 
 def test_sft_only_runs_summarize_without_rl_columns():
