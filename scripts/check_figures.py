@@ -351,8 +351,8 @@ def report(checks: list[Check], notes: dict[str, str], problems: list[str], comm
     lines = [
         f"checked at commit {commit} on {time.strftime('%Y-%m-%d %H:%M')}",
         "",
-        "| figure | documented | measured | tolerance | status | documented at commit |",
-        "|---|---:|---:|---:|---|---|",
+        "| figure | documented | measured | tolerance | status | documented at commit | quoted in |",
+        "|---|---:|---:|---:|---|---|---|",
     ]
     for c in checks:
         f = c.figure
@@ -360,7 +360,10 @@ def report(checks: list[Check], notes: dict[str, str], problems: list[str], comm
         tolerance += " (machine)" if f.machine_dependent else ""
         measured = "–" if c.measured is None else f"{c.measured:g}"
         status = c.status + (f": {c.detail}" if c.status != OK and c.detail else "")
-        lines.append(f"| {f.id} | {f.value:g} | {measured} | {tolerance} | {status} | {f.commit} |")
+        places = ", ".join(dict.fromkeys(Path(p["file"]).name for p in f.where))
+        lines.append(
+            f"| {f.id} | {f.value:g} | {measured} | {tolerance} | {status} | {f.commit} | {places} |"
+        )
     lines += ["", *(f"- run `{run}`: {note}" for run, note in notes.items())]
     lines += [f"- prose: {p}" for p in problems]
     counts = {s: sum(c.status == s for c in checks) for s in (OK, STALE, DIFFERS, MISSING)}

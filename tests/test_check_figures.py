@@ -110,7 +110,7 @@ def test_fresh_figures_exit_0(tmp_path, capsys):
     registry = write_case(tmp_path, [entry()], {"r": {"command": printing("rate 105")}})
     assert run_cli(registry, tmp_path) == 0
     out = capsys.readouterr().out
-    assert "| rate | 100 | 105 | 10% | ok | abc1234 |" in out
+    assert "| rate | 100 | 105 | 10% | ok | abc1234 | DOC.md |" in out
     assert "1 figures: 1 ok, 0 stale" in out
     assert (tmp_path / "runs" / "figures" / "r.log").read_text().strip() == "rate 105"
 
