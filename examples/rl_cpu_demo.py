@@ -460,12 +460,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--out", type=Path, default=Path("runs/rl_demo"))
-    parser.add_argument("--seeds", default="0", help="seeds to run: 0-4, 0,3,7 or 0-2,9 (default: 0)")
+    parser.add_argument("--seeds", default="0-4", help="seeds to run: 0-4 (default), 0,3,7 or 0-2,9")
     parser.add_argument("--seed", dest="seeds", help="one seed (same as --seeds N)")
-    parser.add_argument("--sft-steps", type=int, default=100)
+    parser.add_argument("--sft-steps", type=int, default=400)
     parser.add_argument("--sft-learning-rate", type=float, default=3e-3)
-    parser.add_argument("--sft-schedule", default="constant", help="a transformers lr_scheduler_type")
-    parser.add_argument("--sft-warmup", type=float, default=0.0, help="warm-up share of the SFT steps")
+    parser.add_argument("--sft-schedule", default="cosine", help="a transformers lr_scheduler_type")
+    parser.add_argument("--sft-warmup", type=float, default=0.1, help="warm-up share of the SFT steps")
     parser.add_argument("--rl-steps", type=int, default=100, help="0: SFT only")
     parser.add_argument("--learning-rate", type=float, default=3e-4, help="RL learning rate")
     parser.add_argument(

@@ -64,7 +64,7 @@ def test_bad_seed_lists_are_usage_errors(spec, capsys):
 
 def test_single_seed_flag_still_works():
     assert demo.parse_args(["--seed", "3"]).seeds == [3]
-    assert demo.parse_args([]).seeds == [0]
+    assert demo.parse_args([]).seeds == [0, 1, 2, 3, 4]
 
 
 def test_summary_mean_and_range_over_seeds():
