@@ -301,6 +301,9 @@ def run_seed(seed: int, args, reward) -> dict[str, Any]:
     report["sft_seconds"] = round(time.time() - t, 1)
     report["sft"] = evaluate(tuned, held, held_prompts, reward)
     print(f"seed {seed} after SFT:", report["sft"], flush=True)
+    # on the training questions: how much is left for RL to learn from (GRPO needs groups with mixed rewards)
+    report["sft_train"] = evaluate(tuned, train, train_prompts, reward)
+    print(f"seed {seed} after SFT, training questions:", report["sft_train"], flush=True)
 
     if args.rl_steps > 0:
         rows_file = out / "train_rows.jsonl"
@@ -355,9 +358,13 @@ def verdict(report: dict[str, Any]) -> tuple[bool, str]:
     sft_sampled, rl_sampled = report["sft"]["sampled_pass_rate"], report["rl"]["sampled_pass_rate"]
     if rl_sampled - sft_sampled >= LEARN_MARGIN and last - first >= LEARN_MARGIN:
         return True, ""
-    if sft_sampled >= SATURATED:
-        return False, f"nothing left to learn: held-out sampled pass rate {sft_sampled:.2f} after SFT"
-    if first < NO_SIGNAL and last - first < LEARN_MARGIN:
+    train_sampled = report.get("sft_train", {}).get("sampled_pass_rate", first)
+    if train_sampled >= SATURATED or sft_sampled >= SATURATED:
+        return False, (
+            f"nothing left to learn: after SFT the sampled pass rate is {train_sampled:.2f} on the training "
+            f"questions and {sft_sampled:.2f} held out"
+        )
+    if min(first, train_sampled) < NO_SIGNAL and last - first < LEARN_MARGIN:
         return False, (
             f"no signal: training reward {first:.2f} in the first RL steps (almost no group has a passing "
             "sample, so GRPO's advantages are zero)"
@@ -379,6 +386,8 @@ def summarize(reports: list[dict[str, Any]]) -> dict[str, Any]:
         have = [r for r in reports if stage in r]
         if have:
             summary[stage] = {m: spread([r[stage][m] for r in have]) for m in METRICS}
+    if all("sft_train" in r for r in reports):
+        summary["sft_train"] = {m: spread([r["sft_train"][m] for r in reports]) for m in METRICS}
     with_rl = [r for r in reports if "rl" in r]
     if with_rl:
         for key in ("train_reward_first_5_steps", "train_reward_last_5_steps", "rl_seconds"):
@@ -423,9 +432,9 @@ def format_table(summary: dict[str, Any], reports: list[dict[str, Any]]) -> str:
         lines.append(f"| {names[stage]} | {greedy} | {sampled} | {reward_cell} | {seconds} |")
     lines += [
         "",
-        "| seed | greedy SFT -> RL | sampled SFT -> RL | training reward first -> last 5 steps | seconds "
-        "| learned |",
-        "|---:|---|---|---|---:|---|",
+        "| seed | held-out greedy SFT -> RL | held-out sampled SFT -> RL | training questions sampled after SFT "
+        "| training reward first -> last 5 steps | seconds | learned |",
+        "|---:|---|---|---:|---|---:|---|",
     ]
     for r in reports:
         seed = r["settings"]["seed"]
@@ -440,12 +449,16 @@ def format_table(summary: dict[str, Any], reports: list[dict[str, Any]]) -> str:
         rewards = (
             f"{r['train_reward_first_5_steps']:.2f} -> {r['train_reward_last_5_steps']:.2f}" if rl else ""
         )
+        train = f"{r['sft_train']['sampled_pass_rate']:.2f}" if "sft_train" in r else ""
         ok, why = verdict(r)
         lines.append(
-            f"| {seed} | {greedy} | {sampled} | {rewards} | {r['total_seconds']:.0f} | "
+            f"| {seed} | {greedy} | {sampled} | {train} | {rewards} | {r['total_seconds']:.0f} | "
             f"{'yes' if ok else 'no: ' + why} |"
         )
     footer = [f"\nseconds per seed (whole seed, evaluations included): {_cell(summary['total_seconds'], 0)}"]
+    if "sft_train" in summary:
+        greedy, sampled = (_cell(summary["sft_train"][m]) for m in METRICS)
+        footer.insert(0, f"\nafter SFT, on the training questions: greedy {greedy}, sampled {sampled}")
     if "cpu_seconds" in summary:
         footer.append(f"CPU seconds per seed (the trainer's process): {_cell(summary['cpu_seconds'], 0)}")
     if "load_average" in summary:

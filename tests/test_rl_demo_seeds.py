@@ -18,7 +18,7 @@ sys.modules["rl_cpu_demo"] = demo
 _spec.loader.exec_module(demo)
 
 
-def report(seed, sft, rl, first, last, sft_greedy=0.2, rl_greedy=0.4, seconds=100.0):
+def report(seed, sft, rl, first, last, sft_greedy=0.2, rl_greedy=0.4, seconds=100.0, train=None):
     out = {
         "settings": {"seed": seed},
         "base": {"greedy_pass_rate": 0.0, "sampled_pass_rate": 0.0},
@@ -28,6 +28,8 @@ def report(seed, sft, rl, first, last, sft_greedy=0.2, rl_greedy=0.4, seconds=10
         "cpu_seconds": seconds / 2,
         "load_average": [2.0, 4.0],
     }
+    if train is not None:
+        out["sft_train"] = {"greedy_pass_rate": train, "sampled_pass_rate": train}
     if rl is not None:
         out.update(
             rl={"greedy_pass_rate": rl_greedy, "sampled_pass_rate": rl},
@@ -90,19 +92,23 @@ def test_seeds_that_do_not_learn_are_counted_with_the_reason():
         report(2, 0.95, 0.96, 0.90, 0.97),  # nothing left to learn
         report(3, 0.20, 0.19, 0.30, 0.70),  # learned the training questions only
         report(4, 0.20, 0.30, 0.40, 0.40),  # training reward flat
+        report(5, 0.50, 0.40, 0.97, 0.98, train=0.96),  # training questions already solved after SFT
     ]
     summary = demo.summarize(reports)
     assert summary["learned"] == 1
     why = summary["did_not_learn"]
-    assert set(why) == {"1", "2", "3", "4"}
+    assert set(why) == {"1", "2", "3", "4", "5"}
     assert why["1"].startswith("no signal")
     assert why["2"].startswith("nothing left to learn")
     assert "no transfer" in why["3"]
     assert why["4"].startswith("training reward did not rise")
+    assert why["5"].startswith(
+        "nothing left to learn: after SFT the sampled pass rate is 0.96 on the training"
+    )
 
 
 def test_table_rows_and_per_seed_lines():
-    reports = [report(0, 0.10, 0.30, 0.20, 0.50), report(1, 0.00, 0.00, 0.0, 0.0)]
+    reports = [report(0, 0.10, 0.30, 0.20, 0.50, train=0.5), report(1, 0.00, 0.00, 0.0, 0.0, train=0.0)]
     table = demo.format_table(demo.summarize(reports), reports)
     assert "| stage (2 seeds: mean (min-max))" in table
     assert (
@@ -113,8 +119,9 @@ def test_table_rows_and_per_seed_lines():
         "| after RL | 0.40 (0.40-0.40) | 0.15 (0.00-0.30) | 0.25 (0.00-0.50) (last steps) | 60 (60-60) |"
         in table
     )
-    assert "| 0 | 0.20 -> 0.40 | 0.10 -> 0.30 | 0.20 -> 0.50 | 100 | yes |" in table
-    assert "| 1 | 0.20 -> 0.40 | 0.00 -> 0.00 | 0.00 -> 0.00 | 100 | no: no signal" in table
+    assert "| 0 | 0.20 -> 0.40 | 0.10 -> 0.30 | 0.50 | 0.20 -> 0.50 | 100 | yes |" in table
+    assert "| 1 | 0.20 -> 0.40 | 0.00 -> 0.00 | 0.00 | 0.00 -> 0.00 | 100 | no: no signal" in table
+    assert "after SFT, on the training questions: greedy 0.25 (0.00-0.50), sampled 0.25 (0.00-0.50)" in table
     assert "seeds where RL learned: 1 of 2" in table
     assert "CPU seconds per seed (the trainer's process): 50 (50-50)" in table
 
@@ -124,7 +131,7 @@ def test_sft_only_runs_summarize_without_rl_columns():
     summary = demo.summarize(reports)
     assert "rl" not in summary and "learned" not in summary
     table = demo.format_table(summary, reports)
-    assert "after RL" not in table and "| 0 | 0.20 | 0.10 |  |" in table
+    assert "after RL" not in table and "| 0 | 0.20 | 0.10 |  |  |" in table
     with pytest.raises(ValueError):
         demo.summarize([])
 
