@@ -304,17 +304,26 @@ def execute(run: Run, repo: Path, *, reuse: bool) -> tuple[str | None, Any, str]
     """Run one command from the repository root (or reuse its saved output). Returns (printed text, the JSON of
     its output file or None, a note on how it went)."""
     log = repo / LOGS / f"{run.id}.log"
+    meta = log.with_suffix(".meta.json")  # the command, how it went, when and at which commit
     output = repo / run.output if run.output else None
     if reuse:
         if not log.is_file():
             return None, None, f"no saved output in {log.relative_to(repo)} (run it without --reuse)"
-        note = "saved output"
+        try:
+            saved = json.loads(meta.read_text())
+        except (OSError, ValueError):
+            saved = {}
+        if saved.get("command", run.command) != run.command:
+            return None, None, f"the saved output is of another command ({saved['command']}); run it again"
+        note = "saved output" + (
+            f" of {saved['finished']} at commit {saved['commit']}: {saved['note']}" if saved else ""
+        )
     else:
         log.parent.mkdir(parents=True, exist_ok=True)
         if output is not None and output.exists():
             output.unlink()  # a file left by an earlier run must not pass for this run's result
         print(f"running {run.id} (about {run.minutes:g} min): {run.command}", flush=True)
-        started, load = time.time(), os.getloadavg()
+        started, load, commit = time.time(), os.getloadavg(), git_commit(repo)
         with log.open("w") as sink:
             process = subprocess.Popen(
                 run.command,
@@ -336,6 +345,8 @@ def execute(run: Run, repo: Path, *, reuse: bool) -> tuple[str | None, Any, str]
         )
         if status != 0:
             note += f"; see {log.relative_to(repo)}"
+        record = {"command": run.command, "note": note, "commit": commit}
+        meta.write_text(json.dumps(record | {"finished": time.strftime("%Y-%m-%d %H:%M")}) + "\n")
     text = log.read_text(errors="replace")
     data = None
     if output is not None:

@@ -121,6 +121,11 @@ def test_stale_figure_exits_1_and_reuse_compares_the_saved_output(tmp_path, caps
     assert "STALE: off by +50" in capsys.readouterr().out
     (tmp_path / "runs" / "figures" / "r.log").write_text("rate 99\n")
     assert run_cli(registry, tmp_path, "--reuse") == 0
+    assert "saved output of " in capsys.readouterr().out
+    # a saved output of another command is not compared
+    registry = write_case(tmp_path, [entry()], {"r": {"command": printing("rate 99") + " --other"}})
+    assert run_cli(registry, tmp_path, "--reuse") == 1
+    assert "the saved output is of another command" in capsys.readouterr().out
 
 
 def test_failed_command_or_absent_figure_is_missing_and_exits_1(tmp_path, capsys):
