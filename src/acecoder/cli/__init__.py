@@ -11,6 +11,7 @@ from acecoder.cli.base import app as _app
 COMMANDS = {
     "synthesize": "synthesize",
     "filter-tests": "filter_tests",
+    "augment-tests": "augment_tests",
     "sample": "sample",
     "execute": "execute",
     "pairs": "pairs",
@@ -31,6 +32,7 @@ COMMANDS = {
 PIPELINE_ORDER = (
     "synthesize",
     "filter-tests",
+    "augment-tests",
     "sample",
     "execute",
     "pairs",

@@ -185,10 +185,22 @@ class ModelOracle:
         return self.usage.as_dict()
 
 
+def field_value(row: dict[str, Any], path: str) -> Any:
+    """The value at ``path`` in a row: a field name, or a dotted path into nested objects
+    (``test_filter.programs``, where ``filter-tests --keep-programs`` stores its oracle programs)."""
+    value: Any = row
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
 class FieldOracle:
     """Oracle programs read from the rows: a field holding a program or a list of programs, or several fields
     joined with ``+`` whose strings are concatenated into one program (``question+canonical_solution`` for
-    HumanEval-style rows whose solution is a function body)."""
+    HumanEval-style rows whose solution is a function body). A dotted name reaches into nested objects
+    (``test_filter.programs``: the oracle programs ``--keep-programs`` stored)."""
 
     def __init__(self, field: str):
         self.field = field
@@ -204,10 +216,10 @@ class FieldOracle:
         out = []
         for row in rows:
             if len(self.parts) > 1:
-                values = [row.get(p) for p in self.parts]
+                values = [field_value(row, p) for p in self.parts]
                 progs = ["".join(values)] if all(isinstance(v, str) for v in values) else []
             else:
-                value = row.get(self.parts[0])
+                value = field_value(row, self.parts[0])
                 progs = [value] if isinstance(value, str) else value if isinstance(value, list) else []
             out.append([p for p in progs if isinstance(p, str) and p.strip()])
         return out

@@ -1,0 +1,429 @@
+"""The calls a row's asserts make: the function under test, its literal arguments, and how each assert compares
+the result (the row's style, which new asserts keep).
+
+``assert sorted(f([3, 1], k=2)) == [1, 3]`` reads as a call of ``f`` with ``([3, 1],)`` and ``{"k": 2}``,
+compared after ``sorted``. A callee is a name the reference program defines (``f``), a method of an instance
+built from literals (``Solution().f``) or of a defined class (``C.f``). Arguments must be literals, or a few
+builtin forms that build one (``float('inf')``, ``[0] * 5``, ``list(range(4))``, ``set()``); other calls are
+not read. Names never matter: targets are kept in order of first appearance, so renaming the function changes
+nothing but the name.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+_BUILTINS = frozenset(dir(builtins))
+_MAX_BUILT = 10_000  # elements a `[0] * n` or `range(n)` argument may build
+# Wrappers applied to the call's result before comparing; the first group compares without order.
+UNORDERED = ("set", "frozenset", "sorted")
+WRAPPERS = frozenset({*UNORDERED, "list", "tuple", "len", "sum", "abs", "round", "str", "int", "float", "bool"})
+
+
+class NotLiteral(Exception):
+    """An argument that is not a literal value."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a target with literal arguments."""
+
+    target: str
+    args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    def key(self) -> str:
+        """The inputs as canonical text, without the target's name (equal inputs, equal keys)."""
+        return canonical([list(self.args), [list(kv) for kv in self.kwargs]])
+
+
+@dataclass
+class Style:
+    """How a row's asserts compare a target's result: new asserts are written the same way."""
+
+    wrapper: str | None = None
+    """A builtin applied to the result before comparing (``sorted``, ``set``, ``len``...)."""
+    wrapper_args: tuple[Any, ...] = ()
+    """Further literal arguments of the wrapper (``round(f(x), 2)``)."""
+    flipped: bool = False
+    """The expected value is written first (``assert 3 == f(x)``)."""
+    bools: str = "eq"
+    """Booleans and None: ``eq`` (``== True``), ``is`` (``is True``) or ``truth`` (``assert f(x)`` / ``not``)."""
+    tolerance: float | None = None
+    """The tolerance the row's float comparisons use (``abs(f(x) - y) < 1e-6``, ``math.isclose``), if any."""
+    about_bool: bool = field(default=False, repr=False, compare=False)
+    """(A vote) the assert compared with a boolean or None."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            k: v for k, v in self.__dict__.items() if v not in (None, (), False, "eq") and k != "about_bool"
+        }
+
+
+@dataclass
+class Target:
+    """A function under test: its callee source, the calls the asserts make, and their comparison style."""
+
+    callee: str
+    calls: list[Call] = field(default_factory=list)
+    votes: list[Style] = field(default_factory=list)
+
+    def style(self) -> Style:
+        return merge_styles(self.votes)
+
+
+def canonical(value: Any) -> str:
+    """Text that tells values apart exactly, types included (``1``, ``1.0``, ``True`` and ``(1,)`` differ);
+    sets and dict keys in a fixed order whatever the hash seed."""
+    return json.dumps(_tagged(value), separators=(",", ":"), ensure_ascii=True)
+
+
+def _tagged(value: Any) -> Any:
+    kind = type(value)
+    if value is None or kind in (bool, int, str):
+        return [kind.__name__, value if kind is not int or abs(value) < 2**53 else str(value)]
+    if kind is float:
+        return ["float", repr(value)]
+    if kind is complex:
+        return ["complex", repr(value)]
+    if kind is bytes:
+        return ["bytes", value.hex()]
+    if kind in (list, tuple):
+        return [kind.__name__, [_tagged(v) for v in value]]
+    if kind in (set, frozenset):
+        return [kind.__name__, sorted((_tagged(v) for v in value), key=json.dumps)]
+    if kind is dict:
+        return ["dict", [[_tagged(k), _tagged(v)] for k, v in value.items()]]
+    return ["other", repr(value)]
+
+
+# -- literal arguments ---------------------------------------------------------------------------------------
+
+
+def literal(node: ast.AST) -> Any:
+    """The value of a literal argument; :class:`NotLiteral` for anything else."""
+    if isinstance(node, ast.Constant):
+        if node.value is Ellipsis:
+            raise NotLiteral("...")
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        if any(isinstance(e, ast.Starred) for e in node.elts):
+            raise NotLiteral("starred")
+        items = [literal(e) for e in node.elts]
+        return {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)](_hashable(items, node))
+    if isinstance(node, ast.Dict):
+        if any(k is None for k in node.keys):
+            raise NotLiteral("**")
+        pairs = [(literal(k), literal(v)) for k, v in zip(node.keys, node.values, strict=True)]  # type: ignore[arg-type]
+        _hashable([k for k, _ in pairs], node)
+        return dict(pairs)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = literal(node.operand)
+        if type(value) not in (int, float, complex):
+            raise NotLiteral("sign of a non-number")
+        return -value if isinstance(node.op, ast.USub) else +value
+    if isinstance(node, ast.BinOp):
+        return _binop(node)
+    if isinstance(node, ast.Call):
+        return _builtin_call(node)
+    raise NotLiteral(type(node).__name__)
+
+
+def _hashable(items: list, node: ast.AST) -> list:
+    if isinstance(node, (ast.Set, ast.Dict)):
+        try:
+            set(items)
+        except TypeError:
+            raise NotLiteral("unhashable") from None
+    return items
+
+
+def _binop(node: ast.BinOp) -> Any:
+    left, right = literal(node.left), literal(node.right)
+    numbers = (int, float, complex)
+    if isinstance(node.op, (ast.Add, ast.Sub)) and type(left) in numbers and type(right) in numbers:
+        return left + right if isinstance(node.op, ast.Add) else left - right
+    if isinstance(node.op, ast.Add) and type(left) is type(right) and type(left) in (str, list, tuple, bytes):
+        if len(left) + len(right) > _MAX_BUILT:
+            raise NotLiteral("too long")
+        return left + right
+    if isinstance(node.op, ast.Mult):
+        seq, n = (left, right) if type(right) is int else (right, left)
+        if type(n) is int and type(seq) in (str, list, tuple, bytes):
+            if n * len(seq) > _MAX_BUILT:
+                raise NotLiteral("too long")
+            return seq * n
+        if type(left) in (int, float) and type(right) in (int, float):
+            return left * right
+    raise NotLiteral("operator")
+
+
+def _builtin_call(node: ast.Call) -> Any:
+    if not isinstance(node.func, ast.Name) or node.keywords:
+        raise NotLiteral("call")
+    name = node.func.id
+    if name == "float" and len(node.args) == 1 and isinstance(node.args[0], ast.Constant):
+        text = node.args[0].value
+        if isinstance(text, str) and text.strip().lower().lstrip("+-") in ("inf", "infinity", "nan"):
+            return float(text)
+    if name in ("set", "frozenset", "list", "tuple", "dict") and len(node.args) <= 1:
+        if not node.args:
+            return {"set": set, "frozenset": frozenset, "list": list, "tuple": tuple, "dict": dict}[name]()
+        inner = node.args[0]
+        if name != "dict" and isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name):
+            if inner.func.id == "range" and not inner.keywords:
+                bounds = [literal(a) for a in inner.args]
+                if 1 <= len(bounds) <= 3 and all(type(b) is int for b in bounds):
+                    r = range(*bounds)
+                    if len(r) > _MAX_BUILT:
+                        raise NotLiteral("too long")
+                    return {"set": set, "frozenset": frozenset, "list": list, "tuple": tuple}[name](r)
+        value = literal(inner)
+        if isinstance(value, (str, list, tuple, set, frozenset, dict)):
+            try:
+                built = {"set": set, "frozenset": frozenset, "list": list, "tuple": tuple, "dict": dict}[name](value)
+            except (TypeError, ValueError):
+                raise NotLiteral("bad builtin call") from None
+            return built
+    raise NotLiteral("call")
+
+
+# -- reading asserts -----------------------------------------------------------------------------------------
+
+
+def defined_names(programs: Iterable[str]) -> set[str]:
+    """Top-level names the programs define (functions, classes, assignments, imports)."""
+    names: set[str] = set()
+    for program in programs:
+        try:
+            tree = ast.parse(program)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+    return names
+
+
+def _callee(func: ast.AST, defined: set[str]) -> str | None:
+    """The source of a callee whose root is a name the program defines, else None."""
+    if isinstance(func, ast.Name):
+        return func.id if func.id in defined and func.id not in _BUILTINS | {"print"} else None
+    if isinstance(func, ast.Attribute):
+        base = func.value
+        if isinstance(base, ast.Name) and base.id in defined:
+            return f"{base.id}.{func.attr}"
+        if isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id in defined:
+            try:
+                parts = [repr_literal(literal(a)) for a in base.args]
+                parts += [f"{k.arg}={repr_literal(literal(k.value))}" for k in base.keywords if k.arg]
+            except NotLiteral:
+                return None
+            if any(k.arg is None for k in base.keywords):
+                return None
+            return f"{base.func.id}({', '.join(parts)}).{func.attr}"
+    return None
+
+
+def repr_literal(value: Any) -> str:
+    from acecoder.augmentation.render import literal_source
+
+    return literal_source(value)
+
+
+def _read_call(node: ast.Call, defined: set[str]) -> Call | None:
+    callee = _callee(node.func, defined)
+    if callee is None:
+        return None
+    try:
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            return None
+        args = tuple(literal(a) for a in node.args)
+        kwargs = tuple((k.arg, literal(k.value)) for k in node.keywords if k.arg)
+    except (NotLiteral, RecursionError, TypeError, ValueError, OverflowError, MemoryError):
+        return None
+    return Call(callee, args, kwargs)
+
+
+@dataclass
+class ReadResult:
+    targets: list[Target]
+    tests_read: int = 0
+    """Tests that make at least one readable call."""
+
+
+def read_calls(tests: Sequence[Any], defined: set[str]) -> ReadResult:
+    """Every readable call in ``tests`` (assert strings), grouped by target in order of first appearance."""
+    targets: dict[str, Target] = {}
+    read = 0
+    for test in tests:
+        if not isinstance(test, str):
+            continue
+        try:
+            tree = ast.parse(test.strip())
+        except (SyntaxError, ValueError):
+            continue
+        found = False
+        seen_nodes: set[int] = set()
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Assert):
+                style = _style(stmt.test, defined)
+                if style is not None:
+                    call_node, vote = style
+                    call = _read_call(call_node, defined)
+                    if call is not None:
+                        targets.setdefault(call.target, Target(call.target)).votes.append(vote)
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Call) and id(node) not in seen_nodes:
+                    call = _read_call(node, defined)
+                    if call is not None:
+                        seen_nodes.add(id(node))
+                        target = targets.setdefault(call.target, Target(call.target))
+                        target.calls.append(call)
+                        found = True
+        read += found
+    return ReadResult([t for t in targets.values() if t.calls], read)
+
+
+def _is_target_call(node: ast.AST, defined: set[str]) -> bool:
+    return isinstance(node, ast.Call) and _callee(node.func, defined) is not None
+
+
+def _unwrap(node: ast.AST, defined: set[str]) -> tuple[ast.Call, str | None, tuple] | None:
+    """``CALL`` or ``WRAPPER(CALL, literals...)``."""
+    if _is_target_call(node, defined):
+        return node, None, ()  # type: ignore[return-value]
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in WRAPPERS
+        and node.args
+        and not node.keywords
+        and _is_target_call(node.args[0], defined)
+    ):
+        try:
+            extra = tuple(literal(a) for a in node.args[1:])
+        except NotLiteral:
+            return None
+        return node.args[0], node.func.id, extra  # type: ignore[return-value]
+    return None
+
+
+def _is_literal(node: ast.AST) -> bool:
+    try:
+        literal(node)
+    except (NotLiteral, RecursionError, TypeError, ValueError, OverflowError, MemoryError):
+        return False
+    return True
+
+
+def _style(test: ast.AST, defined: set[str]) -> tuple[ast.Call, Style] | None:
+    """The call an assert compares and how, when it has one of the common shapes."""
+    if _is_target_call(test, defined):
+        return test, Style(bools="truth", about_bool=True)  # type: ignore[return-value]
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _is_target_call(test.operand, defined):
+        return test.operand, Style(bools="truth", about_bool=True)  # type: ignore[return-value]
+    if isinstance(test, ast.Call) and len(test.args) >= 2:  # math.isclose(f(x), y, ...) / isclose(...)
+        name = test.func.attr if isinstance(test.func, ast.Attribute) else getattr(test.func, "id", "")
+        if name == "isclose" and _is_target_call(test.args[0], defined) and _is_literal(test.args[1]):
+            tol = 1e-9
+            for k in test.keywords:
+                if k.arg in ("abs_tol", "rel_tol") and _is_literal(k.value):
+                    value = literal(k.value)
+                    if isinstance(value, (int, float)) and value > 0:
+                        tol = max(tol, float(value))
+            return test.args[0], Style(tolerance=tol)  # type: ignore[return-value]
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return None
+    op, left, right = test.ops[0], test.left, test.comparators[0]
+    if isinstance(op, (ast.Lt, ast.LtE)) and _is_literal(right):  # abs(f(x) - y) < eps
+        tol = literal(right)
+        if (
+            isinstance(left, ast.Call)
+            and getattr(left.func, "id", None) == "abs"
+            and len(left.args) == 1
+            and isinstance(left.args[0], ast.BinOp)
+            and isinstance(left.args[0].op, ast.Sub)
+            and isinstance(tol, (int, float))
+            and 0 < tol < 1
+        ):
+            diff = left.args[0]
+            for call, other in ((diff.left, diff.right), (diff.right, diff.left)):
+                if _is_target_call(call, defined) and _is_literal(other):
+                    return call, Style(tolerance=float(tol))  # type: ignore[return-value]
+        return None
+    if isinstance(op, (ast.Is, ast.Eq)):
+        for probe, other, flipped in ((left, right, False), (right, left, True)):
+            unwrapped = _unwrap(probe, defined)
+            if unwrapped is None or not _is_literal(other):
+                continue
+            call, wrapper, extra = unwrapped
+            value = literal(other)
+            approx = _approx(other)
+            if isinstance(op, ast.Is):
+                if wrapper is None and (value is None or isinstance(value, bool)):
+                    return call, Style(flipped=flipped, bools="is", about_bool=True)
+                return None
+            about_bool = wrapper is None and (value is None or isinstance(value, bool))
+            style = Style(wrapper=wrapper, wrapper_args=extra, flipped=flipped, about_bool=about_bool)
+            if approx is not None:
+                style.tolerance = approx
+            return call, style
+        for probe, other, flipped in ((left, right, False), (right, left, True)):  # == pytest.approx(y)
+            tol = _approx(other)
+            if tol is not None and _is_target_call(probe, defined) and isinstance(op, ast.Eq):
+                return probe, Style(flipped=flipped, tolerance=tol)  # type: ignore[return-value]
+    return None
+
+
+def _approx(node: ast.AST) -> float | None:
+    if (
+        isinstance(node, ast.Call)
+        and (getattr(node.func, "attr", None) == "approx" or getattr(node.func, "id", None) == "approx")
+        and node.args
+        and _is_literal(node.args[0])
+    ):
+        tol = 1e-6
+        for k in node.keywords:
+            if k.arg in ("abs", "rel") and _is_literal(k.value):
+                value = literal(k.value)
+                if isinstance(value, (int, float)) and value > 0:
+                    tol = max(tol, float(value))
+        return tol
+    return None
+
+
+def merge_styles(votes: Sequence[Style]) -> Style:
+    """One style from the asserts' votes: an order-insensitive wrapper when any assert uses one, another wrapper
+    when every comparing assert uses it; the majority's orientation and way of writing booleans; the largest
+    tolerance seen."""
+    out = Style()
+    if not votes:
+        return out
+    compared = [v for v in votes if not v.about_bool]
+    unordered = Counter((v.wrapper, v.wrapper_args) for v in compared if v.wrapper in UNORDERED)
+    wrappers = Counter((v.wrapper, v.wrapper_args) for v in compared)
+    if unordered:
+        (out.wrapper, out.wrapper_args), _ = unordered.most_common(1)[0]
+    elif len(wrappers) == 1 and compared:
+        out.wrapper, out.wrapper_args = next(iter(wrappers))
+    out.flipped = sum(v.flipped for v in votes) * 2 > len(votes)
+    bools = Counter(v.bools for v in votes if v.about_bool)
+    if bools:
+        out.bools = max(("eq", "is", "truth"), key=lambda b: bools[b])
+    tolerances = [v.tolerance for v in votes if v.tolerance is not None and math.isfinite(v.tolerance)]
+    out.tolerance = max(tolerances) if tolerances else None
+    return out

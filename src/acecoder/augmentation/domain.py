@@ -1,0 +1,356 @@
+"""The domain the row's tests show: what kind of value each argument takes, and the rules a new input must keep.
+
+Inputs outside the domain a question implies turn correct programs into failures (a negative number where the
+tests only show counts, a list with repeats where they only show distinct items), so a mutated input is kept
+only when every rule holds. Each rule can be turned off (:data:`RULES`) to measure what it costs or saves:
+
+* ``types``: the same kinds of value at each place (int stays int, a tuple of two stays a tuple of two);
+* ``sign``: no negative number where the tests show none, no zero where they show only positive numbers;
+* ``magnitude``: numbers within twice the largest seen; floats whole when every seen float is whole;
+* ``charset``: strings from the characters seen at that place;
+* ``size``: lengths from the smallest seen to twice the largest (empty only when empty was seen);
+* ``spacing``: no leading, trailing or doubled spaces unless seen;
+* ``brackets``: strings stay balanced in ``()[]{}`` when every seen one with brackets is;
+* ``sorted``, ``distinct``: lists stay sorted / free of repeats when every seen one is (with enough evidence);
+* ``shape``: nested lists stay rectangular when every seen one is;
+* ``relations``: relations every seen call keeps between its arguments (an index within a length, ``lo <= hi``,
+  two lists of equal length).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from acecoder.augmentation.calls import Call, canonical
+
+RULES = (
+    "types",
+    "sign",
+    "magnitude",
+    "charset",
+    "size",
+    "spacing",
+    "brackets",
+    "sorted",
+    "distinct",
+    "shape",
+    "relations",
+)
+_SIZED = ("str", "bytes", "list", "tuple", "dict", "set", "frozenset")
+_NUMBERS = ("int", "float")
+_ORDER_EVIDENCE = 4  # sum over seen lists of (length - 1) before "always sorted" counts as a rule
+_DISTINCT_EVIDENCE = 6  # items seen in lists of two or more before "never repeats" counts as a rule
+
+
+def kind_of(value: Any) -> str:
+    kind = type(value)
+    if value is None:
+        return "none"
+    if kind in (bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset):
+        return kind.__name__
+    return "other"
+
+
+@dataclass
+class Kind:
+    """What the seen values of one kind at one place have in common."""
+
+    name: str
+    count: int = 0
+    lo: float = float("inf")
+    hi: float = float("-inf")
+    whole: bool = True
+    decimals: int = 0
+    alphabet: set[str] = field(default_factory=set)
+    min_len: int = 1 << 30
+    max_len: int = 0
+    edge_space: bool = False
+    double_space: bool = False
+    brackets: int = 0
+    """Seen strings holding brackets; ``balanced``: all of them balanced."""
+    balanced: bool = True
+    item: Slot | None = None
+    key: Slot | None = None
+    positions: list[Slot] | None = None
+    lengths: set[int] = field(default_factory=set)
+    sorted_asc: bool = True
+    sorted_desc: bool = True
+    order_evidence: int = 0
+    distinct: bool = True
+    distinct_evidence: int = 0
+    rectangular: bool = True
+    nested: int = 0
+
+
+@dataclass
+class Slot:
+    """One argument place (or the items of a container at it): the kinds seen and the distinct values."""
+
+    kinds: dict[str, Kind] = field(default_factory=dict)
+    values: list[Any] = field(default_factory=list)
+    _keys: set[str] = field(default_factory=set, repr=False)
+
+    def add(self, value: Any, depth: int = 0) -> None:
+        key = canonical(value)
+        if key not in self._keys and len(self.values) < 200:
+            self._keys.add(key)
+            self.values.append(value)
+        name = kind_of(value)
+        kind = self.kinds.setdefault(name, Kind(name))
+        kind.count += 1
+        if name in _NUMBERS:
+            kind.lo, kind.hi = min(kind.lo, value), max(kind.hi, value)
+            if name == "float":
+                if value == value and abs(value) != float("inf"):
+                    kind.whole &= float(value).is_integer()
+                    text = repr(value)
+                    if "e" not in text and "." in text:
+                        kind.decimals = max(kind.decimals, len(text.split(".")[1].rstrip("0")))
+        if name in _SIZED:
+            n = len(value)
+            kind.min_len, kind.max_len = min(kind.min_len, n), max(kind.max_len, n)
+            kind.lengths.add(n)
+        if name in ("str", "bytes"):
+            kind.alphabet.update(value if name == "str" else [bytes([b]) for b in value])
+            if name == "str" and value:
+                kind.edge_space |= value[0].isspace() or value[-1].isspace()
+                kind.double_space |= "  " in value
+                if any(c in _BRACKETS for c in value):
+                    kind.brackets += 1
+                    kind.balanced &= balanced(value)
+        if depth > 12:
+            return
+        if name in ("list", "tuple", "set", "frozenset"):
+            kind.item = kind.item or Slot()
+            for item in value:
+                kind.item.add(item, depth + 1)
+        if name == "tuple":
+            if kind.positions is None and kind.count == 1:
+                kind.positions = [Slot() for _ in value]
+            if kind.positions is not None and len(kind.positions) == len(value):
+                for slot, item in zip(kind.positions, value, strict=True):
+                    slot.add(item, depth + 1)
+            else:
+                kind.positions = None
+        if name == "dict":
+            kind.key, kind.item = kind.key or Slot(), kind.item or Slot()
+            for k, v in value.items():
+                kind.key.add(k, depth + 1)
+                kind.item.add(v, depth + 1)
+        if name == "list":
+            _order(kind, value)
+            inner = [len(v) for v in value if isinstance(v, (list, tuple, str))]
+            if len(inner) == len(value) and len(value) >= 2:
+                kind.nested += 1
+                kind.rectangular &= len(set(inner)) == 1
+        if name in ("list", "tuple") and len(value) >= 2:
+            try:
+                distinct = len({canonical(v) for v in value}) == len(value)
+            except Exception:
+                distinct = False
+            kind.distinct &= distinct
+            kind.distinct_evidence += len(value)
+
+
+_BRACKETS = {"(": ")", "[": "]", "{": "}"}
+_CLOSING = {v: k for k, v in _BRACKETS.items()}
+
+
+def balanced(text: str) -> bool:
+    """Every bracket of ``()[]{}`` closed, in order."""
+    stack = []
+    for c in text:
+        if c in _BRACKETS:
+            stack.append(c)
+        elif c in _CLOSING:
+            if not stack or stack.pop() != _CLOSING[c]:
+                return False
+    return not stack
+
+
+def _order(kind: Kind, value: list) -> None:
+    if len(value) < 2:
+        return
+    try:
+        asc = all(a <= b for a, b in zip(value, value[1:], strict=False))
+        desc = all(a >= b for a, b in zip(value, value[1:], strict=False))
+    except TypeError:
+        asc = desc = False
+    kind.sorted_asc &= asc
+    kind.sorted_desc &= desc
+    kind.order_evidence += len(value) - 1
+
+
+def admits(slot: Slot, value: Any, rules: frozenset[str], depth: int = 0) -> str | None:
+    """None when ``value`` keeps every rule at this place, else the first rule it breaks."""
+    name = kind_of(value)
+    kind = slot.kinds.get(name)
+    if kind is None:
+        if "types" in rules or not slot.kinds:
+            return "types"
+        return None
+    if name in _NUMBERS:
+        return _number(kind, value, rules, slot)
+    if name in ("str", "bytes"):
+        broken = _text(kind, value, rules)
+        if broken:
+            return broken
+    if name in _SIZED and "size" in rules:
+        if not kind.min_len <= len(value) <= max(2 * kind.max_len, kind.max_len + 4):
+            return "size"
+    if depth > 12 or name not in ("list", "tuple", "set", "frozenset", "dict"):
+        return None
+    if name == "tuple" and "types" in rules and len(value) not in kind.lengths:
+        return "types"
+    if name == "tuple" and kind.positions is not None and len(value) == len(kind.positions):
+        for s, item in zip(kind.positions, value, strict=True):
+            broken = admits(s, item, rules, depth + 1)
+            if broken:
+                return broken
+    elif name == "dict":
+        assert kind.key is not None and kind.item is not None
+        for k, v in value.items():
+            broken = admits(kind.key, k, rules, depth + 1) or admits(kind.item, v, rules, depth + 1)
+            if broken:
+                return broken
+    else:
+        for item in value:
+            broken = admits(kind.item, item, rules, depth + 1) if kind.item is not None else "types"
+            if broken:
+                return broken
+    if name == "list":
+        return _list_rules(kind, value, rules)
+    return None
+
+
+def _number(kind: Kind, value: Any, rules: frozenset[str], slot: Slot) -> str | None:
+    lo, hi = kind.lo, kind.hi
+    if "int" in slot.kinds and "float" in slot.kinds:  # both seen: one range for both
+        other = slot.kinds["float" if kind.name == "int" else "int"]
+        lo, hi = min(lo, other.lo), max(hi, other.hi)
+    if value != value:
+        return "magnitude"
+    if "sign" in rules:
+        if (lo >= 0 and value < 0) or (lo > 0 and value == 0):
+            return "sign"
+        if (hi <= 0 and value > 0) or (hi < 0 and value == 0):
+            return "sign"
+    if "magnitude" in rules:
+        limit = 2 * max(abs(lo), abs(hi)) + 10
+        if abs(value) > limit:
+            return "magnitude"
+        if kind.name == "float" and kind.whole and not float(value).is_integer():
+            return "magnitude"
+    return None
+
+
+def _text(kind: Kind, value: Any, rules: frozenset[str]) -> str | None:
+    chars = value if isinstance(value, str) else [bytes([b]) for b in value]
+    if "charset" in rules and not set(chars) <= kind.alphabet:
+        return "charset"
+    if "spacing" in rules and isinstance(value, str) and value:
+        if not kind.edge_space and (value[0].isspace() or value[-1].isspace()):
+            return "spacing"
+        if not kind.double_space and "  " in value:
+            return "spacing"
+    if "brackets" in rules and isinstance(value, str) and kind.brackets and kind.balanced and not balanced(value):
+        return "brackets"
+    return None
+
+
+def _list_rules(kind: Kind, value: list, rules: frozenset[str]) -> str | None:
+    if "sorted" in rules and len(value) >= 2 and kind.order_evidence >= _ORDER_EVIDENCE:
+        k = Kind("list")
+        _order(k, value)
+        if kind.sorted_asc and not k.sorted_asc:
+            return "sorted"
+        if kind.sorted_desc and not kind.sorted_asc and not k.sorted_desc:
+            return "sorted"
+    if "distinct" in rules and kind.distinct and kind.distinct_evidence >= _DISTINCT_EVIDENCE and len(value) >= 2:
+        if len({canonical(v) for v in value}) != len(value):
+            return "distinct"
+    if "shape" in rules and kind.nested and kind.rectangular and len(value) >= 2:
+        inner = [len(v) for v in value if isinstance(v, (list, tuple, str))]
+        if len(inner) == len(value) and len(set(inner)) != 1:
+            return "shape"
+    return None
+
+
+# -- relations between the arguments of a call ---------------------------------------------------------------
+
+
+def _size(value: Any) -> int | None:
+    return len(value) if kind_of(value) in _SIZED else None
+
+
+def _number_of(value: Any) -> float | None:
+    return value if kind_of(value) in _NUMBERS else None
+
+
+@dataclass(frozen=True)
+class Relation:
+    kind: str  # "index" (0 <= a <= len(b)), "index<" (0 <= a < len(b)), "le", "lt", "same_len"
+    a: int | str
+    b: int | str
+
+    def holds(self, args: dict[int | str, Any]) -> bool:
+        if self.a not in args or self.b not in args:
+            return True
+        x, y = args[self.a], args[self.b]
+        if self.kind in ("index", "index<"):
+            n, size = _number_of(x), _size(y)
+            if n is None or size is None or kind_of(x) != "int":
+                return False
+            return 0 <= n <= size if self.kind == "index" else 0 <= n < size
+        if self.kind in ("le", "lt"):
+            p, q = _number_of(x), _number_of(y)
+            if p is None or q is None:
+                return False
+            return p <= q if self.kind == "le" else p < q
+        p, q = _size(x), _size(y)
+        return p is not None and p == q
+
+
+def places(call: Call) -> dict[int | str, Any]:
+    """A call's arguments by place: positions 0, 1, ... and keyword names."""
+    out: dict[int | str, Any] = dict(enumerate(call.args))
+    out.update(dict(call.kwargs))
+    return out
+
+
+def relations(calls: Sequence[Call]) -> list[Relation]:
+    """Relations every seen call keeps (at least two calls as evidence, not all with equal values)."""
+    if len(calls) < 2:
+        return []
+    all_places = [places(c) for c in calls]
+    keys = list(dict.fromkeys(k for p in all_places for k in p))
+    found = []
+    for a in keys:
+        for b in keys:
+            if a == b:
+                continue
+            both = [p for p in all_places if a in p and b in p]
+            if len(both) < 2:
+                continue
+            for kind in ("index<", "index", "lt", "le", "same_len"):
+                if kind == "same_len" and (str(a) > str(b)):
+                    continue
+                rel = Relation(kind, a, b)
+                if not all(rel.holds(p) for p in both):
+                    continue
+                if kind in ("le", "lt") and len({canonical(p[a]) for p in both}) == 1:
+                    continue
+                found.append(rel)
+                break  # the strictest that holds
+    return found
+
+
+def profile(calls: Iterable[Call]) -> dict[int | str, Slot]:
+    """One slot per argument place over the seen calls."""
+    slots: dict[int | str, Slot] = {}
+    for call in calls:
+        for place, value in places(call).items():
+            slots.setdefault(place, Slot()).add(value)
+    return slots
