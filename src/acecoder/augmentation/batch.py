@@ -171,7 +171,7 @@ def augment_batch(
                 plan.provenance.append("seen")
         plan.n_seen = len(plan.calls)
         seen_keys = {c.key() for c in plan.calls}
-        longest = max(len(call_source(c)) for c in plan.calls)
+        longest = max(len(c.key()) for c in plan.calls)
         for target, budget in zip(read.targets, _budgets(read.targets, settings.n_candidates), strict=True):
             made = generate(
                 target,
@@ -180,7 +180,6 @@ def augment_batch(
                 rules=rules,
                 avoid=seen_keys,
                 max_chars=max(2 * longest, longest + 60),
-                size_of=lambda c: len(call_source(c)),
                 rejected=plan.rejected,
             )
             for call, how in made:

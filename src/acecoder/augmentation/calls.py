@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -79,29 +78,25 @@ class Target:
         return merge_styles(self.votes)
 
 
+_SCALARS = frozenset({type(None), bool, int, float, complex, str, bytes})
+
+
 def canonical(value: Any) -> str:
     """Text that tells values apart exactly, types included (``1``, ``1.0``, ``True`` and ``(1,)`` differ);
-    sets and dict keys in a fixed order whatever the hash seed."""
-    return json.dumps(_tagged(value), separators=(",", ":"), ensure_ascii=True)
-
-
-def _tagged(value: Any) -> Any:
+    set items in a fixed order whatever the hash seed."""
     kind = type(value)
-    if value is None or kind in (bool, int, str):
-        return [kind.__name__, value if kind is not int or abs(value) < 2**53 else str(value)]
-    if kind is float:
-        return ["float", repr(value)]
-    if kind is complex:
-        return ["complex", repr(value)]
-    if kind is bytes:
-        return ["bytes", value.hex()]
-    if kind in (list, tuple):
-        return [kind.__name__, [_tagged(v) for v in value]]
-    if kind in (set, frozenset):
-        return [kind.__name__, sorted((_tagged(v) for v in value), key=json.dumps)]
+    if kind in _SCALARS:
+        return repr(value)
+    if kind is list or kind is tuple:
+        if all(type(v) in _SCALARS for v in value):
+            return repr(value) if kind is list else "(" + repr(list(value))[1:-1] + ",)"
+        inner = ",".join(map(canonical, value))
+        return "[" + inner + "]" if kind is list else "(" + inner + ",)"
+    if kind is set or kind is frozenset:
+        return kind.__name__ + "{" + ",".join(sorted(map(canonical, value))) + "}"
     if kind is dict:
-        return ["dict", [[_tagged(k), _tagged(v)] for k, v in value.items()]]
-    return ["other", repr(value)]
+        return "{" + ",".join(canonical(k) + ":" + canonical(v) for k, v in value.items()) + "}"
+    return f"<{kind.__name__}>{value!r}"
 
 
 # -- literal arguments ---------------------------------------------------------------------------------------
@@ -291,6 +286,8 @@ def read_calls(tests: Sequence[Any], defined: set[str]) -> ReadResult:
                     call = _read_call(node, defined)
                     if call is not None:
                         seen_nodes.add(id(node))
+                        if isinstance(node.func, ast.Attribute):  # S().m(x): S() builds the callee
+                            seen_nodes.add(id(node.func.value))
                         target = targets.setdefault(call.target, Target(call.target))
                         target.calls.append(call)
                         found = True

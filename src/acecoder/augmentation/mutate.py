@@ -6,15 +6,15 @@ replace characters (from those seen) or words; lists, tuples, sets and dicts los
 sort or reverse items, grow, shrink, empty or join another seen value; any argument may take another seen value
 (recombination). :mod:`acecoder.augmentation.domain` then decides whether the candidate stays in the domain.
 The random stream is seeded from the seen inputs only (never from names), so results are reproducible and do
-not change when the function is renamed.
+not change when the function is renamed. Values are never changed in place (each mutation builds new
+containers), so mutated inputs may share unchanged parts with the seen ones.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from acecoder.augmentation.calls import Call, Target, canonical
@@ -34,18 +34,20 @@ def _pick_seen(slot: Slot | None, rng: random.Random, value: Any) -> Any:
     if slot is None or not slot.values:
         return None
     choice = slot.values[rng.randrange(len(slot.values))]
-    return copy.deepcopy(choice) if canonical(choice) != canonical(value) else None
+    return None if type(choice) is type(value) and choice == value else choice
 
 
 def _mut_int(v: int, kind: Kind, rng: random.Random) -> Op | None:
     lo, hi = int(min(kind.lo, v)), int(max(kind.hi, v))
     span = max(2, hi - lo)
-    op = rng.choice(("inc", "dec", "step", "step", "range", "range", "neg", "zero", "double", "half", "bound"))
+    reach = 2 * max(abs(lo), abs(hi)) + 10  # the magnitude rule's bound
+    op = rng.choice(("inc", "dec", "step", "step", "range", "wide", "neg", "zero", "double", "half", "bound"))
     value = {
         "inc": lambda: v + 1,
         "dec": lambda: v - 1,
         "step": lambda: v + rng.randint(-span, span),
         "range": lambda: rng.randint(lo - span // 2, hi + span // 2),
+        "wide": lambda: rng.randint(-reach, reach),
         "neg": lambda: -v,
         "zero": lambda: 0,
         "double": lambda: v * 2,
@@ -60,11 +62,13 @@ def _mut_float(v: float, kind: Kind, rng: random.Random) -> Op | None:
         return None
     lo, hi = min(kind.lo, v), max(kind.hi, v)
     span = max(1.0, hi - lo)
-    op = rng.choice(("step", "step", "range", "range", "neg", "zero", "double", "half", "nudge", "bound"))
+    reach = 2 * max(abs(lo), abs(hi)) + 10
+    op = rng.choice(("step", "step", "range", "wide", "neg", "zero", "double", "half", "nudge", "bound"))
     decimals = min(max(kind.decimals, 1), 6)
     value = {
         "step": lambda: v + rng.uniform(-span, span),
         "range": lambda: rng.uniform(lo - span / 2, hi + span / 2),
+        "wide": lambda: rng.uniform(-reach, reach),
         "neg": lambda: -v,
         "zero": lambda: 0.0,
         "double": lambda: v * 2,
@@ -143,13 +147,13 @@ def _mut_text(v: Any, kind: Kind, rng: random.Random, slot: Slot) -> Op | None:
 def _new_item(kind: Kind, rng: random.Random, items: list, depth: int) -> tuple[str, Any] | None:
     """An item to add: a seen one, or a mutated copy of one of the value's own items."""
     if items and rng.random() < 0.6 and kind.item is not None:
-        base = copy.deepcopy(items[rng.randrange(len(items))])
+        base = items[rng.randrange(len(items))]
         op = mutate_value(base, kind.item, rng, depth + 1)
         return op if op else ("copy", base)
     seen = kind.item.values if kind.item is not None else []
     if not seen:
         return None
-    return "seen", copy.deepcopy(seen[rng.randrange(len(seen))])
+    return "seen", seen[rng.randrange(len(seen))]
 
 
 def _mut_list(v: list, kind: Kind, rng: random.Random, slot: Slot, depth: int) -> Op | None:
@@ -177,7 +181,7 @@ def _mut_list(v: list, kind: Kind, rng: random.Random, slot: Slot, depth: int) -
         del items[rng.randrange(n)]
     elif op == "dup":
         i = rng.randrange(n)
-        items.insert(rng.randrange(n + 1), copy.deepcopy(items[i]))
+        items.insert(rng.randrange(n + 1), items[i])
     elif op == "item":
         if kind.item is None:
             return None
@@ -210,7 +214,7 @@ def _mut_list(v: list, kind: Kind, rng: random.Random, slot: Slot, depth: int) -
         if not isinstance(other, (list, tuple)):
             return None
         items = items + list(other)
-    return (tag, items) if canonical(items) != canonical(v) else None
+    return (tag, items) if items != v else None
 
 
 def _mut_tuple(v: tuple, kind: Kind, rng: random.Random, slot: Slot, depth: int) -> Op | None:
@@ -245,7 +249,7 @@ def _mut_set(v: Any, kind: Kind, rng: random.Random, slot: Slot, depth: int) -> 
         value = type(v)(items)
     except TypeError:
         return None
-    return (f"set.{op}", value) if canonical(value) != canonical(v) else None
+    return (f"set.{op}", value) if value != v else None
 
 
 def _mut_dict(v: dict, kind: Kind, rng: random.Random, slot: Slot, depth: int) -> Op | None:
@@ -285,7 +289,7 @@ def _mut_dict(v: dict, kind: Kind, rng: random.Random, slot: Slot, depth: int) -
         value = {}
     else:
         return None
-    return (f"dict.{op}", value) if canonical(value) != canonical(v) else None
+    return (f"dict.{op}", value) if value != v else None
 
 
 def mutate_value(value: Any, slot: Slot, rng: random.Random, depth: int = 0) -> Op | None:
@@ -338,9 +342,9 @@ def generate(
     avoid: set[str] | None = None,
     max_chars: int | None = None,
     rejected: Rejections | None = None,
-    size_of: Callable[[Call], int] | None = None,
 ) -> list[tuple[Call, str]]:
-    """Up to ``count`` new calls of ``target`` in its domain, each with the operators that made it."""
+    """Up to ``count`` new calls of ``target`` in its domain, each with the operators that made it.
+    ``max_chars``: the longest inputs may get (their canonical text, about their source's length)."""
     seeds = list({c.key(): c for c in target.calls}.values())
     slots = profile(seeds)
     rels = relations(seeds) if "relations" in rules else []
@@ -348,7 +352,7 @@ def generate(
     rejected = rejected if rejected is not None else Rejections()
     out: list[tuple[Call, str]] = []
     attempts = 0
-    while len(out) < count and attempts < 40 * count + 100:
+    while len(out) < count and attempts < 8 * count + 50:
         attempts += 1
         seed = seeds[attempts % len(seeds)] if attempts <= len(seeds) else seeds[rng.randrange(len(seeds))]
         args = places(seed)
@@ -360,7 +364,7 @@ def generate(
         ops: list[str] = []
         new = dict(args)
         for place in chosen:
-            value = copy.deepcopy(new[place])
+            value = new[place]
             for _ in range(1 + (rng.random() < 0.35) + (rng.random() < 0.15)):
                 step = mutate_value(value, slots[place], rng)
                 if step is None:
@@ -385,7 +389,7 @@ def generate(
         if key in seen:
             rejected.add("duplicate")
             continue
-        if max_chars is not None and size_of is not None and size_of(call) > max_chars:
+        if max_chars is not None and len(key) > max_chars:
             rejected.add("magnitude")
             continue
         seen.add(key)
