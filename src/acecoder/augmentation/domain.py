@@ -5,7 +5,7 @@ tests only show counts, a list with repeats where they only show distinct items)
 only when every rule holds. Each rule can be turned off (:data:`RULES`) to measure what it costs or saves:
 
 * ``types``: the same kinds of value at each place (int stays int, a tuple of two stays a tuple of two);
-* ``sign``: no negative number where the tests show none, no zero where they show only positive numbers;
+* ``sign``: numbers keep to the signs the tests show at that place (negative, zero, positive);
 * ``magnitude``: numbers within twice the largest seen; floats whole when every seen float is whole;
 * ``charset``: strings from the characters seen at that place;
 * ``size``: lengths from the smallest seen to twice the largest (empty only when empty was seen);
@@ -13,8 +13,8 @@ only when every rule holds. Each rule can be turned off (:data:`RULES`) to measu
 * ``brackets``: strings stay balanced in ``()[]{}`` when every seen one with brackets is;
 * ``sorted``, ``distinct``: lists stay sorted / free of repeats when every seen one is (with enough evidence);
 * ``shape``: nested lists stay rectangular when every seen one is;
-* ``relations``: relations every seen call keeps between its arguments (an index within a length, ``lo <= hi``,
-  two lists of equal length).
+* ``relations``: relations every seen call keeps between its arguments (a length, an index within a length, an
+  item of a list, ``lo <= hi``, two lists or numbers of equal length).
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ class Kind:
     count: int = 0
     lo: float = float("inf")
     hi: float = float("-inf")
+    signs: set[int] = field(default_factory=set)
+    """-1, 0, 1: the signs seen."""
     whole: bool = True
     decimals: int = 0
     alphabet: set[str] = field(default_factory=set)
@@ -102,6 +104,7 @@ class Slot:
         kind.count += 1
         if name in _NUMBERS:
             kind.lo, kind.hi = min(kind.lo, value), max(kind.hi, value)
+            kind.signs.add((value > 0) - (value < 0))
             if name == "float":
                 if value == value and abs(value) != float("inf"):
                     kind.whole &= float(value).is_integer()
@@ -226,17 +229,14 @@ def admits(slot: Slot, value: Any, rules: frozenset[str], depth: int = 0) -> str
 
 
 def _number(kind: Kind, value: Any, rules: frozenset[str], slot: Slot) -> str | None:
-    lo, hi = kind.lo, kind.hi
+    lo, hi, signs = kind.lo, kind.hi, kind.signs
     if "int" in slot.kinds and "float" in slot.kinds:  # both seen: one range for both
         other = slot.kinds["float" if kind.name == "int" else "int"]
-        lo, hi = min(lo, other.lo), max(hi, other.hi)
+        lo, hi, signs = min(lo, other.lo), max(hi, other.hi), signs | other.signs
     if value != value:
         return "magnitude"
-    if "sign" in rules:
-        if (lo >= 0 and value < 0) or (lo > 0 and value == 0):
-            return "sign"
-        if (hi <= 0 and value > 0) or (hi < 0 and value == 0):
-            return "sign"
+    if "sign" in rules and (value > 0) - (value < 0) not in signs:
+        return "sign"
     if "magnitude" in rules:
         limit = 2 * max(abs(lo), abs(hi)) + 10
         if abs(value) > limit:
@@ -289,9 +289,16 @@ def _number_of(value: Any) -> float | None:
     return value if kind_of(value) in _NUMBERS else None
 
 
+def _digits(value: Any) -> int | None:
+    """The number of digits of an int (its "length"), else None."""
+    return len(str(abs(value))) if kind_of(value) == "int" else None
+
+
 @dataclass(frozen=True)
 class Relation:
-    kind: str  # "index" (0 <= a <= len(b)), "index<" (0 <= a < len(b)), "le", "lt", "same_len"
+    kind: str
+    """``len`` (a == len(b)), ``index<`` (0 <= a < len(b)), ``index`` (0 <= a <= len(b)), ``member`` (a in b),
+    ``lt``, ``le`` (numbers), ``same_len`` (equal lengths, or equal digit counts for ints)."""
     a: int | str
     b: int | str
 
@@ -299,6 +306,15 @@ class Relation:
         if self.a not in args or self.b not in args:
             return True
         x, y = args[self.a], args[self.b]
+        if self.kind == "len":
+            return kind_of(x) == "int" and _size(y) == x
+        if self.kind == "member":
+            try:
+                return kind_of(y) in ("str", "list", "tuple", "set", "frozenset", "dict") and (
+                    x in y if kind_of(y) != "str" or kind_of(x) == "str" else False
+                )
+            except TypeError:
+                return False
         if self.kind in ("index", "index<"):
             n, size = _number_of(x), _size(y)
             if n is None or size is None or kind_of(x) != "int":
@@ -310,6 +326,8 @@ class Relation:
                 return False
             return p <= q if self.kind == "le" else p < q
         p, q = _size(x), _size(y)
+        if p is None and q is None:
+            p, q = _digits(x), _digits(y)
         return p is not None and p == q
 
 
@@ -334,13 +352,13 @@ def relations(calls: Sequence[Call]) -> list[Relation]:
             both = [p for p in all_places if a in p and b in p]
             if len(both) < 2:
                 continue
-            for kind in ("index<", "index", "lt", "le", "same_len"):
+            for kind in ("len", "index<", "index", "member", "lt", "le", "same_len"):
                 if kind == "same_len" and (str(a) > str(b)):
                     continue
                 rel = Relation(kind, a, b)
                 if not all(rel.holds(p) for p in both):
                     continue
-                if kind in ("le", "lt") and len({canonical(p[a]) for p in both}) == 1:
+                if kind in ("le", "lt", "member") and len({canonical(p[a]) for p in both}) == 1:
                     continue
                 found.append(rel)
                 break  # the strictest that holds

@@ -103,7 +103,7 @@ def render_assert(call: Call, expected: Any, style: Style) -> str:
     if _has_nan(value):
         raise Unwritable("NaN in the result")
     if value is None:
-        return f"assert {probe} is None"
+        return f"assert not {probe}" if style.bools == "truth" else f"assert {probe} is None"
     if type(value) is bool:
         if style.bools == "is":
             return f"assert {probe} is {value}"
@@ -133,7 +133,7 @@ def matches(style: Style, expected: Any, got: Any) -> bool:
         return False
     try:
         if value is None:
-            return out is None
+            return not out if style.bools == "truth" else out is None
         if type(value) is bool:
             if style.bools == "is":
                 return out is value

@@ -127,4 +127,23 @@ class OracleSource:
         return self.oracle.llm_summary()
 
 
-ReferenceSource = ConsensusSource | OracleSource
+class FixedSource:
+    """Programs already at hand for given row objects (e.g. the oracle programs ``filter-tests`` just ran)."""
+
+    consensus = False
+
+    def __init__(self, programs: Sequence[tuple[dict[str, Any], Sequence[str]]], *, name: str = "given"):
+        self._programs = {id(row): list(progs) for row, progs in programs}
+        self.name, self.field = name, "test_cases"
+
+    def fingerprint_parts(self) -> list[Any]:
+        return [self.name]
+
+    def programs(self, rows: Sequence[dict[str, Any]], engine: Executor) -> list[RowReference]:
+        return [RowReference([(p, 1) for p in self._programs.get(id(row), [])], False, self.name) for row in rows]
+
+    def llm_summary(self) -> dict[str, Any]:
+        return {}
+
+
+ReferenceSource = ConsensusSource | OracleSource | FixedSource
