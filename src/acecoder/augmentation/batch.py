@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from acecoder.augmentation.calls import Call, Style, Target, canonical, defined_names, read_calls
+from acecoder.augmentation.calls import Call, Style, Target, canonical, defined_names, parameters, read_calls
 from acecoder.augmentation.domain import RULES, kind_of
 from acecoder.augmentation.mutate import Rejections, generate, seed_of
 from acecoder.augmentation.mutation_score import Score, judge_mutant, mutant_job, mutants
@@ -154,7 +154,8 @@ def augment_batch(
             _problem(out, "no_reference", source.field, f"{what} ({ref.name})")
             continue
         tests = [t for t in row["test_cases"] if isinstance(t, str)]
-        read = read_calls(tests, defined_names(p for p, _ in ref.programs))
+        programs = [p for p, _ in ref.programs]
+        read = read_calls(tests, defined_names(programs), parameters(programs))
         if not read.targets:
             _problem(
                 out,
@@ -285,11 +286,12 @@ def _decide(plan: _Plan, out: RowOutcome, settings: Settings) -> _Picked | None:
         if reason is None and outcome.seconds > settings.max_input_seconds:
             reason = "slow"
         if reason is None and plan.provenance[i] == "llm" and "types" in rules:
-            slots = profile(c for c in plan.calls[: plan.n_seen] if c.target == call.target)
+            params = next(t.params for t in plan.targets if t.callee == call.target)
+            slots = profile((c for c in plan.calls[: plan.n_seen] if c.target == call.target), params)
             from acecoder.augmentation.domain import places
 
-            if set(places(call)) != set(slots) or any(
-                admits(slots[p], v, frozenset({"types"})) for p, v in places(call).items()
+            if set(places(call, params)) != set(slots) or any(
+                admits(slots[p], v, frozenset({"types"})) for p, v in places(call, params).items()
             ):
                 reason = "types"
         text = ""

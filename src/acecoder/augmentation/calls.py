@@ -59,10 +59,14 @@ class Style:
     """The tolerance the row's float comparisons use (``abs(f(x) - y) < 1e-6``, ``math.isclose``), if any."""
     about_bool: bool = field(default=False, repr=False, compare=False)
     """(A vote) the assert compared with a boolean or None."""
+    result: str | None = field(default=None, repr=False, compare=False)
+    """(A vote) the expected result the assert states, as canonical text."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            k: v for k, v in self.__dict__.items() if v not in (None, (), False, "eq") and k != "about_bool"
+            k: v
+            for k, v in self.__dict__.items()
+            if v not in (None, (), False, "eq") and k not in ("about_bool", "result")
         }
 
 
@@ -73,6 +77,10 @@ class Target:
     callee: str
     calls: list[Call] = field(default_factory=list)
     votes: list[Style] = field(default_factory=list)
+    params: tuple[str, ...] = ()
+    """The parameter names of the reference's function (so that ``f(xs=...)`` and ``f(...)`` are one place)."""
+    results: list[str | None] = field(default_factory=list)
+    """Per call, the result its assert expects (canonical text), when it says one."""
 
     def style(self) -> Style:
         return merge_styles(self.votes)
@@ -213,6 +221,34 @@ def defined_names(programs: Iterable[str]) -> set[str]:
     return names
 
 
+def parameters(programs: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Parameter names of the programs' top-level functions (``f``) and methods (``C.m``, without ``self``)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for program in programs:
+        try:
+            tree = ast.parse(program)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                out.setdefault(node.name, tuple(a.arg for a in [*node.args.posonlyargs, *node.args.args]))
+            elif isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        names = [a.arg for a in [*item.args.posonlyargs, *item.args.args]]
+                        static = any(getattr(d, "id", None) == "staticmethod" for d in item.decorator_list)
+                        out.setdefault(f"{node.name}.{item.name}", tuple(names if static else names[1:]))
+    return out
+
+
+def _signature_key(callee: str) -> str:
+    """``f`` -> ``f``; ``C(...).m`` and ``C.m`` -> ``C.m``."""
+    if "." not in callee:
+        return callee
+    head, _, method = callee.rpartition(".")
+    return f"{head.split('(')[0]}.{method}"
+
+
 def _callee(func: ast.AST, defined: set[str]) -> str | None:
     """The source of a callee whose root is a name the program defines, else None."""
     if isinstance(func, ast.Name):
@@ -260,8 +296,11 @@ class ReadResult:
     """Tests that make at least one readable call."""
 
 
-def read_calls(tests: Sequence[Any], defined: set[str]) -> ReadResult:
-    """Every readable call in ``tests`` (assert strings), grouped by target in order of first appearance."""
+def read_calls(
+    tests: Sequence[Any], defined: set[str], params: dict[str, tuple[str, ...]] | None = None
+) -> ReadResult:
+    """Every readable call in ``tests`` (assert strings), grouped by target in order of first appearance.
+    ``params``: the reference's parameter names (:func:`parameters`)."""
     targets: dict[str, Target] = {}
     read = 0
     for test in tests:
@@ -274,6 +313,7 @@ def read_calls(tests: Sequence[Any], defined: set[str]) -> ReadResult:
         found = False
         seen_nodes: set[int] = set()
         for stmt in tree.body:
+            compared: dict[int, str | None] = {}
             if isinstance(stmt, ast.Assert):
                 style = _style(stmt.test, defined)
                 if style is not None:
@@ -281,6 +321,7 @@ def read_calls(tests: Sequence[Any], defined: set[str]) -> ReadResult:
                     call = _read_call(call_node, defined)
                     if call is not None:
                         targets.setdefault(call.target, Target(call.target)).votes.append(vote)
+                        compared[id(call_node)] = vote.result
             for node in ast.walk(stmt):
                 if isinstance(node, ast.Call) and id(node) not in seen_nodes:
                     call = _read_call(node, defined)
@@ -290,9 +331,13 @@ def read_calls(tests: Sequence[Any], defined: set[str]) -> ReadResult:
                             seen_nodes.add(id(node.func.value))
                         target = targets.setdefault(call.target, Target(call.target))
                         target.calls.append(call)
+                        target.results.append(compared.get(id(node)))
                         found = True
         read += found
-    return ReadResult([t for t in targets.values() if t.calls], read)
+    found = [t for t in targets.values() if t.calls]
+    for target in found:
+        target.params = (params or {}).get(_signature_key(target.callee), ())
+    return ReadResult(found, read)
 
 
 def _is_target_call(node: ast.AST, defined: set[str]) -> bool:
@@ -330,9 +375,9 @@ def _is_literal(node: ast.AST) -> bool:
 def _style(test: ast.AST, defined: set[str]) -> tuple[ast.Call, Style] | None:
     """The call an assert compares and how, when it has one of the common shapes."""
     if _is_target_call(test, defined):
-        return test, Style(bools="truth", about_bool=True)  # type: ignore[return-value]
+        return test, Style(bools="truth", about_bool=True, result="truthy")  # type: ignore[return-value]
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _is_target_call(test.operand, defined):
-        return test.operand, Style(bools="truth", about_bool=True)  # type: ignore[return-value]
+        return test.operand, Style(bools="truth", about_bool=True, result="falsy")  # type: ignore[return-value]
     if isinstance(test, ast.Call) and len(test.args) >= 2:  # math.isclose(f(x), y, ...) / isclose(...)
         name = test.func.attr if isinstance(test.func, ast.Attribute) else getattr(test.func, "id", "")
         if name == "isclose" and _is_target_call(test.args[0], defined) and _is_literal(test.args[1]):
@@ -370,12 +415,15 @@ def _style(test: ast.AST, defined: set[str]) -> tuple[ast.Call, Style] | None:
             call, wrapper, extra = unwrapped
             value = literal(other)
             approx = _approx(other)
+            result = canonical(value)
             if isinstance(op, ast.Is):
                 if wrapper is None and (value is None or isinstance(value, bool)):
-                    return call, Style(flipped=flipped, bools="is", about_bool=True)
+                    return call, Style(flipped=flipped, bools="is", about_bool=True, result=result)
                 return None
             about_bool = wrapper is None and (value is None or isinstance(value, bool))
-            style = Style(wrapper=wrapper, wrapper_args=extra, flipped=flipped, about_bool=about_bool)
+            style = Style(
+                wrapper=wrapper, wrapper_args=extra, flipped=flipped, about_bool=about_bool, result=result
+            )
             if approx is not None:
                 style.tolerance = approx
             return call, style

@@ -5,9 +5,11 @@ tests only show counts, a list with repeats where they only show distinct items)
 only when every rule holds. Each rule can be turned off (:data:`RULES`) to measure what it costs or saves:
 
 * ``types``: the same kinds of value at each place (int stays int, a tuple of two stays a tuple of two);
-* ``sign``: numbers keep to the signs the tests show at that place (negative, zero, positive);
+* ``sign``: numbers keep to the signs the tests show at that place (negative, zero, positive; a zero seen
+  admits positive numbers too);
 * ``magnitude``: numbers within twice the largest seen; floats whole when every seen float is whole;
-* ``charset``: strings from the characters seen at that place;
+* ``charset``: strings from the character classes seen at that place (ASCII lowercase letters, uppercase
+  letters, digits; any other character only itself);
 * ``size``: lengths from the smallest seen to twice the largest (empty only when empty was seen);
 * ``spacing``: no leading, trailing or doubled spaces unless seen;
 * ``brackets``: strings stay balanced in ``()[]{}`` when every seen one with brackets is;
@@ -19,6 +21,7 @@ only when every rule holds. Each rule can be turned off (:data:`RULES`) to measu
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,7 +68,9 @@ class Kind:
     """-1, 0, 1: the signs seen."""
     whole: bool = True
     decimals: int = 0
-    alphabet: set[str] = field(default_factory=set)
+    alphabet: set[Any] = field(default_factory=set)
+    pool: list[Any] | None = None
+    """The characters the ``charset`` rule admits (the classes of those seen), sorted; set on first use."""
     min_len: int = 1 << 30
     max_len: int = 0
     edge_space: bool = False
@@ -117,6 +122,7 @@ class Slot:
             kind.lengths.add(n)
         if name in ("str", "bytes"):
             kind.alphabet.update(value if name == "str" else [bytes([b]) for b in value])
+            kind.pool = None
             if name == "str" and value:
                 kind.edge_space |= value[0].isspace() or value[-1].isspace()
                 kind.double_space |= "  " in value
@@ -235,8 +241,8 @@ def _number(kind: Kind, value: Any, rules: frozenset[str], slot: Slot) -> str | 
         lo, hi, signs = min(lo, other.lo), max(hi, other.hi), signs | other.signs
     if value != value:
         return "magnitude"
-    if "sign" in rules and (value > 0) - (value < 0) not in signs:
-        return "sign"
+    if "sign" in rules and (value > 0) - (value < 0) not in (signs | {1} if 0 in signs else signs):
+        return "sign"  # a zero seen stands for counts and sizes: positive numbers too
     if "magnitude" in rules:
         limit = 2 * max(abs(lo), abs(hi)) + 10
         if abs(value) > limit:
@@ -246,9 +252,23 @@ def _number(kind: Kind, value: Any, rules: frozenset[str], slot: Slot) -> str | 
     return None
 
 
+_CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
+
+
+def char_pool(kind: Kind) -> list[Any]:
+    """The characters a string at this place may hold: every member of a class one seen character belongs to."""
+    if kind.pool is None:
+        chars = set(kind.alphabet)
+        for group in _CLASSES:
+            if any(isinstance(c, str) and c in group for c in kind.alphabet):
+                chars.update(group)
+        kind.pool = sorted(chars)
+    return kind.pool
+
+
 def _text(kind: Kind, value: Any, rules: frozenset[str]) -> str | None:
     chars = value if isinstance(value, str) else [bytes([b]) for b in value]
-    if "charset" in rules and not set(chars) <= kind.alphabet:
+    if "charset" in rules and not set(chars) <= set(char_pool(kind)):
         return "charset"
     if "spacing" in rules and isinstance(value, str) and value:
         if not kind.edge_space and (value[0].isspace() or value[-1].isspace()):
@@ -331,26 +351,37 @@ class Relation:
         return p is not None and p == q
 
 
-def places(call: Call) -> dict[int | str, Any]:
-    """A call's arguments by place: positions 0, 1, ... and keyword names."""
+def place_of(name: str, params: Sequence[str]) -> int | str:
+    """A keyword argument's place: its parameter's position when known, else its name."""
+    return params.index(name) if name in params else name
+
+
+def places(call: Call, params: Sequence[str] = ()) -> dict[int | str, Any]:
+    """A call's arguments by place: positions 0, 1, ... (keyword arguments at their parameter's position when
+    ``params`` names it) and other keyword names."""
     out: dict[int | str, Any] = dict(enumerate(call.args))
-    out.update(dict(call.kwargs))
+    out.update({place_of(k, params): v for k, v in call.kwargs})
     return out
 
 
-def relations(calls: Sequence[Call]) -> list[Relation]:
-    """Relations every seen call keeps (at least two calls as evidence, not all with equal values)."""
+def relations(calls: Sequence[Call], params: Sequence[str] = (), results: Sequence[str] | None = None) -> list[Relation]:
+    """Relations every seen call keeps: at least two calls as evidence, not all with equal values, and (when
+    ``results`` gives each call's result) not all with the same result, which would show one corner of the
+    domain only (e.g. only the inputs a function rejects)."""
     if len(calls) < 2:
         return []
-    all_places = [places(c) for c in calls]
+    all_places = [places(c, params) for c in calls]
     keys = list(dict.fromkeys(k for p in all_places for k in p))
     found = []
     for a in keys:
         for b in keys:
             if a == b:
                 continue
-            both = [p for p in all_places if a in p and b in p]
+            both_idx = [i for i, p in enumerate(all_places) if a in p and b in p]
+            both = [all_places[i] for i in both_idx]
             if len(both) < 2:
+                continue
+            if results is not None and len({results[i] for i in both_idx}) < 2:
                 continue
             for kind in ("len", "index<", "index", "member", "lt", "le", "same_len"):
                 if kind == "same_len" and (str(a) > str(b)):
@@ -365,10 +396,10 @@ def relations(calls: Sequence[Call]) -> list[Relation]:
     return found
 
 
-def profile(calls: Iterable[Call]) -> dict[int | str, Slot]:
+def profile(calls: Iterable[Call], params: Sequence[str] = ()) -> dict[int | str, Slot]:
     """One slot per argument place over the seen calls."""
     slots: dict[int | str, Slot] = {}
     for call in calls:
-        for place, value in places(call).items():
+        for place, value in places(call, params).items():
             slots.setdefault(place, Slot()).add(value)
     return slots

@@ -18,7 +18,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from acecoder.augmentation.calls import Call, Target, canonical
-from acecoder.augmentation.domain import RULES, Kind, Slot, admits, kind_of, places, profile, relations
+from acecoder.augmentation.domain import (
+    RULES,
+    Kind,
+    Slot,
+    admits,
+    char_pool,
+    kind_of,
+    place_of,
+    places,
+    profile,
+    relations,
+)
 
 Op = tuple[str, Any]
 _DEPTH = 6
@@ -82,7 +93,7 @@ def _mut_float(v: float, kind: Kind, rng: random.Random) -> Op | None:
 
 def _mut_text(v: Any, kind: Kind, rng: random.Random, slot: Slot) -> Op | None:
     is_str = isinstance(v, str)
-    chars = sorted(kind.alphabet) or ([" "] if is_str else [b" "])
+    chars = char_pool(kind) or ([" "] if is_str else [b" "])
     join = "".join if is_str else b"".join
     items = list(v) if is_str else [bytes([b]) for b in v]
     n = len(items)
@@ -345,9 +356,15 @@ def generate(
 ) -> list[tuple[Call, str]]:
     """Up to ``count`` new calls of ``target`` in its domain, each with the operators that made it.
     ``max_chars``: the longest inputs may get (their canonical text, about their source's length)."""
-    seeds = list({c.key(): c for c in target.calls}.values())
-    slots = profile(seeds)
-    rels = relations(seeds) if "relations" in rules else []
+    first: dict[str, int] = {}
+    for i, c in enumerate(target.calls):
+        first.setdefault(c.key(), i)
+    seeds = [target.calls[i] for i in first.values()]
+    known = [target.results[i] if i < len(target.results) else None for i in first.values()]
+    results = [r if r is not None else f"unknown {n}" for n, r in enumerate(known)]  # unknown: all different
+    params = target.params
+    slots = profile(seeds, params)
+    rels = relations(seeds, params, results) if "relations" in rules else []
     seen = set(avoid or ()) | {c.key() for c in seeds}
     rejected = rejected if rejected is not None else Rejections()
     out: list[tuple[Call, str]] = []
@@ -355,7 +372,7 @@ def generate(
     while len(out) < count and attempts < 8 * count + 50:
         attempts += 1
         seed = seeds[attempts % len(seeds)] if attempts <= len(seeds) else seeds[rng.randrange(len(seeds))]
-        args = places(seed)
+        args = places(seed, params)
         if not args:
             break
         keys = list(args)
@@ -383,7 +400,7 @@ def generate(
         call = Call(
             target.callee,
             tuple(new[i] for i in range(len(seed.args))),
-            tuple((k, new[k]) for k, _ in seed.kwargs),
+            tuple((k, new[place_of(k, params)]) for k, _ in seed.kwargs),
         )
         key = call.key()
         if key in seen:

@@ -11,7 +11,7 @@ from acecoder.cli import executor_options, llm_options, options
 from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, retry_hint, warn
 
 
-@app.command("augment-tests", short_help="Add oracle-checked tests to each row (mutated inputs, reference outputs).")
+@app.command("augment-tests", short_help="Add tests whose outputs a reference program gives.")
 def augment_tests_command(
     input: Annotated[
         Path,
