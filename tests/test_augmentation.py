@@ -300,3 +300,17 @@ def test_mutation_score_rises_with_augmentation_and_sets_equivalents_aside(engin
     assert out.mutation == score
     (dropped,) = _augment(engine, [row], max_new_tests=0, mutation_score=True, min_mutation_score=0.9)
     assert dropped.row is None and "mutation score" in dropped.rejected
+
+
+def test_inputs_are_probed_when_the_asserts_show_no_kind_of_value(engine):
+    digits = "def odd_digits(items):\n    return [sum(int(c) % 2 for c in s) for s in items]\n"
+    swap = "def flip(text):\n    return text.swapcase()\n"
+    (a, b) = _augment(
+        engine,
+        [_row("empty", digits, ["assert odd_digits([]) == []"]), _row("cut", swap, ["assert flip"])],
+        max_new_tests=10,
+    )
+    assert a.problem is None and a.row["augmentation"]["probed_inputs"] > 0
+    new = a.row["test_cases"][1:]
+    assert new and all(re.match(r"assert odd_digits\(\['\d+'", t) for t in new)  # the reference rejects ints
+    assert b.problem is None and b.n_new > 3 and all(t.startswith("assert flip('") for t in b.row["test_cases"][1:])

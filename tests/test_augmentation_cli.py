@@ -95,7 +95,7 @@ def _fake_llm(messages, params):
     text = str(messages[-1]["content"])
     if "new inputs for `scale`" in text:
         return fenced("scale([2, 4, 6], 3)\nscale([], 5)\nscale([1], -2)\nscale('ab', 2)\nprint(1)", "python")
-    return "```python\n" + PROGRAM + "```"  # the oracle's program
+    return PROGRAM + "```\n"  # the oracle's program, continuing the prefilled fence
 
 
 def test_oracle_model_and_llm_inputs_are_cached_and_not_asked_again(tmp_path):

@@ -22,6 +22,7 @@ from acecoder.augmentation.calls import Call, Style, Target, canonical, defined_
 from acecoder.augmentation.domain import RULES, kind_of
 from acecoder.augmentation.mutate import Rejections, generate, seed_of
 from acecoder.augmentation.mutation_score import Score, judge_mutant, mutant_job, mutants
+from acecoder.augmentation.probe import accepted, named_functions, probes
 from acecoder.augmentation.reference import Outcome, capture_job, decide, outcomes
 from acecoder.augmentation.render import Unwritable, apply_wrapper, call_source, render_assert
 from acecoder.execution import Limits
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from acecoder.execution import Executor, JobResult
 
 OUTPUT_RULE = "output"
-"""The result's kind must be one the references give on the seen inputs (None, a list, a bool...)."""
+"""No None result where the references give None on no seen input (None often answers an invalid input)."""
 ALL_RULES = (*RULES, OUTPUT_RULE)
 DEFAULT_MAX_NEW_TESTS = 50
 REFERENCE_LIMITS = Limits(timeout=1.0, program_timeout=20.0, setup_timeout=10.0)
@@ -107,6 +108,8 @@ class _Plan:
     """Seen calls first (``n_seen``), then candidates."""
     provenance: list[str] = field(default_factory=list)
     n_seen: int = 0
+    probed: int = 0
+    """Seen inputs found by probing the reference (the asserts showed none of some kind)."""
     rejected: Rejections = field(default_factory=Rejections)
     results: list[JobResult] = field(default_factory=list)
 
@@ -155,38 +158,28 @@ def augment_batch(
             continue
         tests = [t for t in row["test_cases"] if isinstance(t, str)]
         programs = [p for p, _ in ref.programs]
-        read = read_calls(tests, defined_names(programs), parameters(programs))
-        if not read.targets:
+        params = parameters(programs)
+        targets = read_calls(tests, defined_names(programs), params).targets
+        if not targets:  # functions the tests name without a readable call: their inputs are probed
+            targets = [Target(name, params=params[name]) for name in named_functions(tests, params)[:3]]
+        if not targets:
+            _problem(out, "no_call", "test_cases", "no assert calls a function of the reference with literal arguments")
+            continue
+        plans.append(_Plan(i, row, tests, ref, targets))
+    _probe(plans, engine, limits)
+    for plan in list(plans):
+        plan.targets = [t for t in plan.targets if t.calls]
+        if not plan.targets:
             _problem(
-                out,
+                outs[plan.index],
                 "no_call",
                 "test_cases",
-                "no assert calls a function of the reference with literal arguments",
+                "no assert calls a function of the reference with literal arguments, and the reference accepted "
+                "none of the inputs tried",
             )
+            plans.remove(plan)
             continue
-        plan = _Plan(i, row, tests, ref, read.targets)
-        rng = random.Random(seed_of(read.targets, settings.seed))
-        for target in read.targets:
-            for call in {c.key(): c for c in target.calls}.values():
-                plan.calls.append(call)
-                plan.provenance.append("seen")
-        plan.n_seen = len(plan.calls)
-        seen_keys = {c.key() for c in plan.calls}
-        longest = max(len(c.key()) for c in plan.calls)
-        for target, budget in zip(read.targets, _budgets(read.targets, settings.n_candidates), strict=True):
-            made = generate(
-                target,
-                budget,
-                rng=rng,
-                rules=rules,
-                avoid=seen_keys,
-                max_chars=max(2 * longest, longest + 60),
-                rejected=plan.rejected,
-            )
-            for call, how in made:
-                plan.calls.append(call)
-                plan.provenance.append(how)
-        plans.append(plan)
+        _generate(plan, settings, rules)
     if proposer is not None and plans:
         _propose(plans, proposer)
     jobs = [
@@ -211,6 +204,57 @@ def augment_batch(
     return outs
 
 
+def _generate(plan: _Plan, settings: Settings, rules: frozenset[str]) -> None:
+    """The seen calls, then the generated candidates."""
+    rng = random.Random(seed_of(plan.targets, settings.seed))
+    for target in plan.targets:
+        for call in {c.key(): c for c in target.calls}.values():
+            plan.calls.append(call)
+            plan.provenance.append("seen")
+    plan.n_seen = len(plan.calls)
+    seen_keys = {c.key() for c in plan.calls}
+    longest = max(len(c.key()) for c in plan.calls)
+    for target, budget in zip(plan.targets, _budgets(plan.targets, settings.n_candidates), strict=True):
+        made = generate(
+            target,
+            budget,
+            rng=rng,
+            rules=rules,
+            avoid=seen_keys,
+            max_chars=max(2 * longest, longest + 60),
+            rejected=plan.rejected,
+        )
+        for call, how in made:
+            plan.calls.append(call)
+            plan.provenance.append(how)
+
+
+def _probe(plans: list[_Plan], engine: Executor, limits: Limits) -> None:
+    """Inputs for the targets whose calls show no kind of value, tried on the row's first reference; those it
+    answers join the target's calls as seen inputs (:mod:`acecoder.augmentation.probe`)."""
+    work = []
+    for plan in plans:
+        for target in plan.targets:
+            tried = probes(target)
+            if tried:
+                work.append((plan, target, tried))
+    if not work:
+        return
+    jobs = [
+        capture_job(plan.ref.programs[0][0], [target.callee], [c for c, _, _ in tried], [], limits)
+        for plan, target, tried in work
+    ]
+    for (plan, target, tried), result in zip(work, list(engine.run(jobs)), strict=True):
+        if result.infra_error:
+            continue
+        _, answers = outcomes(result, 0, len(tried))
+        ok = [a.error is None for a in answers]
+        found = accepted(tried, ok)
+        target.calls.extend(found)
+        target.results.extend([None] * len(found))
+        plan.probed += len(found)
+
+
 def _propose(plans: list[_Plan], proposer: InputProposer) -> None:
     jobs = [
         (plan.row, target, defined_names(p for p, _ in plan.ref.programs)) for plan in plans for target in plan.targets
@@ -218,12 +262,16 @@ def _propose(plans: list[_Plan], proposer: InputProposer) -> None:
     proposals = iter(proposer.propose(jobs))
     for plan in plans:
         keys = {c.key() for c in plan.calls}
+        proposed = []
         for _ in plan.targets:
             for call in next(proposals):
                 if call.key() not in keys:
                     keys.add(call.key())
-                    plan.calls.append(call)
-                    plan.provenance.append("llm")
+                    proposed.append(call)
+        # The model's inputs come first among the candidates (picked first when results tie).
+        n = plan.n_seen
+        plan.calls[n:n] = proposed
+        plan.provenance[n:n] = ["llm"] * len(proposed)
 
 
 @dataclass
@@ -281,8 +329,9 @@ def _decide(plan: _Plan, out: RowOutcome, settings: Settings) -> _Picked | None:
     for i in range(plan.n_seen, n_calls):
         call = plan.calls[i]
         outcome, reason = decided[i]
-        if reason is None and OUTPUT_RULE in rules and kind_of(outcome.value) not in seen_kinds.get(call.target, ()):
-            reason = OUTPUT_RULE
+        if reason is None and OUTPUT_RULE in rules and outcome.value is None:
+            if "none" not in seen_kinds.get(call.target, ()):
+                reason = OUTPUT_RULE
         if reason is None and outcome.seconds > settings.max_input_seconds:
             reason = "slow"
         if reason is None and plan.provenance[i] == "llm" and "types" in rules:
@@ -331,6 +380,7 @@ def _decide(plan: _Plan, out: RowOutcome, settings: Settings) -> _Picked | None:
         "candidates": out.candidates,
         "added": len(new_tests),
         "dropped": dict(sorted(dropped.items())),
+        **({"probed_inputs": plan.probed} if plan.probed else {}),
     }
     if new_tests and isinstance(row.get("inferences"), list):
         row["inferences"] = [_stale(inf) for inf in row["inferences"]]

@@ -8,8 +8,8 @@ only when every rule holds. Each rule can be turned off (:data:`RULES`) to measu
 * ``sign``: numbers keep to the signs the tests show at that place (negative, zero, positive; a zero seen
   admits positive numbers too);
 * ``magnitude``: numbers within twice the largest seen; floats whole when every seen float is whole;
-* ``charset``: strings from the character classes seen at that place (ASCII lowercase letters, uppercase
-  letters, digits; any other character only itself);
+* ``charset``: strings from the characters seen at that place, and from the whole class (ASCII lowercase
+  letters, uppercase letters, digits) of which they show at least three members;
 * ``size``: lengths from the smallest seen to twice the largest (empty only when empty was seen);
 * ``spacing``: no leading, trailing or doubled spaces unless seen;
 * ``brackets``: strings stay balanced in ``()[]{}`` when every seen one with brackets is;
@@ -253,6 +253,7 @@ def _number(kind: Kind, value: Any, rules: frozenset[str], slot: Slot) -> str | 
 
 
 _CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
+_CLASS_EVIDENCE = 3  # members of a class seen before any member is admitted (binary strings stay binary)
 
 
 def char_pool(kind: Kind) -> list[Any]:
@@ -260,7 +261,7 @@ def char_pool(kind: Kind) -> list[Any]:
     if kind.pool is None:
         chars = set(kind.alphabet)
         for group in _CLASSES:
-            if any(isinstance(c, str) and c in group for c in kind.alphabet):
+            if sum(isinstance(c, str) and c in group for c in kind.alphabet) >= _CLASS_EVIDENCE:
                 chars.update(group)
         kind.pool = sorted(chars)
     return kind.pool
@@ -365,9 +366,9 @@ def places(call: Call, params: Sequence[str] = ()) -> dict[int | str, Any]:
 
 
 def relations(calls: Sequence[Call], params: Sequence[str] = (), results: Sequence[str] | None = None) -> list[Relation]:
-    """Relations every seen call keeps: at least two calls as evidence, not all with equal values, and (when
-    ``results`` gives each call's result) not all with the same result, which would show one corner of the
-    domain only (e.g. only the inputs a function rejects)."""
+    """Relations every seen call keeps: at least two calls as evidence, not all with equal values; an order
+    between numbers (``lt``, ``le``) only when (``results`` giving each call's result) the calls do not all have
+    the same result, which would show one corner of the domain only (e.g. only the inputs a function rejects)."""
     if len(calls) < 2:
         return []
     all_places = [places(c, params) for c in calls]
@@ -381,9 +382,10 @@ def relations(calls: Sequence[Call], params: Sequence[str] = (), results: Sequen
             both = [all_places[i] for i in both_idx]
             if len(both) < 2:
                 continue
-            if results is not None and len({results[i] for i in both_idx}) < 2:
-                continue
+            one_result = results is not None and len({results[i] for i in both_idx}) < 2
             for kind in ("len", "index<", "index", "member", "lt", "le", "same_len"):
+                if one_result and kind in ("lt", "le"):
+                    continue
                 if kind == "same_len" and (str(a) > str(b)):
                     continue
                 rel = Relation(kind, a, b)
