@@ -76,8 +76,23 @@ def he_labels(workers: int, out: Path, path: Path | None) -> dict[tuple[str, int
     target = path or out / "codet_heplus.jsonl"
     if not target.exists():
         print(f"computing HumanEval+ labels of the 16,400 samples into {target} (slow, once)", flush=True)
-        command = [sys.executable, "-c", "from acecoder.cli import main; main()", "evaluate", str(CODET_LABELED)]
-        command += [str(target), "--benchmark", "humaneval+", "--k", "1", "--workers", str(workers), "--no-progress"]
+        command = [
+            sys.executable,
+            "-c",
+            "from acecoder.cli import main; main()",
+            "evaluate",
+            str(CODET_LABELED),
+        ]
+        command += [
+            str(target),
+            "--benchmark",
+            "humaneval+",
+            "--k",
+            "1",
+            "--workers",
+            str(workers),
+            "--no-progress",
+        ]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     labels = {}
     for row in load(target):
@@ -101,7 +116,9 @@ def codet_dataset(labels: dict[tuple[str, int], dict[str, bool]]) -> Dataset:
         rows.append(row)
     plus = {k: v["plus"] for k, v in labels.items()}
     base = {k: v["base"] for k, v in labels.items()}
-    return Dataset("HumanEval (CodeT)", rows, plus, base, "question+canonical_solution", "{question}{completion}")
+    return Dataset(
+        "HumanEval (CodeT)", rows, plus, base, "question+canonical_solution", "{question}{completion}"
+    )
 
 
 def mbpp_dataset() -> Dataset:
@@ -126,7 +143,9 @@ def mbpp_dataset() -> Dataset:
             inferences.append({"model_name": s["model"], "completion_id": i, "completion": s["solution"]})
             plus[(task_id, i)] = s["plus_status"] == "pass"
             base[(task_id, i)] = s["base_status"] == "pass"
-        asserts = [line.strip() for line in task["assertion"].splitlines() if line.strip().startswith("assert")]
+        asserts = [
+            line.strip() for line in task["assertion"].splitlines() if line.strip().startswith("assert")
+        ]
         rows.append(
             {
                 "id": task_id,
@@ -256,7 +275,10 @@ def pairs_effect(before: list[dict[str, Any]], after: list[dict[str, Any]], labe
         return out
 
     def quality(ps: dict) -> dict[str, int]:
-        c = Counter("right" if a and not b else "both_right" if a else "inverted" if b else "both_wrong" for a, b in ps.values())
+        c = Counter(
+            "right" if a and not b else "both_right" if a else "inverted" if b else "both_wrong"
+            for a, b in ps.values()
+        )
         return {"pairs": len(ps), **dict(c)}
 
     pb, pa = pairs(before), pairs(after)
@@ -275,7 +297,9 @@ def pairs_effect(before: list[dict[str, Any]], after: list[dict[str, Any]], labe
     }
 
 
-def best_of(rows: list[dict[str, Any]], labels: dict, ns: tuple[int, ...] = (1, 4, 16, 100)) -> dict[int, float]:
+def best_of(
+    rows: list[dict[str, Any]], labels: dict, ns: tuple[int, ...] = (1, 4, 16, 100)
+) -> dict[int, float]:
     from acecoder.evaluation.metrics import best_of_n
 
     out = {}
@@ -295,7 +319,14 @@ def codet_best_of(rows: list[dict[str, Any]], out: Path, workers: int) -> dict[s
     source = out / "codet_for_evaluate.jsonl"
     write(source, rows)
     target = out / "codet_evaluated.jsonl"
-    command = [sys.executable, "-c", "from acecoder.cli import main; main()", "evaluate", str(source), str(target)]
+    command = [
+        sys.executable,
+        "-c",
+        "from acecoder.cli import main; main()",
+        "evaluate",
+        str(source),
+        str(target),
+    ]
     command += ["--benchmark", "humaneval+", "--rank-by", "codet", "--rank-by", "pass_rate", "--codet-tests"]
     command += [str(CODET_TESTS), "--k", "1", "--workers", str(workers), "--no-progress", "--no-resume"]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
@@ -309,27 +340,45 @@ def measure(data: Dataset, args: argparse.Namespace, results: dict[str, Any]) ->
     out = args.out / data.name.split()[0].lower()
     print(f"\n## {data.name}: {len(data.rows)} rows, {sum(len(r['inferences']) for r in data.rows)} samples")
     t = time.monotonic()
-    before = execute(data.rows, data.template, args.workers)
-    print(f"before: {tests_per_row(before):.1f} tests/row; executed in {time.monotonic() - t:.0f} s ({load_avg()})")
+    cached = out / "before_executed.json"
+    if cached.exists():  # the rows and the engine's verdicts do not change between runs
+        before = json.loads(cached.read_text())
+    else:
+        before = execute(data.rows, data.template, args.workers)
+        out.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(before))
+    print(
+        f"before: {tests_per_row(before):.1f} tests/row; executed in {time.monotonic() - t:.0f} s ({load_avg()})"
+    )
     plus_b, base_b = confusion(before, data.plus), confusion(before, data.base)
     print(f"  vs plus labels: {fmt(plus_b)}\n  vs base labels: {fmt(base_b)}")
     entry: dict[str, Any] = {"rows": len(data.rows), "before": {"plus": plus_b, "base": base_b}}
     variants = [("reference", {"reference": data.reference, "consensus": False}, {})]
     variants.append(("consensus", {"reference": None, "consensus": True}, {}))
     for n in args.sweep:
-        variants.append((f"reference, max {n} new", {"reference": data.reference, "consensus": False}, {"max_new_tests": n}))
+        variants.append(
+            (
+                f"reference, max {n} new",
+                {"reference": data.reference, "consensus": False},
+                {"max_new_tests": n},
+            )
+        )
     if args.ablate:
         from acecoder.augmentation import ALL_RULES
 
         for rule in ALL_RULES:
             rules = tuple(r for r in ALL_RULES if r != rule)
-            variants.append((f"without {rule}", {"reference": data.reference, "consensus": False}, {"rules": rules}))
+            variants.append(
+                (f"without {rule}", {"reference": data.reference, "consensus": False}, {"rules": rules})
+            )
     for name, how, settings in variants:
         settings = {"max_new_tests": args.max_new_tests, **settings}
         if name.startswith("without"):
             settings["mutation_score"] = False
         path = out / (name.replace(" ", "_").replace(",", "") + ".jsonl")
-        augmented, summary, seconds = augment(before_rows(data), path, template=data.template, workers=args.workers, **how, **settings)
+        augmented, summary, seconds = augment(
+            before_rows(data), path, template=data.template, workers=args.workers, **how, **settings
+        )
         t = time.monotonic()
         after = execute(augmented, data.template, args.workers)
         exec_seconds = time.monotonic() - t
@@ -350,7 +399,9 @@ def measure(data: Dataset, args: argparse.Namespace, results: dict[str, Any]) ->
         if name == "reference":
             if args.operators:
                 costs = operator_costs(after, data.plus)
-                print(f"  right programs failed by a new test, by the operator that made it: {dict(costs.most_common(12))}")
+                print(
+                    f"  right programs failed by a new test, by the operator that made it: {dict(costs.most_common(12))}"
+                )
                 entry["operator_costs"] = dict(costs)
             effect = pairs_effect(before, after, data.plus)
             print(f"  pairs and hard subset: {effect}")
@@ -382,7 +433,7 @@ def timing(args: argparse.Namespace, codet: Dataset, mbpp: Dataset, results: dic
         row.pop("inferences", None)
     out = args.out / "timing"
     for score in (False, True):
-        augmented, summary, seconds = augment(
+        _, summary, seconds = augment(
             rows, out / f"score_{score}.jsonl", reference="reference", consensus=False, template=None,
             workers=args.workers, max_new_tests=100, mutation_score=score,
         )  # fmt: skip
@@ -390,14 +441,21 @@ def timing(args: argparse.Namespace, codet: Dataset, mbpp: Dataset, results: dic
             f"\ntiming: {len(rows)} rows, up to 100 new tests, mutation score {'on' if score else 'off'}: "
             f"{seconds:.1f} s, {summary['tests_added']} tests added ({load_avg()}, {args.workers} workers)"
         )
-        results.setdefault("timing", {})[f"mutation_score_{score}"] = {"seconds": seconds, "added": summary["tests_added"]}
+        results.setdefault("timing", {})[f"mutation_score_{score}"] = {
+            "seconds": seconds,
+            "added": summary["tests_added"],
+        }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "augmentation")
-    parser.add_argument("--he-labels", type=Path, default=None, help="acecoder evaluate output on the 16,400 samples")
+    parser.add_argument(
+        "--he-labels", type=Path, default=None, help="acecoder evaluate output on the 16,400 samples"
+    )
     parser.add_argument("--max-new-tests", type=int, default=50)
     parser.add_argument("--sweep", type=int, nargs="*", default=[], help="also these --max-new-tests values")
     parser.add_argument("--ablate", action="store_true", help="each domain rule turned off in turn")
@@ -409,7 +467,11 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     only = set(args.only or ["humaneval", "mbpp", "timing"])
     results: dict[str, Any] = {}
-    codet = codet_dataset(he_labels(args.workers, args.out, args.he_labels)) if only & {"humaneval", "timing"} else None
+    codet = (
+        codet_dataset(he_labels(args.workers, args.out, args.he_labels))
+        if only & {"humaneval", "timing"}
+        else None
+    )
     mbpp = mbpp_dataset()
     if "humaneval" in only:
         measure(codet, args, results)

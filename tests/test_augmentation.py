@@ -81,11 +81,19 @@ def _mutations(value, seen, n=300, seed=1):
         (2.5, [2.5, 0.5], lambda v: type(v) is float and v >= 0),
         (True, [True, False], lambda v: type(v) is bool),
         ("abc", ["abc", "bca"], lambda v: type(v) is str and set(v) <= set("abcdefghijklmnopqrstuvwxyz")),
-        ("a-1", ["a-1", "b-22"], lambda v: type(v) is str and set(v) <= set("abcdefghijklmnopqrstuvwxyz-0123456789")),
+        (
+            "a-1",
+            ["a-1", "b-22"],
+            lambda v: type(v) is str and set(v) <= set("abcdefghijklmnopqrstuvwxyz-0123456789"),
+        ),
         (b"ab", [b"ab", b"b"], lambda v: type(v) is bytes and set(v) <= set(b"ab")),
         ([3, 1, 2], [[3, 1, 2], [5]], lambda v: type(v) is list and all(type(x) is int and x > 0 for x in v)),
         ((1, "a"), [(1, "a"), (2, "b")], lambda v: type(v) is tuple and len(v) == 2 and type(v[1]) is str),
-        ({"a": 1}, [{"a": 1}, {"b": 2, "c": 3}], lambda v: type(v) is dict and all(type(x) is int for x in v.values())),
+        (
+            {"a": 1},
+            [{"a": 1}, {"b": 2, "c": 3}],
+            lambda v: type(v) is dict and all(type(x) is int for x in v.values()),
+        ),
         ({1, 2}, [{1, 2}, {3}], lambda v: type(v) is set and all(type(x) is int for x in v)),
         ([[1, 2], [3, 4]], [[[1, 2], [3, 4]], [[5, 6]]], lambda v: all(type(r) is list for r in v)),
     ],
@@ -168,7 +176,9 @@ def test_inputs_where_the_reference_raises_or_times_out_are_dropped(engine):
         "    if n % 3 == 1 and n > 20:\n        while True: pass\n"
         "    return n * 2\n"
     )
-    row = _row("r", program, ["assert f(2) == 4", "assert f(5) == 10", "assert f(8) == 16", "assert f(41) == 82"])
+    row = _row(
+        "r", program, ["assert f(2) == 4", "assert f(5) == 10", "assert f(8) == 16", "assert f(41) == 82"]
+    )
     (out,) = _augment(engine, [row], max_new_tests=40, candidates=40)
     assert out.problem is None and out.n_new > 5
     assert out.dropped.get("raises", 0) > 0 and out.dropped.get("timeout", 0) > 0
@@ -198,7 +208,9 @@ def test_order_insensitive_comparison_is_kept(engine):
     from acecoder.execution import Job
 
     program = "def uniq(xs):\n    return list(set(xs))\n"
-    row = _row("u", program, ["assert sorted(uniq([3, 1, 3])) == [1, 3]", "assert sorted(uniq([5, 2])) == [2, 5]"])
+    row = _row(
+        "u", program, ["assert sorted(uniq([3, 1, 3])) == [1, 3]", "assert sorted(uniq([5, 2])) == [2, 5]"]
+    )
     (out,) = _augment(engine, [row], max_new_tests=15)
     new = out.row["test_cases"][2:]
     assert new and all(t.startswith("assert sorted(uniq(") for t in new)
@@ -208,7 +220,11 @@ def test_order_insensitive_comparison_is_kept(engine):
 
 def test_a_renamed_function_gives_the_same_tests(engine):
     program = "def count_vowels(s):\n    return sum(c in 'aeiou' for c in s)\n"
-    tests = ["assert count_vowels('hello') == 2", "assert count_vowels('sky') == 0", "assert count_vowels('aa b') == 2"]
+    tests = [
+        "assert count_vowels('hello') == 2",
+        "assert count_vowels('sky') == 0",
+        "assert count_vowels('aa b') == 2",
+    ]
     renamed = program.replace("count_vowels", "zz")
     a, b = _augment(
         engine,
@@ -228,7 +244,9 @@ def test_consensus_reference_keeps_only_inputs_its_programs_agree_on(engine):
     fails = "def f(n):\n    return 0\n"
     tests = ["assert f(1) == 2", "assert f(3) == 6", "assert f(0) == 0", "assert f(2) == 4"]
     infs = [{"completion": p} for p in (right, also_right, differs_from_5, fails)]
-    infs[3]["pass_rate"] = 1.0  # a stale pass rate: checked again, the program fails the tests and gets no vote
+    infs[3]["pass_rate"] = (
+        1.0  # a stale pass rate: checked again, the program fails the tests and gets no vote
+    )
     row = {"id": "c", "question": "q", "test_cases": tests, "inferences": infs}
     strict = ConsensusSource(min_share=1.0, min_votes=2)
     (out,) = _augment(engine, [row], source=strict, max_new_tests=30)
@@ -243,7 +261,9 @@ def test_consensus_reference_keeps_only_inputs_its_programs_agree_on(engine):
     (out2,) = _augment(engine, [row], source=majority, max_new_tests=30)
     big = [t for t in out2.row["test_cases"][4:] if int(re.match(r"assert f\((-?\d+)\)", t).group(1)) >= 5]
     assert big and all(re.fullmatch(r"assert f\((\d+)\) == (\d+)", t) for t in big)
-    assert all(int(a) * 2 == int(b) for a, b in (re.findall(r"\d+", t) for t in big))  # the majority's results
+    assert all(
+        int(a) * 2 == int(b) for a, b in (re.findall(r"\d+", t) for t in big)
+    )  # the majority's results
     assert all(inf.get("pass_rate") is None for inf in out2.row["inferences"])  # stale verdicts cleared
     lone = ConsensusSource(min_share=0.5, min_votes=4)
     (out3,) = _augment(engine, [row], source=lone, max_new_tests=30)
@@ -264,7 +284,9 @@ def test_bad_rows_are_reported_with_row_and_field_and_left_unchanged(engine, tmp
     ]
     source, output = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     write_rows(source, rows)
-    summary = augment_tests_file(source, output, OracleSource(FieldOracle("reference")), engine, mutation_score=False)
+    summary = augment_tests_file(
+        source, output, OracleSource(FieldOracle("reference")), engine, mutation_score=False
+    )
     out = read_rows(output)
     assert [r["id"] for r in out] == ["ok", "nocall", "noref", "wrongref", "notests"]
     assert out[0]["n_tests_augmented"] > 0
@@ -274,7 +296,12 @@ def test_bad_rows_are_reported_with_row_and_field_and_left_unchanged(engine, tmp
     assert f"{source}: row 3: field 'reference': no reference program" in text
     assert f"{source}: row 4: field 'reference': the reference fails test_cases[0]" in text
     assert f"{source}: row 5: field 'test_cases'" in text
-    assert dict(summary.unchanged) == {"no_call": 1, "no_reference": 1, "reference_fails_tests": 1, "no_tests": 1}
+    assert dict(summary.unchanged) == {
+        "no_call": 1,
+        "no_reference": 1,
+        "reference_fails_tests": 1,
+        "no_tests": 1,
+    }
 
 
 # -- mutation score --------------------------------------------------------------------------------------------
@@ -313,4 +340,8 @@ def test_inputs_are_probed_when_the_asserts_show_no_kind_of_value(engine):
     assert a.problem is None and a.row["augmentation"]["probed_inputs"] > 0
     new = a.row["test_cases"][1:]
     assert new and all(re.match(r"assert odd_digits\(\['\d+'", t) for t in new)  # the reference rejects ints
-    assert b.problem is None and b.n_new > 3 and all(t.startswith("assert flip('") for t in b.row["test_cases"][1:])
+    assert (
+        b.problem is None
+        and b.n_new > 3
+        and all(t.startswith("assert flip('") for t in b.row["test_cases"][1:])
+    )

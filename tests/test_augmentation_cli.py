@@ -25,7 +25,10 @@ def _row(i: int, program: str = PROGRAM) -> dict:
         "id": f"q{i}",
         "source": "t",
         "question": "Multiply every number of a list by k.",
-        "test_cases": [f"assert scale([1, {i}], 2) == [2, {2 * i}]", f"assert scale([{i}, 3, 5], 0) == [0, 0, 0]"],
+        "test_cases": [
+            f"assert scale([1, {i}], 2) == [2, {2 * i}]",
+            f"assert scale([{i}, 3, 5], 0) == [0, 0, 0]",
+        ],
         "solution": program,
     }
 
@@ -55,21 +58,29 @@ def test_usage_errors_exit_2_and_write_nothing(tmp_path, args, message):
 
 def test_bad_input_names_file_row_and_field(tmp_path):
     source = tmp_path / "in.jsonl"
-    source.write_text(json.dumps(_row(1)) + "\n" + json.dumps({"id": "x", "test_cases": "assert f(1)"}) + "\n")
+    source.write_text(
+        json.dumps(_row(1)) + "\n" + json.dumps({"id": "x", "test_cases": "assert f(1)"}) + "\n"
+    )
     done = _run(str(source), str(tmp_path / "out.jsonl"), "--reference-field", "solution", check=False)
     assert done.returncode == 2
     assert f"{source}: row 2: field 'test_cases': expected a list of strings" in done.stderr
 
 
 def test_kill_9_mid_run_then_rerun_resumes_and_equals_an_uninterrupted_run(tmp_path):
-    slow = "import time\n" + PROGRAM.replace("    return", "    t = time.process_time()\n    while time.process_time() - t < 0.002:\n        pass\n    return")
+    slow = "import time\n" + PROGRAM.replace(
+        "    return",
+        "    t = time.process_time()\n    while time.process_time() - t < 0.002:\n        pass\n    return",
+    )
     rows = [_row(i, slow + f"# {i}\n") for i in range(24)]
     source, output, fresh = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "fresh.jsonl"
     write_rows(source, rows)
     args = ["--reference-field", "solution", "--batch-size", "2", "--workers", "1", "--max-new-tests", "8"]
     partial = tmp_path / "out.jsonl.partial.jsonl"
     process = subprocess.Popen(
-        [*CLI, str(source), str(output), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        [*CLI, str(source), str(output), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -103,18 +114,37 @@ def test_oracle_model_and_llm_inputs_are_cached_and_not_asked_again(tmp_path):
     source = tmp_path / "in.jsonl"
     write_rows(source, rows)
     with FakeOpenAIServer(_fake_llm) as server:
-        args = ["--model", "fake-model", "--base-url", server.url, "--llm-inputs", "4", "--max-new-tests", "6"]
+        args = [
+            "--model",
+            "fake-model",
+            "--base-url",
+            server.url,
+            "--llm-inputs",
+            "4",
+            "--max-new-tests",
+            "6",
+        ]
         first = _run(str(source), str(tmp_path / "out.jsonl"), *args, "--no-progress")
         asked = len(server.received)
         assert asked == 6  # one oracle program and one input proposal per row
         out = read_rows(tmp_path / "out.jsonl")
         provenance = [p for r in out for p in r["test_provenance"]]
         assert "llm" in provenance and any(p.startswith("mutation:") for p in provenance)
-        llm_tests = [t for r in out for t, p in zip(r["test_cases"], r["test_provenance"], strict=True) if p == "llm"]
+        llm_tests = [
+            t for r in out for t, p in zip(r["test_cases"], r["test_provenance"], strict=True) if p == "llm"
+        ]
         assert "assert scale([2, 4, 6], 3) == [6, 12, 18]" in llm_tests
-        assert not any("'ab'" in t for t in llm_tests)  # a string where the tests show lists: not of their kind
+        assert not any(
+            "'ab'" in t for t in llm_tests
+        )  # a string where the tests show lists: not of their kind
         assert "model: 6 requests" in first.stderr
-        _run(str(source), str(tmp_path / "again.jsonl"), *args, "--cache", str(tmp_path / "out.jsonl.llm_cache.sqlite"))
+        _run(
+            str(source),
+            str(tmp_path / "again.jsonl"),
+            *args,
+            "--cache",
+            str(tmp_path / "out.jsonl.llm_cache.sqlite"),
+        )
         assert len(server.received) == asked  # every answer came from the cache
         assert read_rows(tmp_path / "again.jsonl") == out
 
@@ -122,8 +152,8 @@ def test_oracle_model_and_llm_inputs_are_cached_and_not_asked_again(tmp_path):
 def test_augment_stage_runs_between_filter_and_sample_and_shows_in_table1(tmp_path):
     import yaml
 
-    from acecoder.pipeline.runner import run_pipeline
     from acecoder.pipeline.runconfig import load_run_config
+    from acecoder.pipeline.runner import run_pipeline
     from acecoder.pipeline.store import StageDir
     from acecoder.synthesis import format_table1, table1
 
@@ -138,12 +168,19 @@ def test_augment_stage_runs_between_filter_and_sample_and_shows_in_table1(tmp_pa
         "stats": {},
         "report": {},
     }
-    config.write_text(yaml.safe_dump({"input": str(source), "run_dir": str(tmp_path / "run"), "stages": stages}))
+    config.write_text(
+        yaml.safe_dump({"input": str(source), "run_dir": str(tmp_path / "run"), "stages": stages})
+    )
     run_pipeline(load_run_config(config))
     out = [r for p in StageDir(tmp_path / "run", "augment").shards() for r in read_rows(p)]
-    assert len(out) == 4 and all(r["n_tests_augmented"] == 5 and r["mutation_score"]["after"] is not None for r in out)
+    assert len(out) == 4 and all(
+        r["n_tests_augmented"] == 5 and r["mutation_score"]["after"] is not None for r in out
+    )
     executed = [r for p in StageDir(tmp_path / "run", "execute").shards() for r in read_rows(p)]
-    assert executed[3]["inferences"][0]["pass_rate"] == 1.0 and len(executed[3]["inferences"][0]["test_results"]) == 7
+    assert (
+        executed[3]["inferences"][0]["pass_rate"] == 1.0
+        and len(executed[3]["inferences"][0]["test_results"]) == 7
+    )
     text = format_table1(table1(out))
     assert "#Avg tests (before filter)        2.00" in text.replace("  ", " ") or "2.00" in text
     assert "#Avg tests (after augmentation)" in text and "Mutation score (after augmentation)" in text
@@ -154,13 +191,15 @@ def test_augment_stage_runs_between_filter_and_sample_and_shows_in_table1(tmp_pa
 def test_stage_without_a_reference_is_skipped_saying_how_to_enable_it(tmp_path):
     import yaml
 
-    from acecoder.pipeline.runner import run_pipeline
     from acecoder.pipeline.runconfig import load_run_config
+    from acecoder.pipeline.runner import run_pipeline
 
     source = tmp_path / "in.jsonl"
     write_rows(source, [_row(1)])
     config = tmp_path / "run.yaml"
-    config.write_text(yaml.safe_dump({"input": str(source), "run_dir": str(tmp_path / "run"), "stages": {"augment": {}}}))
+    config.write_text(
+        yaml.safe_dump({"input": str(source), "run_dir": str(tmp_path / "run"), "stages": {"augment": {}}})
+    )
     logs: list[str] = []
     run_pipeline(load_run_config(config), log=logs.append)
     assert any("no reference configured" in line and "reference_field" in line for line in logs), logs
@@ -189,6 +228,12 @@ def test_filter_tests_drops_rows_under_the_mutation_score(tmp_path):
 def test_help_names_the_fields(tmp_path):
     done = _run("--help")
     text = " ".join(done.stdout.split())
-    for needle in ("test_provenance", "n_tests_augmented", "mutation_score", "--consensus", "--min-mutation-score"):
+    for needle in (
+        "test_provenance",
+        "n_tests_augmented",
+        "mutation_score",
+        "--consensus",
+        "--min-mutation-score",
+    ):
         assert needle in text
     assert Path(__file__).exists()

@@ -59,7 +59,9 @@ class AugmentSummary:
         if outcome.problem:
             self.unchanged[outcome.problem["reason"]] += 1
             if len(self.problems) < 1000:
-                error = DataError(outcome.problem["detail"], path=path, row=outcome.line, field=outcome.problem["field"])
+                error = DataError(
+                    outcome.problem["detail"], path=path, row=outcome.line, field=outcome.problem["field"]
+                )
                 self.problems.append(f"{error} [{outcome.problem['reason']}]")
         self.augmented += outcome.n_new > 0
         self.tests_added += outcome.n_new if not outcome.rejected else 0
@@ -206,6 +208,8 @@ def augment_tests_file(
     ckpt.path.unlink()
     summary_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = summary_path.with_name(f".{summary_path.name}.tmp")
-    tmp.write_text(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    tmp.write_text(
+        json.dumps(summary.as_dict(), indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
     os.replace(tmp, summary_path)
     return summary

@@ -24,7 +24,7 @@ from acecoder.augmentation.mutate import Rejections, generate, seed_of
 from acecoder.augmentation.mutation_score import Score, judge_mutant, mutant_job, mutants
 from acecoder.augmentation.probe import accepted, named_functions, probes
 from acecoder.augmentation.reference import Outcome, capture_job, decide, outcomes
-from acecoder.augmentation.render import Unwritable, apply_wrapper, call_source, render_assert
+from acecoder.augmentation.render import Unwritable, apply_wrapper, render_assert
 from acecoder.execution import Limits
 
 if TYPE_CHECKING:
@@ -137,7 +137,9 @@ def augment_batch(
     the batch go to the engine together, so every worker stays busy."""
     rows = [row for _, row in items]
     outs = [
-        RowOutcome(str(row.get("id")), str(row.get("source") or "unknown"), line, len(row.get("test_cases") or []))
+        RowOutcome(
+            str(row.get("id")), str(row.get("source") or "unknown"), line, len(row.get("test_cases") or [])
+        )
         for line, row in items
     ]
     has_tests = [bool([t for t in row.get("test_cases") or [] if isinstance(t, str)]) for row in rows]
@@ -163,7 +165,12 @@ def augment_batch(
         if not targets:  # functions the tests name without a readable call: their inputs are probed
             targets = [Target(name, params=params[name]) for name in named_functions(tests, params)[:3]]
         if not targets:
-            _problem(out, "no_call", "test_cases", "no assert calls a function of the reference with literal arguments")
+            _problem(
+                out,
+                "no_call",
+                "test_cases",
+                "no assert calls a function of the reference with literal arguments",
+            )
             continue
         plans.append(_Plan(i, row, tests, ref, targets))
     _probe(plans, engine, limits)
@@ -257,7 +264,9 @@ def _probe(plans: list[_Plan], engine: Executor, limits: Limits) -> None:
 
 def _propose(plans: list[_Plan], proposer: InputProposer) -> None:
     jobs = [
-        (plan.row, target, defined_names(p for p, _ in plan.ref.programs)) for plan in plans for target in plan.targets
+        (plan.row, target, defined_names(p for p, _ in plan.ref.programs))
+        for plan in plans
+        for target in plan.targets
     ]
     proposals = iter(proposer.propose(jobs))
     for plan in plans:
@@ -329,9 +338,9 @@ def _decide(plan: _Plan, out: RowOutcome, settings: Settings) -> _Picked | None:
     for i in range(plan.n_seen, n_calls):
         call = plan.calls[i]
         outcome, reason = decided[i]
-        if reason is None and OUTPUT_RULE in rules and outcome.value is None:
-            if "none" not in seen_kinds.get(call.target, ()):
-                reason = OUTPUT_RULE
+        none_unseen = "none" not in seen_kinds.get(call.target, ())
+        if reason is None and OUTPUT_RULE in rules and outcome.value is None and none_unseen:
+            reason = OUTPUT_RULE
         if reason is None and outcome.seconds > settings.max_input_seconds:
             reason = "slow"
         if reason is None and plan.provenance[i] == "llm" and "types" in rules:

@@ -23,7 +23,9 @@ _BUILTINS = frozenset(dir(builtins))
 _MAX_BUILT = 10_000  # elements a `[0] * n` or `range(n)` argument may build
 # Wrappers applied to the call's result before comparing; the first group compares without order.
 UNORDERED = ("set", "frozenset", "sorted")
-WRAPPERS = frozenset({*UNORDERED, "list", "tuple", "len", "sum", "abs", "round", "str", "int", "float", "bool"})
+WRAPPERS = frozenset(
+    {*UNORDERED, "list", "tuple", "len", "sum", "abs", "round", "str", "int", "float", "bool"}
+)
 
 
 class NotLiteral(Exception):
@@ -180,18 +182,20 @@ def _builtin_call(node: ast.Call) -> Any:
         if not node.args:
             return {"set": set, "frozenset": frozenset, "list": list, "tuple": tuple, "dict": dict}[name]()
         inner = node.args[0]
-        if name != "dict" and isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name):
-            if inner.func.id == "range" and not inner.keywords:
-                bounds = [literal(a) for a in inner.args]
-                if 1 <= len(bounds) <= 3 and all(type(b) is int for b in bounds):
-                    r = range(*bounds)
-                    if len(r) > _MAX_BUILT:
-                        raise NotLiteral("too long")
-                    return {"set": set, "frozenset": frozenset, "list": list, "tuple": tuple}[name](r)
+        is_range = isinstance(inner, ast.Call) and getattr(inner.func, "id", None) == "range"
+        if name != "dict" and is_range and not inner.keywords:  # type: ignore[attr-defined]
+            bounds = [literal(a) for a in inner.args]  # type: ignore[attr-defined]
+            if 1 <= len(bounds) <= 3 and all(type(b) is int for b in bounds):
+                r = range(*bounds)
+                if len(r) > _MAX_BUILT:
+                    raise NotLiteral("too long")
+                return {"set": set, "frozenset": frozenset, "list": list, "tuple": tuple}[name](r)
         value = literal(inner)
         if isinstance(value, (str, list, tuple, set, frozenset, dict)):
             try:
-                built = {"set": set, "frozenset": frozenset, "list": list, "tuple": tuple, "dict": dict}[name](value)
+                built = {"set": set, "frozenset": frozenset, "list": list, "tuple": tuple, "dict": dict}[
+                    name
+                ](value)
             except (TypeError, ValueError):
                 raise NotLiteral("bad builtin call") from None
             return built
@@ -376,7 +380,11 @@ def _style(test: ast.AST, defined: set[str]) -> tuple[ast.Call, Style] | None:
     """The call an assert compares and how, when it has one of the common shapes."""
     if _is_target_call(test, defined):
         return test, Style(bools="truth", about_bool=True, result="truthy")  # type: ignore[return-value]
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _is_target_call(test.operand, defined):
+    if (
+        isinstance(test, ast.UnaryOp)
+        and isinstance(test.op, ast.Not)
+        and _is_target_call(test.operand, defined)
+    ):
         return test.operand, Style(bools="truth", about_bool=True, result="falsy")  # type: ignore[return-value]
     if isinstance(test, ast.Call) and len(test.args) >= 2:  # math.isclose(f(x), y, ...) / isclose(...)
         name = test.func.attr if isinstance(test.func, ast.Attribute) else getattr(test.func, "id", "")

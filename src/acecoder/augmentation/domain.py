@@ -24,6 +24,7 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from acecoder.augmentation.calls import Call, canonical
@@ -110,12 +111,11 @@ class Slot:
         if name in _NUMBERS:
             kind.lo, kind.hi = min(kind.lo, value), max(kind.hi, value)
             kind.signs.add((value > 0) - (value < 0))
-            if name == "float":
-                if value == value and abs(value) != float("inf"):
-                    kind.whole &= float(value).is_integer()
-                    text = repr(value)
-                    if "e" not in text and "." in text:
-                        kind.decimals = max(kind.decimals, len(text.split(".")[1].rstrip("0")))
+            if name == "float" and value == value and abs(value) != float("inf"):
+                kind.whole &= float(value).is_integer()
+                text = repr(value)
+                if "e" not in text and "." in text:
+                    kind.decimals = max(kind.decimals, len(text.split(".")[1].rstrip("0")))
         if name in _SIZED:
             n = len(value)
             kind.min_len, kind.max_len = min(kind.min_len, n), max(kind.max_len, n)
@@ -173,9 +173,8 @@ def balanced(text: str) -> bool:
     for c in text:
         if c in _BRACKETS:
             stack.append(c)
-        elif c in _CLOSING:
-            if not stack or stack.pop() != _CLOSING[c]:
-                return False
+        elif c in _CLOSING and (not stack or stack.pop() != _CLOSING[c]):
+            return False
     return not stack
 
 
@@ -183,8 +182,8 @@ def _order(kind: Kind, value: list) -> None:
     if len(value) < 2:
         return
     try:
-        asc = all(a <= b for a, b in zip(value, value[1:], strict=False))
-        desc = all(a >= b for a, b in zip(value, value[1:], strict=False))
+        asc = all(a <= b for a, b in pairwise(value))
+        desc = all(a >= b for a, b in pairwise(value))
     except TypeError:
         asc = desc = False
     kind.sorted_asc &= asc
@@ -206,9 +205,9 @@ def admits(slot: Slot, value: Any, rules: frozenset[str], depth: int = 0) -> str
         broken = _text(kind, value, rules)
         if broken:
             return broken
-    if name in _SIZED and "size" in rules:
-        if not kind.min_len <= len(value) <= max(2 * kind.max_len, kind.max_len + 4):
-            return "size"
+    top = max(2 * kind.max_len, kind.max_len + 4)
+    if name in _SIZED and "size" in rules and not kind.min_len <= len(value) <= top:
+        return "size"
     if depth > 12 or name not in ("list", "tuple", "set", "frozenset", "dict"):
         return None
     if name == "tuple" and "types" in rules and len(value) not in kind.lengths:
@@ -276,7 +275,13 @@ def _text(kind: Kind, value: Any, rules: frozenset[str]) -> str | None:
             return "spacing"
         if not kind.double_space and "  " in value:
             return "spacing"
-    if "brackets" in rules and isinstance(value, str) and kind.brackets and kind.balanced and not balanced(value):
+    if (
+        "brackets" in rules
+        and isinstance(value, str)
+        and kind.brackets
+        and kind.balanced
+        and not balanced(value)
+    ):
         return "brackets"
     return None
 
@@ -289,9 +294,14 @@ def _list_rules(kind: Kind, value: list, rules: frozenset[str]) -> str | None:
             return "sorted"
         if kind.sorted_desc and not kind.sorted_asc and not k.sorted_desc:
             return "sorted"
-    if "distinct" in rules and kind.distinct and kind.distinct_evidence >= _DISTINCT_EVIDENCE and len(value) >= 2:
-        if len({canonical(v) for v in value}) != len(value):
-            return "distinct"
+    distinct = kind.distinct and kind.distinct_evidence >= _DISTINCT_EVIDENCE
+    if (
+        "distinct" in rules
+        and distinct
+        and len(value) >= 2
+        and len({canonical(v) for v in value}) != len(value)
+    ):
+        return "distinct"
     if "shape" in rules and kind.nested and kind.rectangular and len(value) >= 2:
         inner = [len(v) for v in value if isinstance(v, (list, tuple, str))]
         if len(inner) == len(value) and len(set(inner)) != 1:
@@ -365,7 +375,9 @@ def places(call: Call, params: Sequence[str] = ()) -> dict[int | str, Any]:
     return out
 
 
-def relations(calls: Sequence[Call], params: Sequence[str] = (), results: Sequence[str] | None = None) -> list[Relation]:
+def relations(
+    calls: Sequence[Call], params: Sequence[str] = (), results: Sequence[str] | None = None
+) -> list[Relation]:
     """Relations every seen call keeps: at least two calls as evidence, not all with equal values; an order
     between numbers (``lt``, ``le``) only when (``results`` giving each call's result) the calls do not all have
     the same result, which would show one corner of the domain only (e.g. only the inputs a function rejects)."""

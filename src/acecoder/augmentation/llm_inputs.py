@@ -38,13 +38,25 @@ class InputProposer:
     """Asks a model for ``n`` inputs per function under test."""
 
     def __init__(
-        self, client: LLMClient, n: int, *, temperature: float = 0.0, max_tokens: int = 2048, seed: int | None = None
+        self,
+        client: LLMClient,
+        n: int,
+        *,
+        temperature: float = 0.0,
+        max_tokens: int = 2048,
+        seed: int | None = None,
     ):
         from acecoder.llm import UsageTotals
 
         if n < 1:
             raise ValueError(f"--llm-inputs must be at least 1, got {n}")
-        self.client, self.n, self.temperature, self.max_tokens, self.seed = client, n, temperature, max_tokens, seed
+        self.client, self.n, self.temperature, self.max_tokens, self.seed = (
+            client,
+            n,
+            temperature,
+            max_tokens,
+            seed,
+        )
         self.usage = UsageTotals(client.backend.model)
 
     def fingerprint_parts(self) -> list[Any]:
@@ -52,9 +64,8 @@ class InputProposer:
 
     def propose(self, jobs: Sequence[tuple[dict[str, Any], Target, set[str]]]) -> list[list[Call]]:
         """For each (row, target, names the reference defines): the calls the model proposed."""
-        from acecoder.llm import ChatRequest
-
         from acecoder.augmentation.render import call_source
+        from acecoder.llm import ChatRequest
 
         requests = []
         for row, target, _ in jobs:

@@ -234,7 +234,7 @@ def _mut_tuple(v: tuple, kind: Kind, rng: random.Random, slot: Slot, depth: int)
         inner = mutate_value(v[i], kind.positions[i], rng, depth + 1)
         if inner is None:
             return None
-        return f"pos.{inner[0]}", v[:i] + (inner[1],) + v[i + 1 :]
+        return f"pos.{inner[0]}", (*v[:i], inner[1], *v[i + 1 :])
     op = _mut_list(list(v), kind, rng, slot, depth)
     return (op[0], tuple(op[1])) if op else None
 
@@ -377,7 +377,9 @@ def generate(
             break
         keys = list(args)
         roll = rng.random()
-        chosen = keys if roll < 0.1 else rng.sample(keys, min(2, len(keys))) if roll < 0.3 else [rng.choice(keys)]
+        chosen = (
+            keys if roll < 0.1 else rng.sample(keys, min(2, len(keys))) if roll < 0.3 else [rng.choice(keys)]
+        )
         ops: list[str] = []
         new = dict(args)
         for place in chosen:

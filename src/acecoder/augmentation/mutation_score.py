@@ -115,9 +115,7 @@ def _apply(node: ast.AST, edit: tuple) -> ast.AST | None:
     kind = edit[0]
     if kind == "op":
         node.ops[edit[1]] = edit[2]()  # type: ignore[attr-defined]
-    elif kind == "binop":
-        node.op = edit[1]()  # type: ignore[attr-defined]
-    elif kind == "boolop":
+    elif kind == "binop" or kind == "boolop":
         node.op = edit[1]()  # type: ignore[attr-defined]
     elif kind == "unnot":
         return node.operand  # type: ignore[attr-defined]
@@ -150,9 +148,13 @@ def _docstrings(tree: ast.Module) -> set[int]:
     out = set()
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
-            if isinstance(body[0].value, ast.Constant):
-                out.add(id(body[0].value))
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+        ):
+            out.add(id(body[0].value))
     return out
 
 
@@ -170,7 +172,12 @@ def mutants(program: str, max_mutants: int = 12) -> list[tuple[str, str]]:
         node = stack.pop()
         order.append(node)
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
-    sites = [(i, op, edit) for i, node in enumerate(order) if id(node) in inside for op, edit in _edits(node, docstrings)]
+    sites = [
+        (i, op, edit)
+        for i, node in enumerate(order)
+        if id(node) in inside
+        for op, edit in _edits(node, docstrings)
+    ]
     by_operator: dict[str, list[tuple[int, tuple]]] = {}
     for i, op, edit in sites:
         by_operator.setdefault(op, []).append((i, edit))
@@ -183,7 +190,9 @@ def mutants(program: str, max_mutants: int = 12) -> list[tuple[str, str]]:
                 continue
             index, edit = queue.pop(0)
             try:
-                source = ast.unparse(ast.fix_missing_locations(_Replace(index, edit).visit(copy.deepcopy(tree))))
+                source = ast.unparse(
+                    ast.fix_missing_locations(_Replace(index, edit).visit(copy.deepcopy(tree)))
+                )
                 compile(source, "<mutant>", "exec")
             except (SyntaxError, ValueError, TypeError, AttributeError, RecursionError):
                 continue

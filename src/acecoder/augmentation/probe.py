@@ -98,7 +98,7 @@ def probes(target: Target) -> list[tuple[Call, str, int]]:
                         continue
                 else:
                     value = {"list": list, "tuple": tuple}[container](chosen)
-                args = seed.args[:place] + (value,) + seed.args[place + 1 :]
+                args = (*seed.args[:place], value, *seed.args[place + 1 :])
                 out.append((Call(target.callee, args, seed.kwargs), kind, place))
     return out[:MAX_PROBES]
 

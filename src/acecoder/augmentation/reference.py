@@ -51,7 +51,8 @@ def program_with_inputs(program: str, callees: Sequence[str], calls: Sequence[Ca
     index = {callee: i for i, callee in enumerate(callees)}
     targets = ", ".join(f"lambda *a, **k: {callee}(*a, **k)" for callee in callees)
     table = ",\n    ".join(
-        f"({index[c.target]}, {literal_source(tuple(c.args))}, {literal_source(dict(c.kwargs))})" for c in calls
+        f"({index[c.target]}, {literal_source(tuple(c.args))}, {literal_source(dict(c.kwargs))})"
+        for c in calls
     )
     return (
         f"{program}\n{_HELPER}\n__acecoder_aug_targets__ = [{targets}]\n"

@@ -52,7 +52,9 @@ class ConsensusSource:
             raise ValueError(f"the consensus share must be in (0, 1], got {min_share}")
         if min_votes < 1 or max_programs < 1:
             raise ValueError("the consensus needs at least one vote and one program")
-        self.template = ProgramTemplate(program_template) if isinstance(program_template, str) else program_template
+        self.template = (
+            ProgramTemplate(program_template) if isinstance(program_template, str) else program_template
+        )
         self.max_programs, self.min_share, self.min_votes = max_programs, min_share, min_votes
         self.name = "consensus"
         self.field = "inferences"
@@ -85,13 +87,17 @@ class ConsensusSource:
                 elif tests:
                     to_run.append((r, program))
         distinct = list(dict.fromkeys(to_run))
-        jobs = [Job(program, [t for t in rows[r]["test_cases"] if isinstance(t, str)]) for r, program in distinct]
+        jobs = [
+            Job(program, [t for t in rows[r]["test_cases"] if isinstance(t, str)]) for r, program in distinct
+        ]
         verdicts = {key: result.passed_all for key, result in zip(distinct, engine.run(jobs), strict=True)}
         for r, program in to_run:
             if verdicts[(r, program)]:
                 passing[r][program] += 1
         return [
-            RowReference(list(c.most_common(self.max_programs)), True, self.name, self.min_share, self.min_votes)
+            RowReference(
+                list(c.most_common(self.max_programs)), True, self.name, self.min_share, self.min_votes
+            )
             for c in passing
         ]
 
@@ -111,10 +117,15 @@ class OracleSource:
         self.field = getattr(oracle, "parts", [None])[0] or "question"
 
     def fingerprint_parts(self) -> list[Any]:
-        return [*self.oracle.fingerprint_parts(), self.fallback.fingerprint_parts() if self.fallback else None]
+        return [
+            *self.oracle.fingerprint_parts(),
+            self.fallback.fingerprint_parts() if self.fallback else None,
+        ]
 
     def programs(self, rows: Sequence[dict[str, Any]], engine: Executor) -> list[RowReference]:
-        found = [RowReference([(p, 1) for p in progs], False, self.name) for progs in self.oracle.programs(rows)]
+        found = [
+            RowReference([(p, 1) for p in progs], False, self.name) for progs in self.oracle.programs(rows)
+        ]
         if self.fallback is not None:
             missing = [i for i, ref in enumerate(found) if not ref.programs]
             if missing:
@@ -140,7 +151,9 @@ class FixedSource:
         return [self.name]
 
     def programs(self, rows: Sequence[dict[str, Any]], engine: Executor) -> list[RowReference]:
-        return [RowReference([(p, 1) for p in self._programs.get(id(row), [])], False, self.name) for row in rows]
+        return [
+            RowReference([(p, 1) for p in self._programs.get(id(row), [])], False, self.name) for row in rows
+        ]
 
     def llm_summary(self) -> dict[str, Any]:
         return {}

@@ -72,7 +72,9 @@ def augment_tests_command(
     max_new_tests: Annotated[int, typer.Option(min=0, help="Most tests added per row.")] = 50,
     candidates: Annotated[
         int | None,
-        typer.Option(min=1, show_default=False, help="Inputs generated per row. [default: 3 x --max-new-tests]"),
+        typer.Option(
+            min=1, show_default=False, help="Inputs generated per row. [default: 3 x --max-new-tests]"
+        ),
     ] = None,
     without_rule: Annotated[
         list[str] | None,
@@ -94,13 +96,17 @@ def augment_tests_command(
         typer.Option(show_default=False, help="Model for --llm-inputs. [default: --model]"),
     ] = None,
     mutation_score: Annotated[
-        bool, typer.Option(help="Compute each row's mutation score before and after (mutants run in the engine).")
+        bool,
+        typer.Option(help="Compute each row's mutation score before and after (mutants run in the engine)."),
     ] = True,
     max_mutants: Annotated[int, typer.Option(min=1, help="Mutants of the reference per row.")] = 12,
     min_mutation_score: Annotated[
         float | None,
         typer.Option(
-            min=0.0, max=1.0, show_default=False, help="Drop rows whose tests kill a smaller share of the mutants."
+            min=0.0,
+            max=1.0,
+            show_default=False,
+            help="Drop rows whose tests kill a smaller share of the mutants.",
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Varies the generated inputs (same seed, same tests).")] = 0,
@@ -112,7 +118,9 @@ def augment_tests_command(
     max_tokens: Annotated[int, typer.Option(help="Oracle answer length limit.")] = 1024,
     prompt: Annotated[
         str | None,
-        typer.Option(show_default=False, help="Oracle prompt: a preset or a template file. [default: sampling]"),
+        typer.Option(
+            show_default=False, help="Oracle prompt: a preset or a template file. [default: sampling]"
+        ),
     ] = None,
     workers: options.Workers = None,
     timeout: Annotated[float, typer.Option(help="CPU seconds per input for a reference.")] = 1.0,
@@ -188,7 +196,9 @@ def augment_tests_command(
             template = get_prompt_template(prompt)
         except ValueError as e:
             raise fail(str(e)) from None
-        oracle = ModelOracle(client_for(model), n=n, temperature=temperature, max_tokens=max_tokens, template=template)
+        oracle = ModelOracle(
+            client_for(model), n=n, temperature=temperature, max_tokens=max_tokens, template=template
+        )
         source = OracleSource(oracle)
     elif reference_field is not None:
         try:
@@ -242,7 +252,9 @@ def augment_tests_command(
     failed = summary.llm.get("failed", 0)
     infra = summary.unchanged.get("infra_error", 0)
     if infra:
-        warn(f"{infra} rows were left unchanged because the engine failed; rerun with --no-resume to retry them")
+        warn(
+            f"{infra} rows were left unchanged because the engine failed; rerun with --no-resume to retry them"
+        )
     if failed:
         retry_hint(failed, "model requests")
     if failed or infra:

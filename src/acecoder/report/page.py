@@ -152,7 +152,9 @@ def augment_section(run: RunData) -> str:
             ["after", mean(after), _fmt(statistics.median(after), 1), mean([a for _, a in scores])],
         ],
     )
-    notes = [f"{augmented} of {len(after)} questions gained tests; mutation scores of {len(scores)} questions"]
+    notes = [
+        f"{augmented} of {len(after)} questions gained tests; mutation scores of {len(scores)} questions"
+    ]
     if unchanged:
         notes.append("left unchanged: " + ", ".join(f"{k} {v}" for k, v in unchanged.most_common()))
     if dropped:

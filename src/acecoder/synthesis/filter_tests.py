@@ -256,7 +256,9 @@ def filter_rows(
             if exec_summary is not None:
                 exec_summary.add(result)
         outcomes = [
-            _outcome(row, programs.get(id(row), []), by_row.get(id(row), []), oracle, min_tests, keep_programs)
+            _outcome(
+                row, programs.get(id(row), []), by_row.get(id(row), []), oracle, min_tests, keep_programs
+            )
             for row in batch
         ]
         if min_mutation_score is not None:

@@ -125,11 +125,13 @@ def table1(
             c.examples_augmented = (c.examples_augmented or 0) + 1
             c.tests_augmented += all_tests
         score = row.get("mutation_score")
-        if isinstance(score, dict) and isinstance(score.get("before"), (int, float)):
-            if isinstance(score.get("after"), (int, float)):
-                c.mutation_rows += 1
-                c.mutation_before += score["before"]
-                c.mutation_after += score["after"]
+        scored = isinstance(score, dict) and all(
+            isinstance(score.get(k), (int, float)) for k in ("before", "after")
+        )
+        if scored:
+            c.mutation_rows += 1
+            c.mutation_before += score["before"]  # type: ignore[index]
+            c.mutation_after += score["after"]  # type: ignore[index]
         if "n_tests_before" in row:
             filtered_seen = True
             c.examples_after = (c.examples_after or 0) + 1
@@ -254,7 +256,9 @@ def format_table1(columns: list[Table1Column], fmt: str = "text") -> str:
     if any(c.examples_augmented is not None for c in columns):
         body.append(["#Avg tests (after augmentation)", *(avg(c.avg_tests_augmented) for c in columns)])
     if any(c.mutation_rows for c in columns):
-        body.append(["Mutation score (before augmentation)", *(avg(c.mutation_score_before) for c in columns)])
+        body.append(
+            ["Mutation score (before augmentation)", *(avg(c.mutation_score_before) for c in columns)]
+        )
         body.append(["Mutation score (after augmentation)", *(avg(c.mutation_score_after) for c in columns)])
     if any(c.pairs is not None for c in columns):
         body.append(["#Pairs", *(num(c.pairs) for c in columns)])

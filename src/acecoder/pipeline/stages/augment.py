@@ -11,7 +11,17 @@ from acecoder.pipeline.runconfig import RunConfig
 from acecoder.pipeline.stage import Stage, StageContext, StageSkipped, pick, signature_defaults
 from acecoder.pipeline.stages import endpoints
 
-_SKIP = ("input_path", "output", "source", "engine", "proposer", "limits", "rejects_path", "summary_path", "resume")
+_SKIP = (
+    "input_path",
+    "output",
+    "source",
+    "engine",
+    "proposer",
+    "limits",
+    "rejects_path",
+    "summary_path",
+    "resume",
+)
 _ORACLE = ("n", "temperature", "top_p", "max_tokens", "seed")
 
 
@@ -23,7 +33,9 @@ def _options() -> dict[str, Any]:
 
 class Augment(Stage):
     name = "augment"
-    help = "more tests per question: mutated inputs, reference outputs, mutation scores (acecoder augment-tests)"
+    help = (
+        "more tests per question: mutated inputs, reference outputs, mutation scores (acecoder augment-tests)"
+    )
     path_settings = ("prompt", "prices")
     volatile = (*endpoints.VOLATILE, "batch_size")
 
@@ -58,7 +70,9 @@ class Augment(Stage):
 
         s = ctx.settings
         if s["model"] is not None and s["reference_field"] is not None:
-            raise ValueError("stages.augment: set one reference: reference_field or model (consensus: a fallback)")
+            raise ValueError(
+                "stages.augment: set one reference: reference_field or model (consensus: a fallback)"
+            )
         if s["reference_field"] is None and s["model"] is None and not s["consensus"]:
             raise StageSkipped(
                 "no reference configured; to enable it set stages.augment.reference_field (a field holding a "
@@ -77,7 +91,9 @@ class Augment(Stage):
         from acecoder.execution import Limits
 
         s = ctx.settings
-        self.limits = Limits(timeout=s["timeout"], program_timeout=20.0, setup_timeout=10.0, memory_mb=s["memory_mb"])
+        self.limits = Limits(
+            timeout=s["timeout"], program_timeout=20.0, setup_timeout=10.0, memory_mb=s["memory_mb"]
+        )
         self.engine = ctx.executor(self.limits)
         self.client = endpoints.client(ctx, s["model"]) if s["model"] is not None else None
         name = s["inputs_model"] or s["model"]
