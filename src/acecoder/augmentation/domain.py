@@ -4,9 +4,10 @@ Inputs outside the domain a question implies turn correct programs into failures
 tests only show counts, a list with repeats where they only show distinct items), so a mutated input is kept
 only when every rule holds. Each rule can be turned off (:data:`RULES`) to measure what it costs or saves:
 
-* ``types``: the same kinds of value at each place (int stays int, a tuple of two stays a tuple of two);
-* ``sign``: numbers keep to the signs the tests show at that place (negative, zero, positive; a zero seen
-  admits positive numbers too);
+* ``types``: the same kinds of value at each place (int stays int, a tuple of two stays a tuple of two; items of
+  a container whose items the tests show of several kinds may be of any plain kind);
+* ``sign``: no negative number where the tests show none, no positive one where they show none (zero goes with
+  the positive numbers: counts and sizes);
 * ``magnitude``: numbers within twice the largest seen; floats whole when every seen float is whole;
 * ``charset``: strings from the characters seen at that place, and from the whole class (ASCII lowercase
   letters, uppercase letters, digits) of which they show at least three members;
@@ -92,13 +93,26 @@ class Kind:
     nested: int = 0
 
 
+MIXED_KINDS = ("none", "bool", "int", "float", "str", "list", "dict")
+"""Kinds any item may take in a container whose items the tests show of several kinds (e.g. "keep the ints")."""
+
+
 @dataclass
 class Slot:
     """One argument place (or the items of a container at it): the kinds seen and the distinct values."""
 
     kinds: dict[str, Kind] = field(default_factory=dict)
     values: list[Any] = field(default_factory=list)
+    item: bool = False
+    """The items of a container (rather than an argument)."""
     _keys: set[str] = field(default_factory=set, repr=False)
+
+    @property
+    def mixed(self) -> bool:
+        """Items of several kinds seen (bool and int, or int and float, count as one kind here)."""
+        return (
+            self.item and len(set(self.kinds) - {"bool"} - ({"float"} if "int" in self.kinds else set())) > 1
+        )
 
     def add(self, value: Any, depth: int = 0) -> None:
         key = canonical(value)
@@ -132,7 +146,7 @@ class Slot:
         if depth > 12:
             return
         if name in ("list", "tuple", "set", "frozenset"):
-            kind.item = kind.item or Slot()
+            kind.item = kind.item or Slot(item=True)
             for item in value:
                 kind.item.add(item, depth + 1)
         if name == "tuple":
@@ -144,7 +158,7 @@ class Slot:
             else:
                 kind.positions = None
         if name == "dict":
-            kind.key, kind.item = kind.key or Slot(), kind.item or Slot()
+            kind.key, kind.item = kind.key or Slot(item=True), kind.item or Slot(item=True)
             for k, v in value.items():
                 kind.key.add(k, depth + 1)
                 kind.item.add(v, depth + 1)
@@ -196,7 +210,7 @@ def admits(slot: Slot, value: Any, rules: frozenset[str], depth: int = 0) -> str
     name = kind_of(value)
     kind = slot.kinds.get(name)
     if kind is None:
-        if "types" in rules or not slot.kinds:
+        if not slot.kinds or ("types" in rules and not (slot.mixed and name in MIXED_KINDS)):
             return "types"
         return None
     if name in _NUMBERS:
@@ -240,8 +254,8 @@ def _number(kind: Kind, value: Any, rules: frozenset[str], slot: Slot) -> str | 
         lo, hi, signs = min(lo, other.lo), max(hi, other.hi), signs | other.signs
     if value != value:
         return "magnitude"
-    if "sign" in rules and (value > 0) - (value < 0) not in (signs | {1} if 0 in signs else signs):
-        return "sign"  # a zero seen stands for counts and sizes: positive numbers too
+    if "sign" in rules and (value < 0) not in {s < 0 for s in signs}:
+        return "sign"  # zero goes with the positive numbers (counts, sizes)
     if "magnitude" in rules:
         limit = 2 * max(abs(lo), abs(hi)) + 10
         if abs(value) > limit:

@@ -52,7 +52,9 @@ def _mut_int(v: int, kind: Kind, rng: random.Random) -> Op | None:
     lo, hi = int(min(kind.lo, v)), int(max(kind.hi, v))
     span = max(2, hi - lo)
     reach = 2 * max(abs(lo), abs(hi)) + 10  # the magnitude rule's bound
-    op = rng.choice(("inc", "dec", "step", "step", "range", "wide", "neg", "zero", "double", "half", "bound"))
+    op = rng.choice(
+        ("inc", "dec", "step", "step", "range", "wide", "neg", "zero", "double", "half", "bound", "scale")
+    )
     value = {
         "inc": lambda: v + 1,
         "dec": lambda: v - 1,
@@ -64,6 +66,7 @@ def _mut_int(v: int, kind: Kind, rng: random.Random) -> Op | None:
         "double": lambda: v * 2,
         "half": lambda: v // 2,
         "bound": lambda: rng.choice((lo, hi, lo - 1, hi + 1)),
+        "scale": lambda: v * rng.choice((10, 100, 1000)) + rng.randint(-9, 9),
     }[op]()
     return (f"int.{op}", value) if value != v else None
 
@@ -155,8 +158,14 @@ def _mut_text(v: Any, kind: Kind, rng: random.Random, slot: Slot) -> Op | None:
     return (f"{kind_name}.{op}", value) if value != v else None
 
 
+_OTHER_KINDS = (True, False, None, 0, -7, 3.5, "x", "", [], [1], {})
+
+
 def _new_item(kind: Kind, rng: random.Random, items: list, depth: int) -> tuple[str, Any] | None:
-    """An item to add: a seen one, or a mutated copy of one of the value's own items."""
+    """An item to add: a seen one, a mutated copy of one of the value's own items, or, where the items are of
+    several kinds, a value of another kind."""
+    if kind.item is not None and kind.item.mixed and rng.random() < 0.3:
+        return "other_kind", _OTHER_KINDS[rng.randrange(len(_OTHER_KINDS))]
     if items and rng.random() < 0.6 and kind.item is not None:
         base = items[rng.randrange(len(items))]
         op = mutate_value(base, kind.item, rng, depth + 1)
