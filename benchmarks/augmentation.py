@@ -25,6 +25,7 @@ Run: ``.venv/bin/python benchmarks/augmentation.py [--workers 2] [--ablate] [--c
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import subprocess
@@ -42,6 +43,7 @@ CODET_ROWS = CODET / "humaneval_codegen16B_acecode_format.jsonl"
 CODET_LABELED = CODET / "humaneval_codegen16B_100samples_labeled.jsonl"
 CODET_TESTS = CODET / "HumanEval_codegen16B_temp0.8_topp0.95_num100_max300_test_case.jsonl"
 GREEDY = SHARED / "evalplus" / "greedy_samples_6models_humaneval_mbpp_labeled.jsonl"
+HE_PLUS = REPO / "src" / "acecoder" / "resources" / "benchmarks" / "HumanEvalPlus-v0.1.10.jsonl.gz"
 MBPP_PLUS = REPO / "src" / "acecoder" / "resources" / "benchmarks" / "MbppPlus-prerelease-399.jsonl.gz"
 MBPP_IDS = REPO / "src" / "acecoder" / "resources" / "benchmarks" / "MbppPlus-v0.2.0-task-ids.txt"
 
@@ -103,12 +105,17 @@ def he_labels(workers: int, out: Path, path: Path | None) -> dict[tuple[str, int
     return labels
 
 
-def codet_dataset(labels: dict[tuple[str, int], dict[str, bool]]) -> Dataset:
+def codet_dataset(labels: dict[tuple[str, int], dict[str, bool]], reference: str = "plus") -> Dataset:
+    """CodeT's rows with tests; ``reference``: ``plus`` (HumanEval+'s canonical solution, which its labels are
+    defined by: it fixes a few of HumanEval's) or ``base`` (HumanEval's, the row's ``canonical_solution``)."""
+    with gzip.open(HE_PLUS, "rt", encoding="utf-8") as f:
+        plus_solutions = {t["task_id"]: t["prompt"] + t["canonical_solution"] for t in map(json.loads, f)}
     rows = []
     for row in load(CODET_ROWS):
         if not row["test_cases"]:
             continue
         row = {k: v for k, v in row.items() if k != "gt_test"}  # the official tests never reach augmentation
+        row["plus_solution"] = plus_solutions[row["id"]]
         row["inferences"] = [
             {k: v for k, v in inf.items() if k in ("model_name", "completion_id", "completion")}
             for inf in row["inferences"]
@@ -116,16 +123,13 @@ def codet_dataset(labels: dict[tuple[str, int], dict[str, bool]]) -> Dataset:
         rows.append(row)
     plus = {k: v["plus"] for k, v in labels.items()}
     base = {k: v["base"] for k, v in labels.items()}
-    return Dataset(
-        "HumanEval (CodeT)", rows, plus, base, "question+canonical_solution", "{question}{completion}"
-    )
+    field = "plus_solution" if reference == "plus" else "question+canonical_solution"
+    return Dataset("HumanEval (CodeT)", rows, plus, base, field, "{question}{completion}")
 
 
 def mbpp_dataset() -> Dataset:
     """MBPP+ v0.2.0's 378 tasks as rows: the question (its prompt), MBPP's 3 asserts as MBPP+ restates them
     (``assertion``: the signatures the samples were written for), the canonical solution as the reference."""
-    import gzip
-
     ids = [line.strip() for line in MBPP_IDS.read_text().splitlines() if line.strip()]
     with gzip.open(MBPP_PLUS, "rt", encoding="utf-8") as f:
         tasks = {t["task_id"]: t for t in map(json.loads, f)}
@@ -209,11 +213,21 @@ def augment(
     else:
         assert reference is not None
         source = OracleSource(FieldOracle(reference))
-    started = time.monotonic()
+    started, cpu = time.monotonic(), cpu_seconds()
     with ExecutionEngine(workers=workers) as engine:
         summary = augment_tests_file(source_path, out, source, engine, resume=False, **settings)
     elapsed = time.monotonic() - started
-    return load(out), summary.as_dict(), elapsed
+    summary = {**summary.as_dict(), "cpu_seconds": cpu_seconds() - cpu}
+    return load(out), summary, elapsed
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the engine's sandbox servers, once closed): what
+    the work costs whatever else loads the machine."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def load_avg() -> str:
@@ -439,10 +453,12 @@ def timing(args: argparse.Namespace, codet: Dataset, mbpp: Dataset, results: dic
         )  # fmt: skip
         print(
             f"\ntiming: {len(rows)} rows, up to 100 new tests, mutation score {'on' if score else 'off'}: "
-            f"{seconds:.1f} s, {summary['tests_added']} tests added ({load_avg()}, {args.workers} workers)"
+            f"{seconds:.1f} s wall, {summary['cpu_seconds']:.1f} CPU seconds, {summary['tests_added']} tests added "
+            f"({load_avg()}, {args.workers} workers)"
         )
         results.setdefault("timing", {})[f"mutation_score_{score}"] = {
             "seconds": seconds,
+            "cpu_seconds": summary["cpu_seconds"],
             "added": summary["tests_added"],
         }
 

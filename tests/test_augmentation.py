@@ -125,7 +125,8 @@ def test_domain_rules_strings_sorted_distinct_brackets_relations():
     assert admits(lists, [5, 1, 7], ALL) == "sorted" and admits(lists, [1, 1, 3], ALL) == "distinct"
     assert admits(lists, [5, 1, 7], ALL - {"sorted"}) is None and admits(lists, [5, 1], ALL) == "size"
     mixed = profile([Call("f", ([1, "a", 2],)), Call("f", (["b"],))])[0]
-    assert admits(mixed, [1, None, True, 2.5], ALL) is None  # items of several kinds: any plain kind
+    assert admits(mixed, [1, None, "a", 2.5], ALL) is None  # items of several kinds: other plain kinds
+    assert admits(mixed, [1, True], ALL) == "types"  # (not bools: they are ints)
     assert admits(lists, [1, None, 3], ALL) == "types"
     rel = relations([Call("f", ("abcd", 2)), Call("f", ("xy", 0))])
     assert any(r.kind == "index<" for r in rel)

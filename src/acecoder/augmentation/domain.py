@@ -93,7 +93,7 @@ class Kind:
     nested: int = 0
 
 
-MIXED_KINDS = ("none", "bool", "int", "float", "str", "list", "dict")
+MIXED_KINDS = ("none", "int", "float", "str")
 """Kinds any item may take in a container whose items the tests show of several kinds (e.g. "keep the ints")."""
 
 
