@@ -6,8 +6,8 @@ only when every rule holds. Each rule can be turned off (:data:`RULES`) to measu
 
 * ``types``: the same kinds of value at each place (int stays int, a tuple of two stays a tuple of two; items of
   a container whose items the tests show of several kinds may be of any plain kind);
-* ``sign``: no negative number where the tests show none, no positive one where they show none (zero goes with
-  the positive numbers: counts and sizes);
+* ``sign``: numbers keep to the signs the tests show at that place (negative, zero, positive; a zero seen
+  admits positive numbers too: counts and sizes);
 * ``magnitude``: numbers within twice the largest seen; floats whole when every seen float is whole;
 * ``charset``: strings from the characters seen at that place, and from the whole class (ASCII lowercase
   letters, uppercase letters, digits) of which they show at least three members;
@@ -254,8 +254,8 @@ def _number(kind: Kind, value: Any, rules: frozenset[str], slot: Slot) -> str | 
         lo, hi, signs = min(lo, other.lo), max(hi, other.hi), signs | other.signs
     if value != value:
         return "magnitude"
-    if "sign" in rules and (value < 0) not in {s < 0 for s in signs}:
-        return "sign"  # zero goes with the positive numbers (counts, sizes)
+    if "sign" in rules and (value > 0) - (value < 0) not in (signs | {1} if 0 in signs else signs):
+        return "sign"  # a zero seen stands for counts and sizes: positive numbers too
     if "magnitude" in rules:
         limit = 2 * max(abs(lo), abs(hi)) + 10
         if abs(value) > limit:
