@@ -17,12 +17,17 @@ import ast
 import copy
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from acecoder.augmentation.calls import Call, Style
 from acecoder.augmentation.reference import program_with_inputs
 from acecoder.augmentation.render import matches
 from acecoder.execution import Job, JobResult, Limits
+
+if TYPE_CHECKING:
+    from acecoder.augmentation.plan import Plan, RowOutcome, Settings
+    from acecoder.augmentation.select import Picked
+    from acecoder.execution import Executor
 
 _CMP = {
     ast.Lt: (ast.LtE, ast.Gt),
@@ -298,3 +303,37 @@ def judge_mutant(
     after = before or (bool(differs) and differs[0])
     equivalent = not before and not any(differs)
     return before, after, equivalent
+
+
+def score_rows(scoring: list[tuple[Plan, RowOutcome, Picked]], engine: Executor, settings: Settings) -> None:
+    """Each row's mutation score (``out.mutation``, ``mutation_score`` in the row); rows under
+    ``settings.min_mutation_score`` are rejected."""
+    jobs, owners = [], []
+    for plan, out, picked in scoring:
+        n_new = picked.n_new
+        groups = [list(range(n_new)), list(range(n_new, len(picked.calls)))]
+        budget = min(2.0, max(0.2, 5 * picked.seconds + 0.1))
+        limits = Limits(timeout=budget, program_timeout=3 * budget, setup_timeout=5.0)
+        callees = [t.callee for t in plan.targets]
+        made = mutants(picked.reference, settings.max_mutants)
+        score = Score(mutants=len(made))
+        out.mutation = score  # type: ignore[assignment]
+        for _, source in made:
+            jobs.append(mutant_job(source, callees, picked.calls, groups, plan.tests, limits))
+            owners.append((out, groups, picked, len(plan.tests)))
+    for (out, groups, picked, n_originals), result in zip(owners, engine.run(jobs), strict=True):
+        score = out.mutation  # type: ignore[assignment]
+        before, after, equivalent = judge_mutant(result, n_originals, groups, picked.expected, picked.styles)
+        score.killed_before += before and not equivalent
+        score.killed_after += after and not equivalent
+        score.equivalent += equivalent
+    for _, out, _ in scoring:
+        score = out.mutation
+        out.mutation = score.to_dict()  # type: ignore[union-attr]
+        if out.row is not None:
+            out.row["mutation_score"] = out.mutation
+        threshold = settings.min_mutation_score
+        after = out.mutation["after"] if out.mutation else None
+        if threshold is not None and after is not None and after < threshold:
+            out.rejected = f"mutation score {after} < {threshold}"
+            out.row = None
