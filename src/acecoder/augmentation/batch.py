@@ -2,12 +2,12 @@
 the reference(s) in the engine, new asserts in the row's style, and the mutation score before and after.
 
 Per row: read the calls the asserts make (:mod:`~acecoder.augmentation.calls`), generate ``candidates`` inputs
-(:mod:`~acecoder.augmentation.mutate`, plus model-proposed ones), run every reference once on the row's asserts
-and on all inputs (:mod:`~acecoder.augmentation.reference`), keep an input when the references give one plain,
-deterministic result quickly, of a kind they also give on the seen inputs, and write it as an assert
-(:mod:`~acecoder.augmentation.render`). At most ``max_new_tests`` are added, picked so that different results come
-first; the original tests stay first, unchanged. A row that cannot be augmented (no test, no reference, no
-readable call, a reference failing the row's own tests) is left unchanged and reported.
+(:mod:`~acecoder.augmentation.mutate`; seen inputs probed from the reference where the asserts show none,
+:mod:`~acecoder.augmentation.probe`; model-proposed ones), run every reference once on the row's asserts and on all
+inputs (:mod:`~acecoder.augmentation.reference`), pick and write the new asserts
+(:mod:`~acecoder.augmentation.select`), then score the tests with the reference's mutants
+(:mod:`~acecoder.augmentation.mutation_score`). A row that cannot be augmented (no test, no reference, no readable
+call, a reference failing the row's own tests) is left unchanged and reported.
 """
 
 from __future__ import annotations
