@@ -22,6 +22,7 @@ from acecoder.augmentation.mutate import generate, seed_of
 from acecoder.augmentation.mutation_score import score_rows
 from acecoder.augmentation.plan import (
     ALL_RULES,
+    MAX_INPUT_CHARS,
     DEFAULT_MAX_NEW_TESTS,
     OUTPUT_RULE,
     REFERENCE_LIMITS,
@@ -160,7 +161,7 @@ def _generate(plan: Plan, settings: Settings, rules: frozenset[str]) -> None:
             rng=rng,
             rules=rules,
             avoid=seen_keys,
-            max_chars=max(2 * longest, longest + 60),
+            max_chars=min(max(2 * longest, longest + 60), MAX_INPUT_CHARS),
             rejected=plan.rejected,
         )
         for call, how in made:

@@ -19,6 +19,8 @@ OUTPUT_RULE = "output"
 """No None result where the references give None on no seen input (None often answers an invalid input)."""
 ALL_RULES = (*RULES, OUTPUT_RULE)
 DEFAULT_MAX_NEW_TESTS = 50
+MAX_INPUT_CHARS = 20_000
+"""Longest input (as text) generated: every input of a row travels to the engine in one program."""
 REFERENCE_LIMITS = Limits(timeout=1.0, program_timeout=20.0, setup_timeout=10.0)
 EXTRA_POOL = 40  # generated inputs beyond the new tests that decide whether a mutant is equivalent
 
