@@ -128,6 +128,13 @@ def test_domain_rules_strings_sorted_distinct_brackets_relations():
     assert admits(mixed, [1, None, "a", 2.5], ALL) is None  # items of several kinds: other plain kinds
     assert admits(mixed, [1, True], ALL) == "types"  # (not bools: they are ints)
     assert admits(lists, [1, None, 3], ALL) == "types"
+    records = profile([Call("f", ([{"a": 1, "b": "x"}, {"a": 2, "b": "y"}],))])[0]
+    ok, other = [{"a": 3, "b": "x"}, {"a": 4, "b": "y"}], [{"a": 3, "c": "x"}, {"a": 4, "b": "y"}]
+    assert (
+        admits(records, ok, ALL) is None and admits(records, other, frozenset({"types", "shape"})) == "shape"
+    )
+    both = relations([Call("f", ([0, 1, 9], 1)), Call("f", ([2, 4, 0], 2))])
+    assert {r.kind for r in both} >= {"index<", "member"}  # one relation of each family
     rel = relations([Call("f", ("abcd", 2)), Call("f", ("xy", 0))])
     assert any(r.kind == "index<" for r in rel)
     same = relations([Call("f", ("10", "01")), Call("f", ("1", "0"))])

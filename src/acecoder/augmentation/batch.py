@@ -22,8 +22,8 @@ from acecoder.augmentation.mutate import generate, seed_of
 from acecoder.augmentation.mutation_score import score_rows
 from acecoder.augmentation.plan import (
     ALL_RULES,
-    MAX_INPUT_CHARS,
     DEFAULT_MAX_NEW_TESTS,
+    MAX_INPUT_CHARS,
     OUTPUT_RULE,
     REFERENCE_LIMITS,
     Plan,

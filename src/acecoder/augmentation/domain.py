@@ -15,7 +15,8 @@ only when every rule holds. Each rule can be turned off (:data:`RULES`) to measu
 * ``spacing``: no leading, trailing or doubled spaces unless seen;
 * ``brackets``: strings stay balanced in ``()[]{}`` when every seen one with brackets is;
 * ``sorted``, ``distinct``: lists stay sorted / free of repeats when every seen one is (with enough evidence);
-* ``shape``: nested lists stay rectangular when every seen one is;
+* ``shape``: nested lists stay rectangular when every seen one is; dicts keep their keys when the tests show
+  several dicts at that place, all with the same keys (records);
 * ``relations``: relations every seen call keeps between its arguments (a length, an index within a length, an
   item of a list, ``lo <= hi``, two lists or numbers of equal length).
 """
@@ -91,6 +92,8 @@ class Kind:
     distinct_evidence: int = 0
     rectangular: bool = True
     nested: int = 0
+    keysets: set[str] = field(default_factory=set)
+    """The key sets of the dicts seen (canonical text): one, over several dicts, makes them records."""
 
 
 MIXED_KINDS = ("none", "int", "float", "str")
@@ -158,6 +161,7 @@ class Slot:
             else:
                 kind.positions = None
         if name == "dict":
+            kind.keysets.add(canonical(sorted(map(canonical, value))))
             kind.key, kind.item = kind.key or Slot(item=True), kind.item or Slot(item=True)
             for k, v in value.items():
                 kind.key.add(k, depth + 1)
@@ -244,7 +248,15 @@ def admits(slot: Slot, value: Any, rules: frozenset[str], depth: int = 0) -> str
                 return broken
     if name == "list":
         return _list_rules(kind, value, rules)
+    other_keys = name == "dict" and canonical(sorted(map(canonical, value))) not in kind.keysets
+    if other_keys and "shape" in rules and is_record(kind):
+        return "shape"
     return None
+
+
+def is_record(kind: Kind) -> bool:
+    """Dicts seen more than once, always with the same keys: records, whose keys are not data."""
+    return kind.name == "dict" and kind.count >= 2 and len(kind.keysets) == 1
 
 
 def _number(kind: Kind, value: Any, rules: frozenset[str], slot: Slot) -> str | None:
@@ -409,19 +421,24 @@ def relations(
             if len(both) < 2:
                 continue
             one_result = results is not None and len({results[i] for i in both_idx}) < 2
-            for kind in ("len", "index<", "index", "member", "lt", "le", "same_len"):
-                if one_result and kind in ("lt", "le"):
-                    continue
-                if kind == "same_len" and (str(a) > str(b)):
-                    continue
-                rel = Relation(kind, a, b)
-                if not all(rel.holds(p) for p in both):
-                    continue
-                if kind in ("le", "lt", "member") and len({canonical(p[a]) for p in both}) == 1:
-                    continue
-                found.append(rel)
-                break  # the strictest that holds
+            for family in _FAMILIES:
+                for kind in family:
+                    if one_result and kind in ("lt", "le"):
+                        continue
+                    if kind == "same_len" and (str(a) > str(b)):
+                        continue
+                    rel = Relation(kind, a, b)
+                    if not all(rel.holds(p) for p in both):
+                        continue
+                    if kind in ("le", "lt", "member") and len({canonical(p[a]) for p in both}) == 1:
+                        continue
+                    found.append(rel)
+                    break  # the strictest of the family that holds
     return found
+
+
+# Relations by family, strictest first; a pair of places may keep one of each family.
+_FAMILIES = (("len", "index<", "index"), ("member",), ("lt", "le"), ("same_len",))
 
 
 def profile(calls: Iterable[Call], params: Sequence[str] = ()) -> dict[int | str, Slot]:

@@ -24,6 +24,7 @@ from acecoder.augmentation.domain import (
     Slot,
     admits,
     char_pool,
+    is_record,
     kind_of,
     place_of,
     places,
@@ -275,7 +276,13 @@ def _mut_set(v: Any, kind: Kind, rng: random.Random, slot: Slot, depth: int) -> 
 def _mut_dict(v: dict, kind: Kind, rng: random.Random, slot: Slot, depth: int) -> Op | None:
     value = dict(v)
     keys = list(value)
-    op = rng.choice(("drop", "value", "value", "key", "add", "empty") if keys else ("add",))
+    if is_record(kind):  # records keep their keys
+        ops: tuple[str, ...] = ("value",) if keys else ()
+    else:
+        ops = ("drop", "value", "value", "key", "add", "empty") if keys else ("add",)
+    if not ops:
+        return None
+    op = rng.choice(ops)
     if op == "drop":
         del value[keys[rng.randrange(len(keys))]]
     elif op == "value" and kind.item is not None:
