@@ -94,9 +94,10 @@ def augment_batch(
         tests = [t for t in row["test_cases"] if isinstance(t, str)]
         programs = [p for p, _ in ref.programs]
         params = parameters(programs)
-        targets = read_calls(tests, defined_names(programs), params).targets
+        seeds = _original_tests(row)  # an augmented row: its earlier new tests do not widen the domain
+        targets = read_calls(seeds, defined_names(programs), params).targets
         if not targets:  # functions the tests name without a readable call: their inputs are probed
-            targets = [Target(name, params=params[name]) for name in named_functions(tests, params)[:3]]
+            targets = [Target(name, params=params[name]) for name in named_functions(seeds, params)[:3]]
         if not targets:
             problem(
                 out,
@@ -142,6 +143,15 @@ def augment_batch(
         if out.row is None and out.rejected is None:
             out.row = row  # left unchanged
     return outs
+
+
+def _original_tests(row: dict[str, Any]) -> list[str]:
+    """The row's tests that ``test_provenance`` does not mark as made by an earlier augmentation."""
+    tests = row.get("test_cases") or []
+    provenance = row.get("test_provenance")
+    if isinstance(provenance, list) and len(provenance) == len(tests):
+        return [t for t, p in zip(tests, provenance, strict=True) if isinstance(t, str) and p == "original"]
+    return [t for t in tests if isinstance(t, str)]
 
 
 def _generate(plan: Plan, settings: Settings, rules: frozenset[str]) -> None:
