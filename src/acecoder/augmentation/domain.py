@@ -8,7 +8,8 @@ only when every rule holds. Each rule can be turned off (:data:`RULES`) to measu
   a container whose items the tests show of several kinds may be of any plain kind);
 * ``sign``: numbers keep to the signs the tests show at that place (negative, zero, positive; a zero seen
   admits positive numbers too: counts and sizes);
-* ``magnitude``: numbers within twice the largest seen; floats whole when every seen float is whole;
+* ``magnitude``: numbers within a thousand times the largest seen (the reference's time limit keeps their cost
+  in check); floats whole when every seen float is whole;
 * ``charset``: strings from the characters seen at that place, and from the whole class (ASCII lowercase
   letters, uppercase letters, digits) of which they show at least three members;
 * ``size``: lengths from the smallest seen to twice the largest (empty only when empty was seen);
@@ -46,6 +47,8 @@ RULES = (
 )
 _SIZED = ("str", "bytes", "list", "tuple", "dict", "set", "frozenset")
 _NUMBERS = ("int", "float")
+MAGNITUDE = 1000
+"""How many times the largest seen number a new one may be (measured: twice cost precision on both benchmarks)."""
 _ORDER_EVIDENCE = 4  # sum over seen lists of (length - 1) before "always sorted" counts as a rule
 _DISTINCT_EVIDENCE = 6  # items seen in lists of two or more before "never repeats" counts as a rule
 
@@ -269,7 +272,7 @@ def _number(kind: Kind, value: Any, rules: frozenset[str], slot: Slot) -> str | 
     if "sign" in rules and (value > 0) - (value < 0) not in (signs | {1} if 0 in signs else signs):
         return "sign"  # a zero seen stands for counts and sizes: positive numbers too
     if "magnitude" in rules:
-        limit = 2 * max(abs(lo), abs(hi)) + 10
+        limit = MAGNITUDE * max(abs(lo), abs(hi), 1) + 10
         if abs(value) > limit:
             return "magnitude"
         if kind.name == "float" and kind.whole and not float(value).is_integer():

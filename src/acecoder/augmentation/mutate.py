@@ -52,7 +52,7 @@ def _pick_seen(slot: Slot | None, rng: random.Random, value: Any) -> Any:
 def _mut_int(v: int, kind: Kind, rng: random.Random) -> Op | None:
     lo, hi = int(min(kind.lo, v)), int(max(kind.hi, v))
     span = max(2, hi - lo)
-    reach = 2 * max(abs(lo), abs(hi)) + 10  # the magnitude rule's bound
+    reach = 2 * max(abs(lo), abs(hi)) + 10  # "wide": within twice the seen range
     op = rng.choice(
         ("inc", "dec", "step", "step", "range", "wide", "neg", "zero", "double", "half", "bound", "scale")
     )
