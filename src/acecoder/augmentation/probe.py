@@ -20,7 +20,7 @@ from acecoder.augmentation.domain import Slot, kind_of, profile
 # Kinds tried, in order of preference, each with a few small values.
 PALETTE: tuple[tuple[str, tuple[Any, ...]], ...] = (
     ("int", (3, 0, 1, 7, 12)),
-    ("str", ("abc", "Hello World", "xyz", "a b c")),
+    ("str", ("abc", "Hello World", "xyz", "a b c", "Hi!")),
     ("digits", ("123", "4567", "809", "5")),
     ("list[int]", ([1, 2, 3], [4, 1, 3, 2], [5], [2, 2, 7, 0])),
     ("float", (1.5, 0.25, 3.0, 2.75)),
@@ -104,7 +104,8 @@ def probes(target: Target) -> list[tuple[Call, str, int]]:
 
 
 def accepted(tried: Sequence[tuple[Call, str, int]], ok: Sequence[bool]) -> list[Call]:
-    """The calls of the first kind (per place, in palette order) that the reference answered."""
+    """The calls of the first kind (per place, in palette order) that the reference answered, with those of the
+    other answered kinds of the same shape (letters and digits are both strings)."""
     by_place: dict[int, dict[str, list[Call]]] = {}
     for (call, kind, place), good in zip(tried, ok, strict=True):
         if good:
@@ -112,5 +113,12 @@ def accepted(tried: Sequence[tuple[Call, str, int]], ok: Sequence[bool]) -> list
     out: list[Call] = []
     for kinds in by_place.values():
         first = next(iter(kinds))  # dicts keep the palette's order
-        out.extend(kinds[first])
+        for kind, calls in kinds.items():
+            if kind == first or _shape(kind) == _shape(first):
+                out.extend(calls)
     return out
+
+
+def _shape(kind: str) -> str:
+    """A kind's Python shape: ``digits`` and ``str`` are one (strings), ``list[digits]`` and ``list[str]`` too."""
+    return kind.replace("digits", "str")
