@@ -360,7 +360,9 @@ def test_inputs_are_probed_when_the_asserts_show_no_kind_of_value(engine):
 
 def test_augmenting_an_augmented_row_starts_from_its_original_tests(engine):
     program = "def inc(n):\n    return n + 1\n"
-    (once,) = _augment(engine, [_row("r", program, ["assert inc(3) == 4", "assert inc(5) == 6"])], max_new_tests=6)
+    (once,) = _augment(
+        engine, [_row("r", program, ["assert inc(3) == 4", "assert inc(5) == 6"])], max_new_tests=6
+    )
     (twice,) = _augment(engine, [once.row], max_new_tests=6)
     assert twice.row["test_cases"][:8] == once.row["test_cases"]
     assert twice.row["n_tests_augmented"] == once.n_new + twice.n_new == 12
