@@ -34,7 +34,7 @@ def test_verbs_are_listed_in_pipeline_order():
         for line in runner.invoke(app, ["--help"]).stdout.split("Commands:")[1].splitlines()
         if line.strip()
     ]
-    pipeline = ["synthesize", "filter-tests", "sample", "execute", "pairs", "hard", "stats"]
+    pipeline = ["synthesize", "filter-tests", "augment-tests", "sample", "execute", "pairs", "hard", "stats"]
     assert listed[: len(pipeline)] == pipeline
     assert sorted(listed, key=lambda v: PIPELINE_ORDER.index(v) if v in PIPELINE_ORDER else 99) == listed
     assert (

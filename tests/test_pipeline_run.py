@@ -313,5 +313,5 @@ def test_quickstart_config_is_valid_and_relative_to_itself():
     config = load_run_config("quickstart", run_dir="/tmp/unused")
     assert config.path == QUICKSTART.resolve()
     assert config.input is not None and config.input.is_file()
-    assert list(config.stages) == ["sample", "execute", "pairs", "hard", "stats", "train-rm", "score", "evaluate", "rewards",
-                                   "report"]  # fmt: skip
+    assert list(config.stages) == ["augment", "sample", "execute", "pairs", "hard", "stats", "train-rm", "score",
+                                   "evaluate", "rewards", "report"]  # fmt: skip

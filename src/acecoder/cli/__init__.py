@@ -12,6 +12,7 @@ COMMANDS = {
     "import-tests": "import_tests",
     "synthesize": "synthesize",
     "filter-tests": "filter_tests",
+    "augment-tests": "augment_tests",
     "sample": "sample",
     "execute": "execute",
     "pairs": "pairs",
@@ -32,6 +33,7 @@ COMMANDS = {
 PIPELINE_ORDER = (
     "synthesize",
     "filter-tests",
+    "augment-tests",
     "sample",
     "execute",
     "pairs",

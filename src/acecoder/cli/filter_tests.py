@@ -72,6 +72,16 @@ def filter_tests_command(
     ] = None,
     min_tests: Annotated[int, typer.Option(help="Drop questions with fewer surviving tests.")] = 5,
     keep_programs: Annotated[bool, typer.Option(help="Store the oracle programs in each row.")] = False,
+    min_mutation_score: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            show_default=False,
+            help="Also drop questions whose kept tests kill a smaller share of the oracle program's mutants "
+            "(mutation_score is written into each kept row; rows whose score cannot be computed are kept).",
+        ),
+    ] = None,
     workers: options.Workers = None,
     timeout: options.Timeout = 1.0,
     program_timeout: options.ProgramTimeout = 8.0,
@@ -148,6 +158,7 @@ def filter_tests_command(
                 min_tests=min_tests,
                 batch_size=batch_size,
                 keep_programs=keep_programs,
+                min_mutation_score=min_mutation_score,
                 resume=resume,
                 dedupe_ids=dedupe_ids,
             )

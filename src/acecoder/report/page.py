@@ -1,6 +1,7 @@
 """``acecoder report RUN_DIR``: one self-contained HTML page (inline PNG figures, no script) about a run.
 
-Sections appear when their data exists: the run's stages, Table 1, tests per question, pass rates per model,
+Sections appear when their data exists: the run's stages, Table 1, tests per question (and before and after test
+augmentation, with mutation scores), pass rates per model,
 pairs, the hard subset, and, once those stages have run, reward-model accuracy, best-of-N curves and a
 Table-2-style table, RL rewards; timings and cost last.
 """
@@ -143,6 +144,50 @@ def tests_section(run: RunData, stats: Any, rows_stage: str) -> str:
     scope = f"{_rows_of(run, rows_stage)}, one count per question."
     body = summary + image(figures.tests_histogram(stats.tests, before), "tests per question")
     return section("Tests per question", scope, body, rows=stats.rows, stage=rows_stage, unit="questions")
+
+
+def augment_section(run: RunData) -> str:
+    """Tests per question and the mutation score before and after ``augment``, and why rows stayed as they were."""
+    if not run.done("augment"):
+        return ""
+    before, after, scores = [], [], []
+    for row in iter_columns(run.shards("augment"), ["test_cases", "n_tests_augmented", "mutation_score"]):
+        total = len(row["test_cases"] or [])
+        added = row["n_tests_augmented"] if isinstance(row["n_tests_augmented"], int) else 0
+        before.append(total - added)
+        after.append(total)
+        score = row["mutation_score"] if isinstance(row["mutation_score"], dict) else {}
+        if isinstance(score.get("before"), (int, float)) and isinstance(score.get("after"), (int, float)):
+            scores.append((score["before"], score["after"]))
+    if not after:
+        return ""
+    unchanged: Counter = Counter()
+    dropped: Counter = Counter()
+    augmented = 0
+    for m in run.markers("augment"):
+        s = m.get("summary") or {}
+        unchanged.update(s.get("unchanged") or {})
+        dropped.update(s.get("dropped") or {})
+        augmented += s.get("augmented") or 0
+
+    def mean(xs: list[float]) -> str:
+        return _fmt(statistics.fmean(xs), 3) if xs else "-"
+
+    out = "<h2>Test augmentation</h2>" + table(
+        ["", "tests per question (mean)", "median", "mutation score (mean)"],
+        [
+            ["before", mean(before), _fmt(statistics.median(before), 1), mean([b for b, _ in scores])],
+            ["after", mean(after), _fmt(statistics.median(after), 1), mean([a for _, a in scores])],
+        ],
+    )
+    notes = [
+        f"{augmented} of {len(after)} questions gained tests; mutation scores of {len(scores)} questions"
+    ]
+    if unchanged:
+        notes.append("left unchanged: " + ", ".join(f"{k} {v}" for k, v in unchanged.most_common()))
+    if dropped:
+        notes.append("inputs dropped: " + ", ".join(f"{k} {v}" for k, v in dropped.most_common(8)))
+    return out + "".join(f'<p class="note">{_e(n)}</p>' for n in notes)
 
 
 def pass_rate_section(run: RunData, stats: Any, rows_stage: str) -> str:
@@ -361,6 +406,7 @@ def build_report(run_dir: str | os.PathLike) -> str:
         lambda: stages_section(run),
         lambda: table1_section(run, rows_stage),
         lambda: tests_section(run, stats, rows_stage) if stats and rows_stage else "",
+        lambda: augment_section(run),
         lambda: pass_rate_section(run, stats, rows_stage) if stats and rows_stage else "",
         lambda: pairs_section(run),
         lambda: hard_section(run, rows_stage),

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 PAPER_ORACLE_MODEL = "Qwen/Qwen2.5-Coder-32B-Instruct"
 PAPER_ORACLE_MAX_TOKENS = 1024
 PAPER_MIN_TESTS = 5
-ROW_DROP_REASONS = ("no_tests", "no_oracle", "infra_error", "too_few_tests")
+ROW_DROP_REASONS = ("no_tests", "no_oracle", "infra_error", "too_few_tests", "weak_tests")
 
 
 @dataclass
@@ -191,10 +191,22 @@ class ModelOracle:
         return self.usage.as_dict()
 
 
+def field_value(row: dict[str, Any], path: str) -> Any:
+    """The value at ``path`` in a row: a field name, or a dotted path into nested objects
+    (``test_filter.programs``, where ``filter-tests --keep-programs`` stores its oracle programs)."""
+    value: Any = row
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
 class FieldOracle:
     """Oracle programs read from the rows: a field holding a program or a list of programs, or several fields
     joined with ``+`` whose strings are concatenated into one program (``question+canonical_solution`` for
-    HumanEval-style rows whose solution is a function body)."""
+    HumanEval-style rows whose solution is a function body). A dotted name reaches into nested objects
+    (``test_filter.programs``: the oracle programs ``--keep-programs`` stored)."""
 
     def __init__(self, field: str):
         self.field = field
@@ -210,10 +222,10 @@ class FieldOracle:
         out = []
         for row in rows:
             if len(self.parts) > 1:
-                values = [row.get(p) for p in self.parts]
+                values = [field_value(row, p) for p in self.parts]
                 progs = ["".join(values)] if all(isinstance(v, str) for v in values) else []
             else:
-                value = row.get(self.parts[0])
+                value = field_value(row, self.parts[0])
                 progs = [value] if isinstance(value, str) else value if isinstance(value, list) else []
             out.append([p for p in progs if isinstance(p, str) and p.strip()])
         return out
@@ -231,8 +243,11 @@ def filter_rows(
     batch_size: int = 256,
     keep_programs: bool = False,
     exec_summary: Any = None,
+    min_mutation_score: float | None = None,
 ) -> Iterator[FilterOutcome]:
-    """Yield one :class:`FilterOutcome` per row, in order."""
+    """Yield one :class:`FilterOutcome` per row, in order. ``min_mutation_score``: also drop the rows whose kept
+    tests kill a smaller share of the oracle program's mutants (:mod:`acecoder.augmentation.mutation_score`;
+    rows whose score cannot be computed are kept)."""
     from acecoder.execution import Job
     from acecoder.execution.testkinds import row_limits, row_tests
 
@@ -248,10 +263,39 @@ def filter_rows(
             by_row.setdefault(id(row), []).append(result)
             if exec_summary is not None:
                 exec_summary.add(result)
-        for row in batch:
-            yield _outcome(
+        outcomes = [
+            _outcome(
                 row, programs.get(id(row), []), by_row.get(id(row), []), oracle, min_tests, keep_programs
             )
+            for row in batch
+        ]
+        if min_mutation_score is not None:
+            _score_kept(outcomes, batch, programs, engine, min_mutation_score)
+        yield from outcomes
+
+
+def _score_kept(
+    outcomes: list[FilterOutcome],
+    batch: list[dict[str, Any]],
+    programs: dict[int, list[str]],
+    engine: ExecutionEngine,
+    threshold: float,
+) -> None:
+    """Mutation scores of the kept rows (the oracle's programs as the reference); drop the weak ones."""
+    from acecoder.augmentation import Settings, augment_batch
+    from acecoder.augmentation.sources import FixedSource
+
+    kept = [(o, row) for o, row in zip(outcomes, batch, strict=True) if o.row is not None]
+    if not kept:
+        return
+    source = FixedSource([(o.row, programs.get(id(row), [])) for o, row in kept], name="oracle")
+    settings = Settings(max_new_tests=0, mutation_score=True, min_mutation_score=threshold)
+    scored = augment_batch([(None, o.row) for o, _ in kept], source, engine, settings)  # type: ignore[misc]
+    for (outcome, _), result in zip(kept, scored, strict=True):
+        if result.mutation is not None and outcome.row is not None:
+            outcome.row["mutation_score"] = result.mutation
+        if result.rejected:
+            outcome.reason, outcome.detail, outcome.row = "weak_tests", result.rejected, None
 
 
 def _outcome(
@@ -319,6 +363,7 @@ def filter_tests_file(
     min_tests: int = PAPER_MIN_TESTS,
     batch_size: int = 256,
     keep_programs: bool = False,
+    min_mutation_score: float | None = None,
     rejects_path: str | os.PathLike | None = None,
     summary_path: str | os.PathLike | None = None,
     resume: bool = True,
@@ -340,6 +385,7 @@ def filter_tests_file(
         limits=engine.limits.to_wire(),
         min_tests=min_tests,
         keep_programs=keep_programs,
+        **({"min_mutation_score": min_mutation_score} if min_mutation_score is not None else {}),
     )
     summary = FilterSummary(oracle=oracle.name)
     exec_summary = ExecutionSummary()
@@ -367,6 +413,7 @@ def filter_tests_file(
             batch_size=batch_size,
             keep_programs=keep_programs,
             exec_summary=exec_summary,
+            min_mutation_score=min_mutation_score,
         ):
             ckpt.append(outcome.to_record())
             summary.add(outcome)

@@ -7,6 +7,9 @@ What counts as "before" and "after":
 * filtered rows (``acecoder filter-tests`` output): their tests are the "after" figures; the "before" figures come
   from ``--before FILE`` (the synthesized rows), else from the filter's ``<file>.summary.json`` beside the file,
   else from the kept rows' ``n_tests_before`` (the dropped questions are then unknown, shown with ``*``);
+* augmented rows (``acecoder augment-tests`` output, with ``n_tests_augmented``): the tests added are left out of
+  the filter figures and shown in their own line, with the mean mutation score before and after augmentation
+  (rows with a ``mutation_score``);
 * pairs: counted from a pair file (``--pairs``; rows with ``chosen``/``rejected``, matched to a source through
   ``question_id``), from pair rows in the file itself, or built with the release's rule from rows whose
   ``inferences`` carry pass rates.
@@ -38,6 +41,11 @@ class Table1Column:
     pairs: int | None = None
     before_partial: bool = False  # "before" counts only the questions that survived filtering
     without_tests: int = 0  # questions with no test (counted in the examples, with 0 tests)
+    examples_augmented: int | None = None  # rows augment-tests wrote (augmented or left as they were)
+    tests_augmented: int = 0  # all tests of those rows, the added ones included
+    mutation_rows: int = 0
+    mutation_before: float = 0.0  # sums over mutation_rows
+    mutation_after: float = 0.0
 
     @property
     def avg_tests_before(self) -> float | None:
@@ -46,6 +54,18 @@ class Table1Column:
     @property
     def avg_tests_after(self) -> float | None:
         return self.tests_after / self.examples_after if self.examples_after else None
+
+    @property
+    def avg_tests_augmented(self) -> float | None:
+        return self.tests_augmented / self.examples_augmented if self.examples_augmented else None
+
+    @property
+    def mutation_score_before(self) -> float | None:
+        return self.mutation_before / self.mutation_rows if self.mutation_rows else None
+
+    @property
+    def mutation_score_after(self) -> float | None:
+        return self.mutation_after / self.mutation_rows if self.mutation_rows else None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +77,10 @@ class Table1Column:
             "pairs": self.pairs,
             "before_partial": self.before_partial,
             "without_tests": self.without_tests,
+            "examples_augmented": self.examples_augmented,
+            "avg_tests_augmented": _round(self.avg_tests_augmented),
+            "mutation_score_before": _round(self.mutation_score_before),
+            "mutation_score_after": _round(self.mutation_score_after),
         }
 
 
@@ -92,9 +116,22 @@ def table1(
             continue
         source = str(row.get("source") or "unknown")
         source_of[str(row.get("id"))] = source
-        tests = len(row.get("test_cases") or [])
+        all_tests = len(row.get("test_cases") or [])
+        added = row.get("n_tests_augmented")
+        tests = all_tests - added if isinstance(added, int) and 0 <= added <= all_tests else all_tests
         c = col(source)
         c.without_tests += not tests
+        if isinstance(added, int):
+            c.examples_augmented = (c.examples_augmented or 0) + 1
+            c.tests_augmented += all_tests
+        score = row.get("mutation_score")
+        scored = isinstance(score, dict) and all(
+            isinstance(score.get(k), (int, float)) for k in ("before", "after")
+        )
+        if scored:
+            c.mutation_rows += 1
+            c.mutation_before += score["before"]  # type: ignore[index]
+            c.mutation_after += score["after"]  # type: ignore[index]
         if "n_tests_before" in row:
             filtered_seen = True
             c.examples_after = (c.examples_after or 0) + 1
@@ -152,6 +189,12 @@ def table1(
             overall.pairs = (overall.pairs or 0) + c.pairs
         overall.before_partial |= c.before_partial
         overall.without_tests += c.without_tests
+        if c.examples_augmented is not None:
+            overall.examples_augmented = (overall.examples_augmented or 0) + c.examples_augmented
+        overall.tests_augmented += c.tests_augmented
+        overall.mutation_rows += c.mutation_rows
+        overall.mutation_before += c.mutation_before
+        overall.mutation_after += c.mutation_after
     return [*ordered, overall]
 
 
@@ -210,6 +253,13 @@ def format_table1(columns: list[Table1Column], fmt: str = "text") -> str:
         ["#Examples (after filter)", *(num(c.examples_after) for c in columns)],
         ["#Avg tests (after filter)", *(avg(c.avg_tests_after) for c in columns)],
     ]
+    if any(c.examples_augmented is not None for c in columns):
+        body.append(["#Avg tests (after augmentation)", *(avg(c.avg_tests_augmented) for c in columns)])
+    if any(c.mutation_rows for c in columns):
+        body.append(
+            ["Mutation score (before augmentation)", *(avg(c.mutation_score_before) for c in columns)]
+        )
+        body.append(["Mutation score (after augmentation)", *(avg(c.mutation_score_after) for c in columns)])
     if any(c.pairs is not None for c in columns):
         body.append(["#Pairs", *(num(c.pairs) for c in columns)])
     notes = []

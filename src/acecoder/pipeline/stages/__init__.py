@@ -7,6 +7,7 @@ A new stage plugs in with :func:`register` (or a line in :data:`STAGES`).
 from __future__ import annotations
 
 from acecoder.pipeline.stage import Stage
+from acecoder.pipeline.stages.augment import Augment
 from acecoder.pipeline.stages.evaluate import Evaluate
 from acecoder.pipeline.stages.execute import Execute
 from acecoder.pipeline.stages.pairs import Hard, Pairs
@@ -22,6 +23,7 @@ STAGES: dict[str, type[Stage]] = {
     for stage in (
         Synthesize,
         FilterTests,
+        Augment,
         Sample,
         Execute,
         Pairs,
