@@ -63,7 +63,7 @@ def test_bad_input_names_file_row_and_field(tmp_path):
     )
     done = _run(str(source), str(tmp_path / "out.jsonl"), "--reference-field", "solution", check=False)
     assert done.returncode == 2
-    assert f"{source}: row 2: field 'test_cases': expected a list of strings" in done.stderr
+    assert f"{source}: row 2: field 'test_cases': expected a list of tests" in done.stderr
 
 
 def test_kill_9_mid_run_then_rerun_resumes_and_equals_an_uninterrupted_run(tmp_path):
@@ -159,7 +159,7 @@ def test_augment_stage_runs_between_filter_and_sample_and_shows_in_table1(tmp_pa
 
     source = tmp_path / "in.jsonl"
     rows = [_row(i) for i in range(1, 5)]
-    rows[3]["inferences"] = [{"completion": PROGRAM, "pass_rate": 1.0}]
+    rows[3]["inferences"] = [{"model_name": "m", "completion": PROGRAM, "pass_rate": 1.0}]
     write_rows(source, rows)
     config = tmp_path / "run.yaml"
     stages = {

@@ -364,7 +364,7 @@ class ExecutionEngine:
 
 
 def oversubscription(workers: int) -> str | None:
-    """A sentence when ``workers`` exceed the cores free now (cores this process may use minus the load
+    """A sentence when ``workers`` exceed the cores free now by more than one (cores this process may use minus the load
     average): programs then run slower than alone. Verdicts do not change (limits count CPU time, and the idle
     backstop counts only time a program is neither running nor waiting for a CPU), but throughput does."""
     try:
@@ -376,7 +376,7 @@ def oversubscription(workers: int) -> str | None:
     except OSError:
         return None
     free = max(cores - load, 0.0)
-    if workers <= free + 0.5:
+    if workers <= free + 1:
         return None
     return (
         f"the machine is oversubscribed: {workers} workers, {free:.1f} of {cores} cores free (load {load:.1f}); "

@@ -99,7 +99,7 @@ def check_row(
     """The checks :func:`execute_file` makes on each row before running it (fields and their types; with a
     ``template``, that every program can be built); :class:`DataError` naming the file, row and field. Running
     them over a whole file first stops bad input before any program runs."""
-    require = ("inferences",) if "inferences" in row else ()
+    require = ("inferences",) if row.get("inferences") is not None else ()
     validate_acecode_row(row, require=require, path=path, line=line)
     if template is not None and row.get("test_cases"):
         for index, inference in enumerate(row.get("inferences") or []):
