@@ -17,7 +17,7 @@ from acecoder.evaluation.groundtruth import load_expected
 from acecoder.evaluation.runner import EvalOptions, Evaluation, evaluate_file
 from acecoder.evaluation.verdicts import Judge
 from acecoder.execution import ExecutionEngine
-from acecoder.execution.engine import DEFAULT_PRELOAD
+from acecoder.execution.limits import DEFAULT_PRELOAD
 
 REPO = Path(__file__).resolve().parents[1]
 BIGCODEBENCH_PYTHON = REPO / ".venv-bigcodebench" / "bin" / "python"

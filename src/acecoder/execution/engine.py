@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from acecoder.execution.judge import judge
-from acecoder.execution.limits import Limits
+from acecoder.execution.limits import DEFAULT_PRELOAD, Limits
 from acecoder.execution.split import InProcessTest, SplitTest, split_cached
 from acecoder.execution.uids import UidRange
 from acecoder.execution.values import decode_records
@@ -47,21 +47,6 @@ _DEPTH = 2  # jobs queued per server, so that it never waits for the engine betw
 # A second job is queued behind a running one only when it fits in the pipe with room to spare, so that neither
 # side can block on a full pipe while the other does.
 _PIPELINE_BYTES = 16384
-# Imported once by every sandbox server, so programs that import them (LLM-written code very often imports
-# typing, collections, math, re, ...) do not pay the import in each forked child.
-DEFAULT_PRELOAD = (
-    "typing",
-    "collections",
-    "dataclasses",
-    "math",
-    "re",
-    "itertools",
-    "functools",
-    "heapq",
-    "bisect",
-    "string",
-    "copy",
-)
 _PASSED_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
 
 
