@@ -25,6 +25,8 @@ import collections
 import gzip
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,10 +40,13 @@ RESOURCES = REPO / "src" / "acecoder" / "resources" / "benchmarks"
 ACECODER = [sys.executable, "-c", "from acecoder.cli import main; main()"]
 
 
-def prepare(work: Path, dataset: str) -> tuple[Path, Path, list[dict]]:
-    """(samples file, dataset file, labeled rows) for ``dataset`` ("humaneval" or "mbpp")."""
+def prepare(work: Path, dataset: str, model: str | None = None) -> tuple[Path, Path, list[dict]]:
+    """(samples file, dataset file, labeled rows) for ``dataset`` ("humaneval" or "mbpp"), of the models whose
+    name contains ``model`` (all six by default)."""
     rows = [json.loads(line) for line in LABELED.open()]
-    rows = [r for r in rows if r["dataset"] == dataset]
+    rows = [r for r in rows if r["dataset"] == dataset and (model is None or model in r["model"])]
+    if not rows:
+        sys.exit(f"no {dataset} samples of a model named like {model!r} in {LABELED}")
     samples = work / f"{dataset}_samples.jsonl"
     with samples.open("w") as f:
         for r in rows:
@@ -67,7 +72,9 @@ def run_acecoder(
     samples: Path, data: Path, dataset: str, workers: int, work: Path
 ) -> tuple[float, list[dict]]:
     out = work / f"{dataset}_acecoder.jsonl"
-    env = dict(os.environ, ACECODER_CACHE_DIR=str(work / f"cache-acecoder-{dataset}"))
+    cache = work / f"cache-acecoder-{dataset}"
+    shutil.rmtree(cache, ignore_errors=True)  # empty, as evalplus's: both compute the expected outputs
+    env = dict(os.environ, ACECODER_CACHE_DIR=str(cache))
     command = [
         *ACECODER,
         "evaluate",
@@ -87,7 +94,8 @@ def run_acecoder(
 
 def run_evalplus(python: str, samples: Path, data: Path, dataset: str, workers: int, work: Path):
     cache = work / f"cache-evalplus-{dataset}"
-    cache.mkdir(exist_ok=True)
+    shutil.rmtree(cache, ignore_errors=True)
+    cache.mkdir()
     override = "HUMANEVAL_OVERRIDE_PATH" if dataset == "humaneval" else "MBPP_OVERRIDE_PATH"
     env = dict(os.environ, XDG_CACHE_HOME=str(cache), **{override: str(data)})
     command = [python, "-m", "evalplus.evaluate", "--dataset", dataset, "--samples", str(samples)]
@@ -152,25 +160,41 @@ def main() -> None:
     )
     parser.add_argument("--datasets", default="humaneval,mbpp")
     parser.add_argument("--work", type=Path, help="keep files here (default: a temporary directory)")
+    parser.add_argument("--model", help="only the samples of the model whose name contains this")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each tool, alternating (medians)")
     args = parser.parse_args()
     python = setup_evalplus(args.setup_evalplus) if args.setup_evalplus else args.evalplus_python
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         for dataset in args.datasets.split(","):
-            samples, data, labeled = prepare(work, dataset)
-            ours_time, ours = run_acecoder(samples, data, dataset, args.workers, work)
-            print(f"\n== {dataset}: {len(labeled)} samples, {args.workers} workers")
-            print(f"acecoder evaluate: {ours_time:.1f} s (expected outputs computed, empty cache)")
+            samples, data, labeled = prepare(work, dataset, args.model)
+            print(f"\n== {dataset}: {len(labeled)} samples, {args.workers} workers, load {os.getloadavg()}")
+            ours_times, theirs_times = [], []
+            for _ in range(args.repeat):
+                ours_time, ours = run_acecoder(samples, data, dataset, args.workers, work)
+                ours_times.append(ours_time)
+                if python:
+                    theirs_time, queues = run_evalplus(python, samples, data, dataset, args.workers, work)
+                    theirs_times.append(theirs_time)
+            ours_time = statistics.median(ours_times)
+            runs = ", ".join(f"{t:.1f}" for t in ours_times)
+            print(
+                f"acecoder evaluate: {ours_time:.1f} s (runs: {runs}; expected outputs computed, empty cache)"
+            )
             for key, (same, total) in agreement(ours, labeled).items():
                 print(f"  {key} agrees with evalplus's labels: {same}/{total} ({100 * same / total:.2f}%)")
             for row in differences(ours, labeled):
                 print("   label differs:", row)
             if python:
-                theirs_time, queues = run_evalplus(python, samples, data, dataset, args.workers, work)
                 theirs = [dict(queues[r["task_id"]].popleft(), model=r["model"]) for r in labeled]
+                theirs_time = statistics.median(theirs_times)
+                runs = ", ".join(f"{t:.1f}" for t in theirs_times)
+                pairs = ", ".join(f"{b / a:.2f}x" for a, b in zip(ours_times, theirs_times, strict=True))
                 print(
-                    f"evalplus 0.3.1: {theirs_time:.1f} s  -> acecoder is {theirs_time / ours_time:.2f}x faster"
+                    f"evalplus 0.3.1: {theirs_time:.1f} s (runs: {runs}) -> acecoder is "
+                    f"{theirs_time / ours_time:.2f}x faster (medians; run by run: {pairs}); "
+                    f"load after {os.getloadavg()}"
                 )
                 for key, (same, total) in agreement(ours, theirs).items():
                     print(f"  {key} agrees with evalplus 0.3.1: {same}/{total} ({100 * same / total:.2f}%)")

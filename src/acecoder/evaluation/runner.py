@@ -121,8 +121,9 @@ class Evaluation:
 
     def plan(self, sample: Sample) -> SamplePlan:
         run = self.judge.start(sample.task_id, sample.program)
-        program = main_guard_off(sample.program)
         pass_rate = codet = None
+        rankers = set(self.options.rank_by) & {"pass_rate", "codet"}
+        program = main_guard_off(sample.program) if rankers else sample.program
         if "pass_rate" in self.options.rank_by and sample.test_cases:
             pass_rate = job(program, sample.test_cases, limits=self.limits)
         if "codet" in self.options.rank_by:
