@@ -97,7 +97,9 @@ def run_acecoder(
 def run_evalplus(python: str, samples: Path, data: Path, dataset: str, workers: int, work: Path):
     cache = work / f"cache-evalplus-{dataset}"
     shutil.rmtree(cache, ignore_errors=True)
-    samples.with_name(samples.stem + "_eval_results.json").unlink(missing_ok=True)  # else it asks to overwrite
+    samples.with_name(samples.stem + "_eval_results.json").unlink(
+        missing_ok=True
+    )  # else it asks to overwrite
     cache.mkdir()
     override = "HUMANEVAL_OVERRIDE_PATH" if dataset == "humaneval" else "MBPP_OVERRIDE_PATH"
     env = dict(os.environ, XDG_CACHE_HOME=str(cache), **{override: str(data)})

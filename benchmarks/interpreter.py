@@ -46,8 +46,10 @@ def run_jobs(interpreter: str, items, workers: int, binary: bool) -> tuple[float
     from acecoder.reward import TestCaseReward
 
     with TestCaseReward(engine=ExecutionEngine(workers=workers, interpreter=interpreter)) as reward:
-        if binary:  # the reward batch: the second call, as benchmarks/rewards.py times it
-            reward.evaluate([p for p, _ in items], [t for _, t in items])
+        if (
+            binary
+        ):  # the reward batch: the second call (the first on other programs: the engine reuses results)
+            reward.evaluate([p + "\n# warm-up\n" for p, _ in items], [t for _, t in items])
         jobs = reward.jobs([p for p, _ in items], [t for _, t in items])
         if not binary:  # every test, as `execute` runs them (pass rates)
             jobs = [lambda build=build: _all_tests(build()) for build in jobs]
