@@ -25,6 +25,7 @@ import collections
 import gzip
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -88,8 +89,9 @@ def run_acecoder(
     ]
     command += ["--workers", str(workers), "--group-by", "model", "--no-resume", "--no-progress"]
     started, cpu = time.monotonic(), _children_cpu()
-    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+    done = subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.monotonic() - started
+    EXPECTED["acecoder"].append(_seconds(r"computed in ([0-9.]+) s", done.stderr.decode()))
     CPU["acecoder"].append(_children_cpu() - cpu)
     return elapsed, [json.loads(line) for line in out.open()]
 
@@ -106,8 +108,9 @@ def run_evalplus(python: str, samples: Path, data: Path, dataset: str, workers: 
     command = [python, "-m", "evalplus.evaluate", "--dataset", dataset, "--samples", str(samples)]
     command += ["--parallel", str(workers), "--i_just_wanna_run"]
     started, cpu = time.monotonic(), _children_cpu()
-    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(command, check=True, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     elapsed = time.monotonic() - started
+    EXPECTED["evalplus"].append(_seconds(r"Expected outputs computed in ([0-9.]+)s", done.stdout.decode()))
     CPU["evalplus"].append(_children_cpu() - cpu)
     results = json.loads(samples.with_name(samples.stem + "_eval_results.json").read_text())["eval"]
     # evalplus groups results by task in its samples' order: give each labeled row its own verdict back
@@ -116,6 +119,12 @@ def run_evalplus(python: str, samples: Path, data: Path, dataset: str, workers: 
 
 
 CPU: dict[str, list[float]] = {"acecoder": [], "evalplus": []}
+EXPECTED: dict[str, list[float]] = {"acecoder": [], "evalplus": []}  # seconds spent on the expected outputs
+
+
+def _seconds(pattern: str, text: str) -> float:
+    found = re.search(pattern, text)
+    return float(found.group(1)) if found else float("nan")
 
 
 def _children_cpu() -> float:
@@ -199,6 +208,9 @@ def main() -> None:
             )
             ours_cpu = statistics.median(CPU["acecoder"][-args.repeat :])
             print(f"  CPU of its process tree: {ours_cpu:.1f} s (median)")
+            print(
+                f"  expected outputs: {statistics.median(EXPECTED['acecoder'][-args.repeat :]):.1f} s of it"
+            )
             for key, (same, total) in agreement(ours, labeled).items():
                 print(f"  {key} agrees with evalplus's labels: {same}/{total} ({100 * same / total:.2f}%)")
             for row in differences(ours, labeled):
@@ -216,6 +228,9 @@ def main() -> None:
                 theirs_cpu = statistics.median(CPU["evalplus"][-args.repeat :])
                 print(
                     f"  CPU of its process tree: {theirs_cpu:.1f} s (median) -> acecoder uses {ours_cpu / theirs_cpu:.2f}x"
+                )
+                print(
+                    f"  expected outputs: {statistics.median(EXPECTED['evalplus'][-args.repeat :]):.1f} s of it"
                 )
                 for key, (same, total) in agreement(ours, theirs).items():
                     print(f"  {key} agrees with evalplus 0.3.1: {same}/{total} ({100 * same / total:.2f}%)")

@@ -14,6 +14,7 @@ import ast
 import os
 import pickle
 import textwrap
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,13 +193,15 @@ def load_expected(
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             pass  # unreadable or stale: recompute
     log(f"computing the expected outputs of {len(benchmark.tasks)} canonical solutions (once per dataset)")
+    started = time.monotonic()
     expected = compute_expected(benchmark, executor_factory())
+    seconds = time.monotonic() - started
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
         pickle.dump(expected, f, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)
-    log(f"cached expected outputs: {path}")
+    log(f"cached expected outputs: {path} (computed in {seconds:.1f} s)")
     return expected
 
 

@@ -307,8 +307,11 @@ class Judge:
 
 # Differential inputs go to the engine in chunks of growing size; a chunk is sent only when every input before it
 # passed, so a wrong program stops near its first wrong output as under evalplus (the sandbox cannot stop there
-# itself: outputs are compared here, never inside it).
+# itself: outputs are compared here, never inside it). After the first chunk, a chunk also takes every following
+# input while the reference solution needed less than CHEAP CPU seconds for them all: a job costs a fork and the
+# program's own start, and cheap inputs cost a wrong program little, so most samples need two or three jobs.
 CHUNKS = (8, 32, 128, 512)
+CHEAP = 0.05
 
 
 class _DifferentialPart:
@@ -336,6 +339,8 @@ class _DifferentialPart:
             return None
         size = CHUNKS[self.round] if self.round < len(CHUNKS) else len(self.inputs)
         self.end = min(len(self.inputs), self.start + size)
+        if self.round > 0 and CHEAP > 0:
+            self.end = max(self.end, self._cheap_end())
         span = slice(self.start, self.end)
         return self.judge._differential_job(
             self.task,
@@ -347,6 +352,16 @@ class _DifferentialPart:
             part=self.part,
             span=span,
         )
+
+    def _cheap_end(self) -> int:
+        """The end of the inputs from ``start`` on that the reference ran in under :data:`CHEAP` seconds."""
+        spent, end = 0.0, self.start
+        while end < len(self.inputs):
+            spent += self.times[end] + self.extra[end]
+            if spent > CHEAP:
+                break
+            end += 1
+        return end
 
     def feed(self, result: JobResult) -> None:
         if result.infra_error:
