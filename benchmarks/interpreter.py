@@ -20,6 +20,7 @@ Run: ``.venv/bin/python benchmarks/interpreter.py --interpreters .venv/bin/pytho
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import statistics
 import subprocess
@@ -105,6 +106,17 @@ def main() -> None:
                 f"({base / median:4.2f}x the first; runs {', '.join(f'{t:.2f}' for t in times[interpreter])}); "
                 f"verdicts = the first's on {same:,}/{len(items):,}"
             )
+            differ = [
+                k
+                for k, (a, b) in enumerate(zip(verdicts[interpreter], verdicts[interpreters[0]], strict=True))
+                if a != b
+            ]
+            if differ:
+                imports = collections.Counter(
+                    ",".join(sorted(preload.imports_of(items[k][0]) - {"typing"})) or "no import"
+                    for k in differ
+                )
+                print(f"    differing programs by their imports: {dict(imports.most_common(8))}")
     print(f"load average after: {os.getloadavg()}")
 
 
