@@ -25,6 +25,10 @@ import collections
 import gzip
 import json
 import os
+import re
+import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,10 +42,13 @@ RESOURCES = REPO / "src" / "acecoder" / "resources" / "benchmarks"
 ACECODER = [sys.executable, "-c", "from acecoder.cli import main; main()"]
 
 
-def prepare(work: Path, dataset: str) -> tuple[Path, Path, list[dict]]:
-    """(samples file, dataset file, labeled rows) for ``dataset`` ("humaneval" or "mbpp")."""
+def prepare(work: Path, dataset: str, model: str | None = None) -> tuple[Path, Path, list[dict]]:
+    """(samples file, dataset file, labeled rows) for ``dataset`` ("humaneval" or "mbpp"), of the models whose
+    name contains ``model`` (all six by default)."""
     rows = [json.loads(line) for line in LABELED.open()]
-    rows = [r for r in rows if r["dataset"] == dataset]
+    rows = [r for r in rows if r["dataset"] == dataset and (model is None or model in r["model"])]
+    if not rows:
+        sys.exit(f"no {dataset} samples of a model named like {model!r} in {LABELED}")
     samples = work / f"{dataset}_samples.jsonl"
     with samples.open("w") as f:
         for r in rows:
@@ -64,10 +71,13 @@ def prepare(work: Path, dataset: str) -> tuple[Path, Path, list[dict]]:
 
 
 def run_acecoder(
-    samples: Path, data: Path, dataset: str, workers: int, work: Path
+    samples: Path, data: Path, dataset: str, workers: int, work: Path, warm: bool = False
 ) -> tuple[float, list[dict]]:
     out = work / f"{dataset}_acecoder.jsonl"
-    env = dict(os.environ, ACECODER_CACHE_DIR=str(work / f"cache-acecoder-{dataset}"))
+    cache = work / f"cache-acecoder-{dataset}"
+    if not warm:  # empty, as evalplus's: both compute the expected outputs
+        shutil.rmtree(cache, ignore_errors=True)
+    env = dict(os.environ, ACECODER_CACHE_DIR=str(cache))
     command = [
         *ACECODER,
         "evaluate",
@@ -79,26 +89,51 @@ def run_acecoder(
         str(data),
     ]
     command += ["--workers", str(workers), "--group-by", "model", "--no-resume", "--no-progress"]
-    started = time.monotonic()
-    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+    started, cpu = time.monotonic(), _children_cpu()
+    done = subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.monotonic() - started
+    EXPECTED["acecoder"].append(_seconds(r"computed in ([0-9.]+) s", done.stderr.decode()))
+    CPU["acecoder"].append(_children_cpu() - cpu)
     return elapsed, [json.loads(line) for line in out.open()]
 
 
-def run_evalplus(python: str, samples: Path, data: Path, dataset: str, workers: int, work: Path):
+def run_evalplus(
+    python: str, samples: Path, data: Path, dataset: str, workers: int, work: Path, warm: bool = False
+):
     cache = work / f"cache-evalplus-{dataset}"
-    cache.mkdir(exist_ok=True)
+    shutil.rmtree(cache, ignore_errors=True)
+    samples.with_name(samples.stem + "_eval_results.json").unlink(
+        missing_ok=True
+    )  # else it asks to overwrite
+    cache.mkdir()
     override = "HUMANEVAL_OVERRIDE_PATH" if dataset == "humaneval" else "MBPP_OVERRIDE_PATH"
     env = dict(os.environ, XDG_CACHE_HOME=str(cache), **{override: str(data)})
     command = [python, "-m", "evalplus.evaluate", "--dataset", dataset, "--samples", str(samples)]
     command += ["--parallel", str(workers), "--i_just_wanna_run"]
-    started = time.monotonic()
-    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started, cpu = time.monotonic(), _children_cpu()
+    done = subprocess.run(command, check=True, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     elapsed = time.monotonic() - started
+    EXPECTED["evalplus"].append(_seconds(r"Expected outputs computed in ([0-9.]+)s", done.stdout.decode()))
+    CPU["evalplus"].append(_children_cpu() - cpu)
     results = json.loads(samples.with_name(samples.stem + "_eval_results.json").read_text())["eval"]
     # evalplus groups results by task in its samples' order: give each labeled row its own verdict back
     queues = {task: collections.deque(items) for task, items in results.items()}
     return elapsed, queues
+
+
+CPU: dict[str, list[float]] = {"acecoder": [], "evalplus": []}
+EXPECTED: dict[str, list[float]] = {"acecoder": [], "evalplus": []}  # seconds spent on the expected outputs
+
+
+def _seconds(pattern: str, text: str) -> float:
+    found = re.search(pattern, text)
+    return float(found.group(1)) if found else float("nan")
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished child process trees (a figure the machine's load barely changes)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def agreement(ours: list[dict], theirs: list[dict]) -> dict[str, tuple[int, int]]:
@@ -152,25 +187,66 @@ def main() -> None:
     )
     parser.add_argument("--datasets", default="humaneval,mbpp")
     parser.add_argument("--work", type=Path, help="keep files here (default: a temporary directory)")
+    parser.add_argument("--model", help="only the samples of the model whose name contains this")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each tool, alternating (medians)")
+    parser.add_argument("--warm", action="store_true", help="also run each tool once with its cache kept")
     args = parser.parse_args()
     python = setup_evalplus(args.setup_evalplus) if args.setup_evalplus else args.evalplus_python
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         for dataset in args.datasets.split(","):
-            samples, data, labeled = prepare(work, dataset)
-            ours_time, ours = run_acecoder(samples, data, dataset, args.workers, work)
-            print(f"\n== {dataset}: {len(labeled)} samples, {args.workers} workers")
-            print(f"acecoder evaluate: {ours_time:.1f} s (expected outputs computed, empty cache)")
+            samples, data, labeled = prepare(work, dataset, args.model)
+            print(f"\n== {dataset}: {len(labeled)} samples, {args.workers} workers, load {os.getloadavg()}")
+            ours_times, theirs_times = [], []
+            for _ in range(args.repeat):
+                ours_time, ours = run_acecoder(samples, data, dataset, args.workers, work)
+                ours_times.append(ours_time)
+                if python:
+                    theirs_time, queues = run_evalplus(python, samples, data, dataset, args.workers, work)
+                    theirs_times.append(theirs_time)
+            if args.warm:  # again with the expected outputs cached: what judging the samples alone costs
+                warm_ours = run_acecoder(samples, data, dataset, args.workers, work, warm=True)[0]
+                line = f"  warm caches: acecoder {warm_ours:.1f} s, CPU {CPU['acecoder'].pop():.1f} s"
+                if python:
+                    warm_theirs = run_evalplus(python, samples, data, dataset, args.workers, work, warm=True)[
+                        0
+                    ]
+                    line += f"; evalplus 0.3.1 {warm_theirs:.1f} s, CPU {CPU['evalplus'].pop():.1f} s"
+                    line += f" -> acecoder is {warm_theirs / warm_ours:.2f}x faster"
+                    EXPECTED["evalplus"].pop()
+                EXPECTED["acecoder"].pop()
+                print(line)
+            ours_time = statistics.median(ours_times)
+            runs = ", ".join(f"{t:.1f}" for t in ours_times)
+            print(
+                f"acecoder evaluate: {ours_time:.1f} s (runs: {runs}; expected outputs computed, empty cache)"
+            )
+            ours_cpu = statistics.median(CPU["acecoder"][-args.repeat :])
+            print(f"  CPU of its process tree: {ours_cpu:.1f} s (median)")
+            print(
+                f"  expected outputs: {statistics.median(EXPECTED['acecoder'][-args.repeat :]):.1f} s of it"
+            )
             for key, (same, total) in agreement(ours, labeled).items():
                 print(f"  {key} agrees with evalplus's labels: {same}/{total} ({100 * same / total:.2f}%)")
             for row in differences(ours, labeled):
                 print("   label differs:", row)
             if python:
-                theirs_time, queues = run_evalplus(python, samples, data, dataset, args.workers, work)
                 theirs = [dict(queues[r["task_id"]].popleft(), model=r["model"]) for r in labeled]
+                theirs_time = statistics.median(theirs_times)
+                runs = ", ".join(f"{t:.1f}" for t in theirs_times)
+                pairs = ", ".join(f"{b / a:.2f}x" for a, b in zip(ours_times, theirs_times, strict=True))
                 print(
-                    f"evalplus 0.3.1: {theirs_time:.1f} s  -> acecoder is {theirs_time / ours_time:.2f}x faster"
+                    f"evalplus 0.3.1: {theirs_time:.1f} s (runs: {runs}) -> acecoder is "
+                    f"{theirs_time / ours_time:.2f}x faster (medians; run by run: {pairs}); "
+                    f"load after {os.getloadavg()}"
+                )
+                theirs_cpu = statistics.median(CPU["evalplus"][-args.repeat :])
+                print(
+                    f"  CPU of its process tree: {theirs_cpu:.1f} s (median) -> acecoder uses {ours_cpu / theirs_cpu:.2f}x"
+                )
+                print(
+                    f"  expected outputs: {statistics.median(EXPECTED['evalplus'][-args.repeat :]):.1f} s of it"
                 )
                 for key, (same, total) in agreement(ours, theirs).items():
                     print(f"  {key} agrees with evalplus 0.3.1: {same}/{total} ({100 * same / total:.2f}%)")

@@ -66,13 +66,23 @@ def build_workload(samples: int, tests: int) -> list[dict]:
 # ---- (1) acecoder in-process --------------------------------------------------------------------------------
 
 
-def run_reward(items: list[dict], workers: int, mode: str) -> tuple[float, list[float | None], dict]:
+def run_reward(
+    items: list[dict], workers: int, mode: str, program_timeout: float | None = None
+) -> tuple[float, list[float | None], dict]:
     """One call with the whole batch, then one call per batch size; also the programs' CPU seconds (a figure
     the machine's load does not change) and the engine's infrastructure errors."""
+    from acecoder.execution.limits import SAMPLED
     from acecoder.reward import TestCaseReward
 
     completions, tests = [i["program"] for i in items], [i["tests"] for i in items]
-    with TestCaseReward(mode, workers=workers) as reward:
+    limits = SAMPLED.limits(program_timeout=program_timeout) if program_timeout is not None else None
+    with TestCaseReward(mode, limits, workers=workers) as reward:
+        # The first call warms the process up on other programs (the same ones with a comment added): the
+        # engine gives a program identical to one it ran recently that run's verdicts, so the timed call is the
+        # second call, with nothing of it run before.
+        started = time.perf_counter()
+        reward.dispatcher.run(reward.jobs([c + "\n# warm-up\n" for c in completions], tests))
+        first = time.perf_counter() - started
         started = time.perf_counter()
         results = reward.dispatcher.run(reward.jobs(completions, tests))
         rewards, stats = reward.tally(results)
@@ -81,11 +91,14 @@ def run_reward(items: list[dict], workers: int, mode: str) -> tuple[float, list[
             "cpu_seconds": sum(getattr(r, "cpu_time", 0.0) for r in results),
             "infra": [r.infra_error for r in results if r.infra_error],
             "timeouts": stats.timeouts,
+            "first": first,
+            "reused": sum(r.reused for r in results),
             "batches": {},
         }
-        for size in (64, 256, 1024):
+        for size in (64, 256, 1024):  # programs not run before (another comment), so nothing is reused
+            fresh = [c + f"\n# batch of {size}\n" for c in completions[:size]]
             t = time.perf_counter()
-            reward(completions=completions[:size], test_cases=tests[:size])
+            reward(completions=fresh, test_cases=tests[:size])
             info["batches"][size] = time.perf_counter() - t
     return elapsed, rewards, info
 
@@ -164,7 +177,9 @@ async def _clients(url: str, items: list[dict], clients: int) -> dict:
         try:
             while not queue.empty():
                 index, item = queue.get_nowait()
-                body = json.dumps({"query": [item["program"]], "prompts": [""], "labels": [item["id"]]})
+                # a comment per concurrency level: the server would give a program it ran recently its verdicts
+                query = item["program"] + f"\n# {clients} clients\n"
+                body = json.dumps({"query": [query], "prompts": [""], "labels": [item["id"]]})
                 started = time.perf_counter()
                 for attempt in range(5):  # as OpenRLHF's client does
                     try:
@@ -279,6 +294,12 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1024)
     parser.add_argument("--tests", type=int, default=16)
     parser.add_argument("--skip-competitors", action="store_true")
+    parser.add_argument("--skip-server", action="store_true")
+    parser.add_argument(
+        "--compare-budget",
+        type=float,
+        help="also time the binary call at this program budget (e.g. 1.0, the reward's budget before issue 18)",
+    )
     args = parser.parse_args()
     from acecoder.reward import SUPPORTS_STOP_ON_FAILURE
 
@@ -290,18 +311,27 @@ def main() -> None:
     )
     elapsed, ours, info = run_reward(items, args.workers, "binary")
     print(
-        f"(1) TestCaseReward binary, {len(items)} in one call: {elapsed:.2f} s ({len(items) / elapsed:.0f} "
-        f"samples/s); programs' CPU {info['cpu_seconds']:.2f} s; {sum(r or 0 for r in ours):.0f} pass all "
-        f"tests; {info['timeouts']} with a timeout; infrastructure errors: {info['infra'] or 'none'}"
+        f"(1) TestCaseReward binary, {len(items)} in one call (the second; the first, on other programs: "
+        f"{info['first']:.2f} s): {elapsed:.2f} s ({len(items) / elapsed:.0f} samples/s); programs' CPU "
+        f"{info['cpu_seconds']:.2f} s; {info['reused']} identical to an earlier program of the call; "
+        f"{sum(r or 0 for r in ours):.0f} pass all tests; {info['timeouts']} with a timeout; infrastructure "
+        f"errors: {info['infra'] or 'none'}"
     )
     print("    batches: " + ", ".join(f"{k}: {v:.2f} s" for k, v in info["batches"].items()))
+    if args.compare_budget is not None:
+        other, theirs, other_info = run_reward(items, args.workers, "binary", args.compare_budget)
+        changed = sum(a != b for a, b in zip(ours, theirs, strict=True))
+        print(
+            f"    at a {args.compare_budget:g} s program budget instead: {other:.2f} s ({other / elapsed:.2f}x the "
+            f"default's time); programs' CPU {other_info['cpu_seconds']:.2f} s; rewards that differ: {changed}"
+        )
     elapsed_rate, rates, info_rate = run_reward(items, args.workers, "pass_rate")
     scored = [r for r in rates if r is not None]
     print(
         f"    TestCaseReward pass_rate: {elapsed_rate:.2f} s; programs' CPU {info_rate['cpu_seconds']:.2f} s; "
         f"mean pass rate {statistics.mean(scored):.3f}; infrastructure errors: {info_rate['infra'] or 'none'}"
     )
-    served = run_server(items, args.workers, [64, 256, 1024])
+    served = {} if args.skip_server else run_server(items, args.workers, [64, 256, 1024])
     for clients, result in served.items():
         agree = sum(a == b for a, b in zip(result["rewards"], ours, strict=True)) / len(items)
         print(

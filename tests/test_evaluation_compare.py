@@ -150,3 +150,58 @@ def test_output_transport_reduces_and_rebuilds():
     )  # tasks with special checkers: never digests
     assert decode_output(("__acecoder_text__", "__import__('os')")) != 0
     assert isinstance(decode_output(("__acecoder_text__", "[1, 2")), Undecodable)
+
+
+def test_outputs_with_the_expected_text_match_without_being_rebuilt():
+    """The caller knows the text each plain expected output travels as: a same-text output is equal to it (so it
+    is not rebuilt), and any other output takes the full comparison, as before."""
+    from acecoder.evaluation.transport import TEXT_MARK, decode_output, helpers, plain_text
+
+    namespace: dict = {}
+    exec(helpers(False), namespace)
+    text_of = namespace["__acecoder_text__"]
+    values = [1, True, -0.0, 0.1, "a'b", b"x", None, (1,), [1, [2, {3}]], {"k": (1.5, 2j)}, 10**3000, 1e300]
+    for value in values:  # the caller's text is exactly what the sandbox sends
+        assert text_of(value) == (TEXT_MARK, plain_text(value))
+    for kept in (math.nan, [math.inf], 10**5000, object(), np.int64(3), frozenset({1})):
+        assert plain_text(kept) is None and text_of(kept) is kept
+
+    class Boom:
+        """Would fail the slow path: a matching text must never reach it."""
+
+        def __eq__(self, other):
+            raise AssertionError("rebuilt")
+
+    checker = OutputChecker("humaneval", "f", 0)
+    expected = [3, 0.5, [1, 2]]
+    texts = [plain_text(v) for v in expected]
+    sent = [(TEXT_MARK, t) for t in texts]
+    assert (
+        first_mismatch(checker, [[1]] * 3, sent, expected, ran=lambda i: True, expected_texts=texts) is None
+    )
+    assert checker.atol == 1e-6  # the float expected output still carries evalplus's atol to later inputs
+    checker = OutputChecker("humaneval", "f", 0)
+    near = [(TEXT_MARK, "3"), (TEXT_MARK, repr(0.5 + 1e-9)), (TEXT_MARK, "[1, 3]")]  # other texts: compared
+    assert first_mismatch(checker, [[1]] * 3, near, expected, ran=lambda i: True, expected_texts=texts) == 2
+    assert decode_output(near[1]) != 0.5  # ... with the tolerance, which accepted it
+    equal = [(TEXT_MARK, "0.0")]  # -0.0 == 0.0 although their texts differ: the full comparison says so
+    assert (
+        first_mismatch(
+            OutputChecker("humaneval", "f", 0),
+            [[1]],
+            equal,
+            [-0.0],
+            ran=lambda i: True,
+            expected_texts=["-0.0"],
+        )
+        is None
+    )
+    assert first_mismatch(checker, [[1]], [Boom()], [3], ran=lambda i: False, expected_texts=["3"]) == 0
+    # HumanEval/32's checker judges the root itself: never the shortcut (a wrong root with the right text fails)
+    zero = OutputChecker("humaneval", "find_zero", 1e-4)
+    assert (
+        first_mismatch(
+            zero, [[[1, 1]]], [(TEXT_MARK, "5.0")], [5.0], ran=lambda i: True, expected_texts=["5.0"]
+        )
+        == 0
+    )

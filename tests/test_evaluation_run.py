@@ -17,7 +17,7 @@ from acecoder.evaluation.groundtruth import load_expected
 from acecoder.evaluation.runner import EvalOptions, Evaluation, evaluate_file
 from acecoder.evaluation.verdicts import Judge
 from acecoder.execution import ExecutionEngine
-from acecoder.execution.engine import DEFAULT_PRELOAD
+from acecoder.execution.limits import DEFAULT_PRELOAD
 
 REPO = Path(__file__).resolve().parents[1]
 BIGCODEBENCH_PYTHON = REPO / ".venv-bigcodebench" / "bin" / "python"
@@ -268,3 +268,36 @@ def test_bigcodebench_canonical_solutions_in_their_runtime():
             task = bench.tasks[task_id]
             verdict = judge.verdict(task_id, list(runtime.run(judge.jobs(task_id, task.canonical_solution))))
             assert verdict.base_status == "pass", (task_id, verdict)
+
+
+@pytest.mark.shared_data
+def test_cheap_inputs_go_in_few_jobs_and_the_first_wrong_one_is_found(tmp_path, cache, engine):
+    """HumanEval/0's 999 plus inputs are cheap: a right sample needs two plus jobs (8, then the rest), not the
+    five of the growing chunks; a sample wrong only on input 300 still fails there, and on no earlier one."""
+    bench = load_benchmark("humaneval+", _subset(tmp_path, "HumanEvalPlus-v0.1.10.jsonl.gz", ["HumanEval/0"]))
+    judge = Judge(bench, load_expected(bench, lambda: engine))
+    task = bench.tasks["HumanEval/0"]
+    right = task.prompt + task.canonical_solution
+    wrong = right.replace(
+        "    sorted_numbers = sorted(numbers)",
+        f"    if [numbers, threshold] == {task.plus_input[300]!r}:\n        return None\n"
+        "    sorted_numbers = sorted(numbers)",
+    )
+
+    def judged(program: str):
+        run, jobs = judge.start("HumanEval/0", program), []
+        while not run.done:
+            round_jobs = run.next_jobs()
+            jobs += [len(j.tests) for j in round_jobs]
+            run.feed(list(engine.run(round_jobs)))
+        return run.verdict(), jobs
+
+    verdict, jobs = judged(right)
+    assert (verdict.base_status, verdict.plus_status) == ("pass", "pass")
+    assert sorted(jobs) == [7, 8, 991]  # base in one job; plus: 8, then the 991 cheap ones at once
+    verdict, jobs = judged(wrong)
+    assert (verdict.base_status, verdict.plus_status) == ("pass", "fail")
+    assert (
+        verdict.plus_fail_tests == [task.plus_input[300]]
+        and task.plus_input.index(task.plus_input[300]) == 300
+    )

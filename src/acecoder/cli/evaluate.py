@@ -14,7 +14,8 @@ from acecoder.cli.base import app, check_paths, fail, locks_output, warn
 from acecoder.data.io import count_rows
 from acecoder.data.schema import DataError
 from acecoder.evaluation.benchmarks import SPECS
-from acecoder.execution.engine import DEFAULT_PRELOAD, SandboxError
+from acecoder.execution.engine import SandboxError
+from acecoder.execution.limits import BENCHMARK, DEFAULT_PRELOAD
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -98,11 +99,13 @@ def evaluate_command(
         ),
     ] = None,
     codet_limit: Annotated[int, typer.Option(help="Tests kept per generated CodeT sample.")] = 5,
-    codet_timeout: Annotated[float, typer.Option(help="CPU seconds per codet test.")] = 0.1,
-    min_time: Annotated[float, typer.Option(help="Floor of each HumanEval+/MBPP+ input's CPU limit.")] = 1.0,
+    codet_timeout: Annotated[float, typer.Option(help="CPU seconds per codet test.")] = BENCHMARK.codet_test,
+    min_time: Annotated[
+        float, typer.Option(help="Floor of each HumanEval+/MBPP+ input's CPU limit.")
+    ] = BENCHMARK.min_time,
     time_factor: Annotated[
         float, typer.Option(help="Input CPU limit = factor x the reference's time.")
-    ] = 4.0,
+    ] = BENCHMARK.time_factor,
     draws: Annotated[
         int, typer.Option(help="Random subsets per N for subset-dependent rankers (codet).")
     ] = 200,

@@ -13,8 +13,8 @@ from acecoder.cli import executor_options, options
 from acecoder.cli.base import EXIT_FAILED, app, check_paths, check_rows, fail, locks_output, resume_hint, warn
 from acecoder.data.io import count_rows
 from acecoder.data.schema import DataError
-from acecoder.execution.engine import DEFAULT_PRELOAD, ExecutionEngine, SandboxError
-from acecoder.execution.limits import SAMPLE_PROGRAM_TIMEOUT, Limits
+from acecoder.execution.engine import ExecutionEngine, SandboxError
+from acecoder.execution.limits import DEFAULT_PRELOAD, SAMPLED, Limits
 from acecoder.execution.rows import BODY_TEMPLATE, ProgramTemplate, RowSummary
 from acecoder.pipeline.execute_file import ExecutedFile, check_row, execute_file
 
@@ -45,11 +45,11 @@ def execute_command(
         ),
     ] = None,
     workers: options.Workers = None,
-    timeout: options.Timeout = Limits.timeout,
-    program_timeout: options.ProgramTimeout = SAMPLE_PROGRAM_TIMEOUT,
+    timeout: options.Timeout = SAMPLED.test,
+    program_timeout: options.ProgramTimeout = SAMPLED.program or 0,
     setup_timeout: Annotated[
         float, typer.Option(help="CPU seconds for the program's top level.")
-    ] = Limits.setup_timeout,
+    ] = SAMPLED.setup,
     wall_factor: Annotated[
         float, typer.Option(help="Wall-clock backstop = factor x CPU limit + extra.")
     ] = Limits.wall_factor,
@@ -111,7 +111,7 @@ def execute_command(
         template = ProgramTemplate(program) if program is not None else None  # fails before any worker starts
         limits = Limits(
             timeout=timeout,
-            program_timeout=program_timeout or None,
+            program_timeout=program_timeout,
             setup_timeout=setup_timeout,
             wall_factor=wall_factor,
             wall_extra=wall_extra,

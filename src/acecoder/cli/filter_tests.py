@@ -18,6 +18,7 @@ from acecoder.cli.base import (
     resume_hint,
     retry_hint,
 )
+from acecoder.execution.limits import ORACLE
 
 
 @app.command("filter-tests", short_help="Keep the tests an oracle program passes.")
@@ -83,8 +84,8 @@ def filter_tests_command(
         ),
     ] = None,
     workers: options.Workers = None,
-    timeout: options.Timeout = 1.0,
-    program_timeout: options.ProgramTimeout = 8.0,
+    timeout: options.Timeout = ORACLE.test,
+    program_timeout: options.ProgramTimeout = ORACLE.program or 0,
     memory_mb: options.MemoryMb = 4096,
     isolation: options.IsolationOption = options.Isolation.auto,
     cache: options.Cache = None,
@@ -104,7 +105,7 @@ def filter_tests_command(
 
     Exit status 1, with exact counts, when oracle requests failed for good (their rows are dropped as no_oracle): rerunning the same command asks only for the answers still missing."""
     from acecoder.data import DataError
-    from acecoder.execution import Limits, SandboxError
+    from acecoder.execution import SandboxError
     from acecoder.synthesis import FieldOracle, ModelOracle, filter_tests_file
 
     if (reference_field is None) == (model is None):
@@ -116,7 +117,7 @@ def filter_tests_command(
     )
     check_rows(input, unique_ids=not dedupe_ids)  # the whole input parses before any request or program
     try:
-        limits = Limits(timeout=timeout, program_timeout=program_timeout or None, memory_mb=memory_mb)
+        limits = ORACLE.limits(timeout=timeout, program_timeout=program_timeout, memory_mb=memory_mb)
     except ValueError as e:
         raise fail(str(e)) from None
     client = None

@@ -9,6 +9,7 @@ import typer
 
 from acecoder.cli import options
 from acecoder.cli.base import app, fail
+from acecoder.execution.limits import SAMPLED
 
 
 @app.command("serve-reward", short_help="Serve test-case rewards over HTTP.")
@@ -45,8 +46,8 @@ def serve_reward_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
     workers: options.Workers = None,
-    timeout: options.Timeout = 1.0,
-    program_timeout: options.ProgramTimeout = 4.0,
+    timeout: options.Timeout = SAMPLED.test,
+    program_timeout: options.ProgramTimeout = SAMPLED.program or 0,
     max_pending: Annotated[
         int, typer.Option(min=1, help="Programs queued or running at once; further requests wait for room.")
     ] = 4096,
@@ -66,7 +67,7 @@ def serve_reward_command(
     try:
         import uvicorn
 
-        from acecoder.execution import Limits, SandboxError
+        from acecoder.execution import SandboxError
         from acecoder.reward.labels import TestLookup
         from acecoder.reward.server import create_app
         from acecoder.reward.test_case import TestCaseReward
@@ -79,7 +80,7 @@ def serve_reward_command(
     try:
         lookup = TestLookup.from_file(dataset) if dataset is not None else TestLookup()
         checked = lookup.check_labels(dataset, label_key) if dataset is not None else 0
-        limits = Limits(timeout=timeout, program_timeout=program_timeout or None)
+        limits = SAMPLED.limits(timeout=timeout, program_timeout=program_timeout)
         scorer = TestCaseReward(
             reward,
             limits,

@@ -17,6 +17,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from acecoder.evaluation.transport import decode_output, has_text
+
 # evalplus/eval/_special_oracle.py
 MBPP_OUTPUT_NOT_NONE_TASKS = frozenset({"check_str", "text_match_three", "text_starta_endb"})
 MBPP_OUTPUT_SET_EQ_TASKS = frozenset(
@@ -113,6 +115,16 @@ class OutputChecker:
     def __init__(self, benchmark: str, entry_point: str, atol: float):
         self.benchmark, self.entry_point, self.atol = benchmark, entry_point, atol
 
+    @property
+    def equal_passes(self) -> bool:
+        """Whether an output equal to the expected one always passes (all but HumanEval/32's checker)."""
+        return not (self.benchmark == "humaneval" and self.entry_point == "find_zero")
+
+    def equal(self, exp: Any) -> None:
+        """Record an input whose output equals ``exp`` (it passes): carry ``atol`` as :meth:`check` does."""
+        if self.atol == 0 and is_floats(exp):
+            self.atol = 1e-6
+
     def check(self, args: Sequence[Any], out: Any, exp: Any) -> bool:
         try:
             return self._check(args, out, exp)
@@ -142,10 +154,20 @@ def first_mismatch(
     outputs: Sequence[Any],
     expected: Sequence[Any],
     ran: Callable[[int], bool],
+    expected_texts: Sequence[str | None] | None = None,
 ) -> int | None:
     """Index of the first input whose call failed (``ran(i)`` false) or whose output does not match; None when
-    every input passed."""
+    every input passed. ``outputs`` are values or captured outputs (:mod:`acecoder.evaluation.transport`),
+    rebuilt only when needed: an output that travelled as the expected output's text (``expected_texts``) is
+    equal to it."""
+    fast = expected_texts is not None and checker.equal_passes
     for i, (args, exp) in enumerate(zip(inputs, expected, strict=True)):
-        if not ran(i) or not checker.check(args, outputs[i], exp):
+        if not ran(i):
+            return i
+        out = outputs[i]
+        if fast and expected_texts[i] is not None and has_text(out, expected_texts[i]):  # type: ignore[index]
+            checker.equal(exp)
+            continue
+        if not checker.check(args, decode_output(out), exp):
             return i
     return None

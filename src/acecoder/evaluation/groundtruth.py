@@ -14,6 +14,7 @@ import ast
 import os
 import pickle
 import textwrap
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +25,9 @@ from acecoder.evaluation.compare import MBPP_OUTPUT_NOT_NONE_TASKS, needs_values
 from acecoder.evaluation.programs import INPUTS, capture_job, limits_with, main_guard_off, with_inputs
 from acecoder.evaluation.transport import REDUCE, TEXT, decode_output
 from acecoder.execution import Executor, JobResult, Limits
+from acecoder.execution.limits import BENCHMARK
 
-FORMAT = 7  # bump when what is cached changes
+FORMAT = 8  # bump when what is cached changes (8: digests of long strings and number lists)
 # Each input's call returns (output, CPU seconds of the call, satisfies the contract, CPU seconds spent reducing a
 # big output to its digest: a sample's test pays that too, so it is added to its time limit).
 _HELPER = """
@@ -46,7 +48,9 @@ def __acecoder_reference__(*args):
 """
 REFERENCE = "__acecoder_reference__"
 REFERENCE_LIMITS = limits_with(
-    Limits(timeout=60.0, setup_timeout=30.0), program_timeout=None, value_bytes=512 * 1024 * 1024
+    Limits(timeout=BENCHMARK.reference_input, setup_timeout=30.0),
+    program_timeout=None,
+    value_bytes=512 * 1024 * 1024,
 )
 
 
@@ -189,13 +193,15 @@ def load_expected(
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             pass  # unreadable or stale: recompute
     log(f"computing the expected outputs of {len(benchmark.tasks)} canonical solutions (once per dataset)")
+    started = time.monotonic()
     expected = compute_expected(benchmark, executor_factory())
+    seconds = time.monotonic() - started
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
         pickle.dump(expected, f, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)
-    log(f"cached expected outputs: {path}")
+    log(f"cached expected outputs: {path} (computed in {seconds:.1f} s)")
     return expected
 
 

@@ -92,10 +92,15 @@ def with_inputs(program: str, inputs: Sequence[Sequence], *, reduce: bool = True
     splits and caches tests by their text, and short, repeated texts cost it nothing, while inputs written into
     every test (HumanEval+ has 120,000) would be parsed each time. ``reduce=False`` never replaces an output by
     its digest (tasks whose checker needs the value itself)."""
+    return program + inputs_source(inputs, reduce=reduce)
+
+
+def inputs_source(inputs: Sequence[Sequence], *, reduce: bool = True) -> str:
+    """What :func:`with_inputs` appends to a program."""
     from acecoder.evaluation.literals import to_source
 
     table = to_source([list(args) for args in inputs])
-    return f"{program}\n{helpers(reduce)}\n{INPUTS} = {table}\n"
+    return f"\n{helpers(reduce)}\n{INPUTS} = {table}\n"
 
 
 def input_calls(function: str, count: int) -> list[str]:

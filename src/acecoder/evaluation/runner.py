@@ -27,6 +27,7 @@ from acecoder.evaluation.report import TaskSamples, markdown, summarize_group
 from acecoder.evaluation.samples import Sample, SampleReader
 from acecoder.evaluation.verdicts import Judge, SampleRun, Settings, Verdict
 from acecoder.execution import Executor, Job, JobResult, Limits
+from acecoder.execution.limits import BENCHMARK
 from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
 
 BUILTIN_RANKERS = ("pass_rate", "codet")
@@ -43,7 +44,7 @@ class EvalOptions:
     extract: bool = True
     codet_tests: str | None = None
     codet_limit: int = codet_mod.TEST_LIMIT
-    codet_timeout: float = 0.1
+    codet_timeout: float = BENCHMARK.codet_test
     draws: int = 200
     seed: int = 0
     settings: Settings = field(default_factory=Settings)
@@ -120,8 +121,9 @@ class Evaluation:
 
     def plan(self, sample: Sample) -> SamplePlan:
         run = self.judge.start(sample.task_id, sample.program)
-        program = main_guard_off(sample.program)
         pass_rate = codet = None
+        rankers = set(self.options.rank_by) & {"pass_rate", "codet"}
+        program = main_guard_off(sample.program) if rankers else sample.program
         if "pass_rate" in self.options.rank_by and sample.test_cases:
             pass_rate = job(program, sample.test_cases, limits=self.limits)
         if "codet" in self.options.rank_by:

@@ -4,7 +4,9 @@ Two helpers are appended to every differential-testing program and wrap each cal
 
 * ``__acecoder_reduce__``: a big output (HumanEval/15's 7 MB strings, Mbpp/255's two million tuples) becomes a
   digest of its JSON text (sorted keys, written by the C encoder, which accepts only plain types and ignores any
-  program-defined ``__eq__``/``__repr__``) tagged with its container type and its elements' types. Equal
+  program-defined ``__eq__``/``__repr__``) tagged with its container type and its elements' types; a long
+  string by its UTF-8 bytes and a long list of numbers (HumanEval/130's million) by its ``marshal`` bytes,
+  several times faster than JSON and as exact. Equal
   outputs give equal digests, so the caller compares them by equality, as evalplus's ``out == exp`` does for
   such outputs. Floats (compared with a tolerance) and outputs of tasks with special checkers stay whole.
 * ``__acecoder_text__``: a value built only of exact builtin types (finite floats, ints below ~3,900 digits)
@@ -33,6 +35,18 @@ def {REDUCE}(value):
         return value
     digest, size = _hashlib.blake2b(digest_size=20), 0
     try:
+        if kind is str and len(value) > {DIGEST_ABOVE}:
+            data = value.encode("utf-8", "surrogatepass")
+            digest.update(data)
+            return ("{DIGEST_MARK}", "str", ("utf-8",), len(data), digest.hexdigest())
+        types = set(map(type, value)) if (kind is list or kind is tuple) and len(value) > {DIGEST_ABOVE} else None
+        if types is not None and types <= {{int, float}}:
+            # numbers: their marshal bytes (version 2: no sharing or interning marks, so equal values give equal
+            # bytes), ~4x faster than their JSON (for strings JSON is as fast)
+            data = __import__("marshal").dumps(value, 2)
+            digest.update(data)
+            inner = ("marshal",) + tuple(sorted(t.__name__ for t in types))
+            return ("{DIGEST_MARK}", kind.__name__, inner, len(data), digest.hexdigest())
         if (kind is list or kind is tuple) and len(value) > 4096:
             for start in range(0, len(value), 4096):
                 text = _json.dumps(value[start : start + 4096], sort_keys=True, check_circular=False)
@@ -101,6 +115,37 @@ class Undecodable:
         return False
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def plain_text(value: Any, depth: int = 0) -> str | None:
+    """The text ``__acecoder_text__`` sends for ``value`` when it is built only of exact builtin types (as
+    ``__acecoder_plain__`` decides), else None. Two plain values with the same text are equal, so an output
+    whose text is the expected output's text matches it without being rebuilt."""
+    return repr(value) if _plain(value, 0) else None
+
+
+def _plain(value: Any, depth: int) -> bool:
+    kind = type(value)
+    if kind is str or kind is bool or kind is bytes or value is None:
+        return True
+    if kind is int:
+        return value.bit_length() < 13000
+    if kind is float:
+        return value - value == 0.0
+    if kind is complex:
+        return value.real - value.real == 0.0 and value.imag - value.imag == 0.0
+    if depth > 64:
+        return False
+    if kind is list or kind is tuple or kind is set:
+        return all(_plain(item, depth + 1) for item in value)
+    if kind is dict:
+        return all(_plain(k, depth + 1) and _plain(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def has_text(captured: Any, text: str) -> bool:
+    """Whether a captured output travelled as exactly ``text``."""
+    return type(captured) is tuple and len(captured) == 2 and captured[0] == TEXT_MARK and captured[1] == text
 
 
 def decode_output(value: Any) -> Any:

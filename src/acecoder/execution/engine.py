@@ -19,7 +19,7 @@ from typing import Any
 
 from acecoder.execution.dedupe import Copies, job_key, reused
 from acecoder.execution.jobs import ExecutionSummary, Executor, Job, JobResult
-from acecoder.execution.limits import Limits
+from acecoder.execution.limits import DEFAULT_PRELOAD, Limits
 from acecoder.execution.sandbox import wire
 from acecoder.execution.stale import remove_stale_cgroups
 from acecoder.execution.testkinds import dump_test
@@ -44,21 +44,6 @@ _DEPTH = 2  # jobs queued per worker, so that it never waits for the engine betw
 # A second job is queued behind a running one only when it fits in the pipe with room to spare, so that neither
 # side can block on a full pipe while the other does.
 _PIPELINE_BYTES = 16384
-# Imported once by every sandbox server, so programs that import them (LLM-written code very often imports
-# typing, collections, math, re, ...) do not pay the import in each forked child.
-DEFAULT_PRELOAD = (
-    "typing",
-    "collections",
-    "dataclasses",
-    "math",
-    "re",
-    "itertools",
-    "functools",
-    "heapq",
-    "bisect",
-    "string",
-    "copy",
-)
 _JUDGE_MEMORY_MB = 8192
 
 

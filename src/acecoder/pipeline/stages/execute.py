@@ -17,10 +17,8 @@ class Execute(Stage):
 
     def defaults(self, config: RunConfig) -> dict[str, Any]:
         from acecoder.execution import Limits
-        from acecoder.execution.limits import SAMPLE_PROGRAM_TIMEOUT
 
-        defaults = dict(dataclass_defaults(Limits), program_timeout=SAMPLE_PROGRAM_TIMEOUT)
-        return {**defaults, "errors": False, "program": None}
+        return {**dataclass_defaults(Limits), "errors": False, "program": None}  # the sampled-program budget
 
     def check(self, ctx: StageContext) -> None:
         from acecoder.execution import Limits

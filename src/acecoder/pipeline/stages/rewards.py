@@ -21,14 +21,17 @@ class Rewards(Stage):
     reads = "hard"
 
     def defaults(self, config: Any) -> dict[str, Any]:
-        return {"mode": "binary", "timeout": 1.0, "program_timeout": 1.0}
+        from acecoder.execution.limits import SAMPLED
+
+        return {"mode": "binary", "timeout": SAMPLED.test, "program_timeout": SAMPLED.program}
 
     def check(self, ctx: StageContext) -> None:
-        from acecoder.execution import Limits
+        from acecoder.execution.limits import SAMPLED
         from acecoder.reward.scoring import check_mode
 
         self.mode = check_mode(ctx.settings["mode"])
-        self.limits = Limits(timeout=ctx.settings["timeout"], program_timeout=ctx.settings["program_timeout"])
+        s = ctx.settings
+        self.limits = SAMPLED.limits(timeout=s["timeout"], program_timeout=s["program_timeout"])
 
     def open(self, ctx: StageContext) -> None:
         from acecoder.reward import TestCaseReward

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,7 @@ class FilterTests(Stage):
     volatile = endpoints.VOLATILE
 
     def defaults(self, config: RunConfig) -> dict[str, Any]:
-        from acecoder.execution import Limits
+        from acecoder.execution.limits import ORACLE
         from acecoder.synthesis import ModelOracle
 
         oracle = signature_defaults(ModelOracle, skip=("client", "template"))
@@ -84,7 +85,7 @@ class FilterTests(Stage):
             "model": None,
             "prompt": None,
             **oracle,
-            **dataclass_defaults(Limits),
+            **asdict(ORACLE.limits()),  # the oracle's budget, as `acecoder filter-tests`
             **endpoints.llm_defaults(config),
         }
 
