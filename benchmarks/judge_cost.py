@@ -91,11 +91,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         baseline = Path(scratch) / "baseline"
         subprocess.run(
-            ["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(baseline), args.baseline_commit],
+            [
+                "git",
+                "-C",
+                str(REPO),
+                "worktree",
+                "add",
+                "--detach",
+                "-q",
+                str(baseline),
+                args.baseline_commit,
+            ],
             check=True,
         )
         try:
-            sides = {"judge (this tree)": REPO / "src", f"in-process ({args.baseline_commit})": baseline / "src"}
+            sides = {
+                "judge (this tree)": REPO / "src",
+                f"in-process ({args.baseline_commit})": baseline / "src",
+            }
             print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, {args.workers} workers")
             for workload in args.workloads.split(","):
                 runs: dict[str, list[dict]] = {name: [] for name in sides}
@@ -108,11 +121,15 @@ def main() -> None:
                 for name, results in runs.items():
                     wall = statistics.median(r["wall"] for r in results)
                     cpu = statistics.median(r["cpu"] for r in results) / results[0]["programs"] * 1000
-                    print(f"  {name:28s} {wall:7.2f} s  {results[0]['programs'] / wall:6.0f} programs/s  {cpu:5.2f} ms CPU/program")
+                    print(
+                        f"  {name:28s} {wall:7.2f} s  {results[0]['programs'] / wall:6.0f} programs/s  {cpu:5.2f} ms CPU/program"
+                    )
                 ratio = statistics.median(t["wall"] / o["wall"] for o, t in zip(ours, theirs, strict=True))
                 print(f"  speed of the judge against in-process (same rounds): {ratio:.2f}x")
         finally:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(baseline)], check=False)
+            subprocess.run(
+                ["git", "-C", str(REPO), "worktree", "remove", "--force", str(baseline)], check=False
+            )
 
 
 if __name__ == "__main__":
