@@ -154,7 +154,7 @@ def test_augment_stage_runs_between_filter_and_sample_and_shows_in_table1(tmp_pa
 
     from acecoder.pipeline.runconfig import load_run_config
     from acecoder.pipeline.runner import run_pipeline
-    from acecoder.pipeline.store import StageDir
+    from acecoder.rundir.store import StageDir
     from acecoder.synthesis import format_table1, table1
 
     source = tmp_path / "in.jsonl"

@@ -148,7 +148,7 @@ def test_train_rl_reward():
 def test_run_execute_and_rewards_stages(tmp_path):
     from acecoder.pipeline.runconfig import load_run_config
     from acecoder.pipeline.runner import run_pipeline
-    from acecoder.pipeline.store import StageDir
+    from acecoder.rundir.store import StageDir
 
     rows = tmp_path / "rows.jsonl"
     inferences = [

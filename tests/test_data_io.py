@@ -7,8 +7,8 @@ import json
 import pytest
 
 from acecoder.data import DataError, RowWriter, iter_rows, read_rows, validate_acecode_row, write_rows
+from acecoder.data.checkpoint import Checkpoint, fingerprint
 from acecoder.data.io import count_rows
-from acecoder.pipeline import Checkpoint, fingerprint
 
 ROW = {
     "id": "oss_1",

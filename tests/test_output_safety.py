@@ -19,14 +19,14 @@ import pytest
 import yaml
 
 from acecoder.data import read_rows
-from acecoder.pipeline.checkpoint import Checkpoint, CheckpointError
-from acecoder.pipeline.lock import LockedError, WriteLock, holder, lock_path
+from acecoder.data.checkpoint import Checkpoint, CheckpointError
+from acecoder.data.lock import LockedError, WriteLock, holder, lock_path
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "samples" / "acecode_sample.jsonl"
 CLI = [sys.executable, "-c", "from acecoder.cli import main; main()"]
 HOLD = (
-    "import sys, time; from acecoder.pipeline.lock import WriteLock; WriteLock(sys.argv[1]).acquire(); "
+    "import sys, time; from acecoder.data.lock import WriteLock; WriteLock(sys.argv[1]).acquire(); "
     "print('held', flush=True); time.sleep(120)"
 )
 

@@ -18,8 +18,8 @@ from acecoder.data import read_rows
 from acecoder.pipeline.runconfig import load_run_config
 from acecoder.pipeline.runner import PipelineError, run_pipeline
 from acecoder.pipeline.stages.execute import Execute
-from acecoder.pipeline.status import format_status, run_status
-from acecoder.pipeline.store import StageDir
+from acecoder.rundir.status import format_status, run_status
+from acecoder.rundir.store import StageDir
 from llm_fake_server import FakeOpenAIServer
 
 REPO = Path(__file__).resolve().parents[1]

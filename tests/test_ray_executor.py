@@ -103,7 +103,7 @@ def test_a_dead_actor_is_replaced_and_its_batches_rerun(ray_cluster, local_verdi
 def test_execute_cli_and_pipeline_on_ray(ray_cluster, tmp_path):
     from acecoder.pipeline.runconfig import load_run_config
     from acecoder.pipeline.runner import run_pipeline
-    from acecoder.pipeline.store import StageDir
+    from acecoder.rundir.store import StageDir
 
     local = tmp_path / "local.jsonl"
     remote = tmp_path / "ray.jsonl"

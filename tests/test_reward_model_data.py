@@ -7,8 +7,8 @@ import json
 import pytest
 
 from acecoder.data import DataError, write_rows
+from acecoder.data.settings import config_from
 from acecoder.pairs import make_pairs
-from acecoder.pipeline.config import config_from
 from acecoder.reward_model.config import RewardModelConfig, load_config
 from acecoder.reward_model.dataset import read_pairs, split_by_question
 from acecoder.reward_model.render import detect_template, resolve_template

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from acecoder.augmentation.batch import REFERENCE_LIMITS, RowOutcome, Settings, augment_batch
 from acecoder.data import DataError, RowWriter, iter_rows, unique_rows, validate_acecode_row
-from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
+from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
 
 if TYPE_CHECKING:
     from acecoder.augmentation.llm_inputs import InputProposer

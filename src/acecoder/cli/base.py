@@ -84,7 +84,7 @@ def check_paths(
     have (``.json`` seed arrays)."""
     from acecoder.data import DataError, require_file, same_file
     from acecoder.data.io import file_format
-    from acecoder.pipeline.lock import lock_path
+    from acecoder.data.lock import lock_path
 
     try:
         file_format(output)
@@ -115,7 +115,7 @@ def writing(output: Path) -> Iterator[None]:
     """Hold OUTPUT's write lock (``OUTPUT.lock``): a second writer of the same output stops at once with one
     line naming this process, exit 2, nothing written. The lock file (and any folder made for it) is removed
     when the verb ends."""
-    from acecoder.pipeline.lock import LockedError, WriteLock
+    from acecoder.data.lock import LockedError, WriteLock
 
     try:
         lock = WriteLock(output).acquire()
@@ -172,7 +172,7 @@ def check_rows(
 
 def partial_path(output: Path) -> Path:
     """Where a resumable verb keeps its finished rows while it runs."""
-    from acecoder.pipeline.checkpoint import Checkpoint
+    from acecoder.data.checkpoint import Checkpoint
 
     return Checkpoint.progress_path(output)
 

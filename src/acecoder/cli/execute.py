@@ -14,9 +14,9 @@ from acecoder.cli.base import EXIT_FAILED, app, check_paths, check_rows, fail, l
 from acecoder.data.io import count_rows
 from acecoder.data.schema import DataError
 from acecoder.execution.engine import ExecutionEngine, SandboxError
+from acecoder.execution.execute_file import ExecutedFile, check_row, execute_file
 from acecoder.execution.limits import DEFAULT_PRELOAD, SAMPLED, Limits
 from acecoder.execution.rows import BODY_TEMPLATE, ProgramTemplate, RowSummary
-from acecoder.pipeline.execute_file import ExecutedFile, check_row, execute_file
 
 
 @app.command("execute", short_help="Run every program against its row's tests (pass rates).")

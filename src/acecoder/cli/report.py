@@ -23,7 +23,7 @@ def report_command(
     """Write the report page: statistics, pass rates, pairs, hard subset, and what later stages measured.
     Reads RUN_DIR (written by acecoder run): its stages' Parquet shards and summaries."""
     from acecoder.data import DataError
-    from acecoder.pipeline.lock import LockedError
+    from acecoder.data.lock import LockedError
     from acecoder.report import write_report
 
     try:

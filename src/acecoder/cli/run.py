@@ -79,7 +79,7 @@ def run_command(
     try:
         run_pipeline(cfg, start=start, stop=stop, log=log)
     except KeyboardInterrupt:
-        from acecoder.pipeline.status import kept_after_interrupt
+        from acecoder.rundir.status import kept_after_interrupt
 
         sys.unraisablehook = lambda _: None  # objects torn down mid-close may complain at exit: noise
         typer.secho(
@@ -125,7 +125,7 @@ def status_command(
 ) -> None:
     """Each stage's state (done, running, interrupted, pending, stale, skipped), shards, rows, time and LLM cost.
     Reads RUN_DIR (written by acecoder run)."""
-    from acecoder.pipeline.status import format_status, run_status
+    from acecoder.rundir.status import format_status, run_status
 
     try:
         entries = run_status(run_dir)

@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from acecoder.data import DataError, RowWriter, iter_rows
+from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
 from acecoder.data.io import file_format
 from acecoder.evaluation import lcb_programs
 from acecoder.evaluation.lcb_data import LcbBenchmark, LcbProblem, extract_code, problem_json
 from acecoder.evaluation.metrics import pass_at_k
 from acecoder.evaluation.runner import summary_paths
 from acecoder.execution import Executor, Job, JobResult, Limits
-from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
 
 PRIVATE = "__acecoder_lcb__"
 

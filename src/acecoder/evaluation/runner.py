@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from acecoder.data import DataError, RowWriter, iter_rows
+from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
 from acecoder.data.io import file_format
 from acecoder.evaluation import codet as codet_mod
 from acecoder.evaluation.benchmarks import Benchmark
@@ -28,7 +29,6 @@ from acecoder.evaluation.samples import Sample, SampleReader
 from acecoder.evaluation.verdicts import Judge, SampleRun, Settings, Verdict
 from acecoder.execution import Executor, Job, JobResult, Limits
 from acecoder.execution.limits import BENCHMARK
-from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
 
 BUILTIN_RANKERS = ("pass_rate", "codet")
 PRIVATE = "__acecoder_eval__"

@@ -43,7 +43,7 @@ class PriceTable:
     @classmethod
     def from_file(cls, path: str | os.PathLike) -> PriceTable:
         """Read ``{model: {input: $/1M, output: $/1M}}`` from a JSON or YAML file."""
-        from acecoder.pipeline.config import parse_settings, read_text
+        from acecoder.data.settings import parse_settings, read_text
 
         return cls(parse_settings(read_text(path, "price table"), path) or {})
 

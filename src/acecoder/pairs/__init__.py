@@ -1,8 +1,6 @@
 """Preference pairs and the hard subset, built from scored AceCode rows."""
 
 from acecoder.pairs.build import (
-    PAIR_FIELDS,
-    Pair,
     PairConfig,
     PairSummary,
     iter_pairs,
@@ -11,6 +9,7 @@ from acecoder.pairs.build import (
 )
 from acecoder.pairs.formats import FORMATS, PairFormatter
 from acecoder.pairs.hard import HardSummary, hard_rows, hard_subset, rate_stats, row_stats, select_hard
+from acecoder.pairs.pair import PAIR_FIELDS, Pair
 
 __all__ = [
     "FORMATS",

@@ -24,18 +24,8 @@ from typing import Any
 
 from acecoder.data import DataError, RowWriter, UniqueIds, iter_rows, same_file, validate_acecode_row
 from acecoder.pairs.formats import PairFormatter
+from acecoder.pairs.pair import Pair
 from acecoder.pairs.rates import scored_samples
-
-PAIR_FIELDS = (
-    "id",
-    "question_id",
-    "model_name",
-    "question",
-    "chosen",
-    "rejected",
-    "chosen_pass_rate",
-    "rejected_pass_rate",
-)
 
 
 @dataclass(frozen=True)
@@ -87,43 +77,6 @@ class PairConfig:
     def accepts(self, chosen: float, rejected: float) -> bool:
         """Whether samples with these pass rates make a (chosen, rejected) pair."""
         return self.chosen_ok(chosen) and self.rejected_ok(rejected) and self.margin_ok(chosen, rejected)
-
-
-@dataclass(slots=True)
-class Pair:
-    """One preference pair; ``chosen_index``/``rejected_index`` are positions in the row's ``inferences``."""
-
-    question_id: Any
-    question: str
-    test_cases: tuple[str, ...]
-    model_name: str
-    rejected_model_name: str
-    chosen: str
-    rejected: str
-    chosen_pass_rate: float
-    rejected_pass_rate: float
-    chosen_index: int
-    rejected_index: int
-
-    @property
-    def id(self) -> str:
-        return f"{self.question_id}/{self.chosen_index}-{self.rejected_index}"
-
-    def to_row(self, *, cross_model: bool = False) -> dict[str, Any]:
-        """The default output row; cross-model pairs also name the rejected sample's model."""
-        row = {
-            "id": self.id,
-            "question_id": self.question_id,
-            "model_name": self.model_name,
-            "question": self.question,
-            "chosen": self.chosen,
-            "rejected": self.rejected,
-            "chosen_pass_rate": self.chosen_pass_rate,
-            "rejected_pass_rate": self.rejected_pass_rate,
-        }
-        if cross_model:
-            row["rejected_model_name"] = self.rejected_model_name
-        return row
 
 
 @dataclass

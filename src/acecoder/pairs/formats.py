@@ -21,7 +21,7 @@ from acecoder.execution.program import extract_program
 from acecoder.sampling.prompt import PromptTemplate, get_prompt_template
 
 if TYPE_CHECKING:  # formatters read a pair's fields; only the builder creates pairs
-    from acecoder.pairs.build import Pair
+    from acecoder.pairs.pair import Pair
 
 FORMATS = ("pairs", "acecodepair", "trl")
 

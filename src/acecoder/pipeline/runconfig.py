@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from acecoder.pipeline.config import parse_settings, read_text
+from acecoder.data.settings import apply_override, parse_settings, read_text
 
 BUNDLED_CONFIGS = ("quickstart",)
 
@@ -90,28 +90,6 @@ def bundled_config(name: str) -> Path | None:
     if name not in BUNDLED_CONFIGS:
         return None
     return Path(str(resources.files("acecoder").joinpath("resources", "configs", f"{name}.yaml")))
-
-
-def apply_override(data: dict[str, Any], assignment: str) -> None:
-    """``key.sub=value`` into ``data`` (value parsed as YAML); raises ValueError for a malformed assignment."""
-    import yaml
-
-    key, sep, text = assignment.partition("=")
-    if not sep or not key.strip():
-        raise ValueError(f"--set {assignment!r}: expected KEY=VALUE, e.g. stages.execute.timeout=2")
-    parts = key.strip().split(".")
-    node = data
-    for part in parts[:-1]:
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            raise ValueError(f"--set {assignment!r}: {part!r} is not a mapping")
-        node = child
-    try:
-        node[parts[-1]] = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError as e:
-        raise ValueError(f"--set {assignment!r}: invalid YAML value ({e})") from None
 
 
 def load_run_config(

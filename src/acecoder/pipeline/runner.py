@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from acecoder.pipeline.checkpoint import file_identity, fingerprint
-from acecoder.pipeline.lock import LockedError, WriteLock
+from acecoder.data.checkpoint import file_identity, fingerprint
+from acecoder.data.lock import LockedError, WriteLock
 from acecoder.pipeline.runconfig import RunConfig
 from acecoder.pipeline.stage import Stage, StageContext, StageSkipped
-from acecoder.pipeline.status import resume_point
-from acecoder.pipeline.store import StageDir, reshard, split_rows, write_json
+from acecoder.rundir.status import resume_point
+from acecoder.rundir.store import StageDir, reshard, split_rows, write_json
 
 INPUT = "input"
 Log = Callable[[str], None]

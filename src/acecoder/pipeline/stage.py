@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from acecoder.pipeline.runconfig import RunConfig
-from acecoder.pipeline.store import StageDir
+from acecoder.rundir.store import StageDir
 
 # Endings that make a setting a file name (which must then exist), not a preset or model name.
 _FILE_ENDINGS = (".yaml", ".yml", ".json", ".jsonl", ".gz", ".parquet", ".txt", ".jinja", ".j2", ".md")

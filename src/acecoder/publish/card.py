@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from acecoder.pipeline.store import StageDir, read_json
+from acecoder.rundir.store import StageDir, read_json
 
 
 class CardError(ValueError):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from acecoder.pipeline.store import StageDir, read_json
+from acecoder.rundir.store import StageDir, read_json
 
 
 @dataclass
@@ -21,7 +21,7 @@ class RunData:
 
     @classmethod
     def load(cls, run_dir: str | Path) -> RunData:
-        from acecoder.pipeline.status import run_status
+        from acecoder.rundir.status import run_status
 
         run_dir = Path(run_dir)
         status = run_status(run_dir, exclude="report")  # raises ValueError for a folder that is not a run

@@ -108,14 +108,14 @@ def stages_section(run: RunData) -> str:
 
 
 def table1_section(run: RunData, rows_stage: str | None) -> str:
-    from acecoder.pipeline.stages.stats import run_notes
+    from acecoder.synthesis.stats import run_notes
 
     text, stage = None, None
     if run.done("stats") and (run.run_dir / "stats" / "table1.md").is_file():
         text = run_notes((run.run_dir / "stats" / "table1.md").read_text(encoding="utf-8"))
         stage = run.source("stats")
     elif rows_stage:
-        from acecoder.pipeline.store import iter_dataset
+        from acecoder.rundir.store import iter_dataset
         from acecoder.synthesis import format_table1, table1
 
         text = run_notes(format_table1(table1(iter_dataset(run.shards(rows_stage))), "markdown"))
@@ -432,7 +432,7 @@ def build_report(run_dir: str | os.PathLike) -> str:
 
 def write_report(run_dir: str | os.PathLike, output: str | os.PathLike | None = None) -> Path:
     """Write the report (default ``RUN_DIR/report.html``) atomically; return its path."""
-    from acecoder.pipeline.lock import WriteLock
+    from acecoder.data.lock import WriteLock
 
     target = Path(output) if output is not None else Path(run_dir) / "report.html"
     text = build_report(run_dir)

@@ -25,8 +25,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from acecoder.data.settings import parse_settings, read_text
 from acecoder.execution.limits import SAMPLED, program_budget
-from acecoder.pipeline.config import parse_settings, read_text
 from acecoder.reward.scoring import check_mode
 
 PAPER_RECIPE = "acecoder_paper.yaml"

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from acecoder.data.checkpoint import file_identity, fingerprint
 from acecoder.execution.limits import SAMPLED
-from acecoder.pipeline.checkpoint import file_identity, fingerprint
 from acecoder.reward.model_reward import RewardModelReward
 from acecoder.reward.rl_config import RLConfig
 from acecoder.reward.rl_data import read_rl_rows, rl_dataset

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from acecoder.pipeline.config import config_from
+from acecoder.data.settings import config_from
 
 BUNDLED = {"paper": "paper.yaml"}
 

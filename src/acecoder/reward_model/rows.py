@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from acecoder.data import DataError, validate_acecode_row
+from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
 from acecoder.data.io import count_rows, file_format, iter_rows
 from acecoder.execution.program import extract_program
-from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
 from acecoder.reward_model.scorer import RewardModel
 
 Row = dict[str, Any]

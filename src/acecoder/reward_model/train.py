@@ -76,7 +76,7 @@ def _load_tokenizer(config: RewardModelConfig):
 
     tokenizer = AutoTokenizer.from_pretrained(config.model)
     if config.chat_template:
-        from acecoder.pipeline.config import read_text
+        from acecoder.data.settings import read_text
 
         tokenizer.chat_template = read_text(config.chat_template, "chat template")
     if tokenizer.pad_token is None:

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from acecoder.data.settings import parse_settings, read_text
 from acecoder.importers.livecodebench import SYSTEM_MESSAGE as LCB_SYSTEM_MESSAGE
-from acecoder.pipeline.config import parse_settings, read_text
 
 INSTRUCTION_SENTENCE = "Please provide a self-contained Python script that solves the following problem in a markdown code block:"
 PREFILL_SENTENCE = "Below is a Python script with a self-contained function that solves the problem and passes corresponding tests:"

@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from acecoder.data import DataError, RowWriter, iter_rows, require_file, unique_rows, validate_acecode_row
+from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
+from acecoder.data.settings import parse_settings, read_text
 from acecoder.execution.testkinds import has_stdin_tests
-from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
-from acecoder.pipeline.config import parse_settings, read_text
 from acecoder.sampling.extract import extract_code
 from acecoder.sampling.prompt import PromptTemplate, get_prompt_template
 

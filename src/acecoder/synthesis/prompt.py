@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from acecoder.data import DataError
-from acecoder.pipeline.config import parse_settings, read_text
+from acecoder.data.settings import parse_settings, read_text
 
 DEFAULT_TEMPLATE_RESOURCE = ("prompts", "synthesis_table7.yaml")
 _PLACEHOLDER = re.compile(r"\{(program|instruction)\}")

@@ -290,3 +290,23 @@ def format_table1(columns: list[Table1Column], fmt: str = "text") -> str:
     else:
         raise ValueError(f"unknown format {fmt!r}; expected text, markdown or json")
     return "\n".join([*lines, *notes])
+
+
+# Notes of `acecoder stats` that name its options, and what they mean in a run (which has no such options).
+_RUN_NOTES = {
+    "*": "* only the questions that survived filtering (the run has no synthesize stage before filter-tests)",
+    "(after filter)": "(after filter) '-': no row was filtered (the run has no filter-tests stage)",
+}
+
+
+def run_notes(text: str) -> str:
+    """Table 1 as :func:`format_table1` renders it, with the notes about ``acecoder stats --before`` said as they
+    apply to a run."""
+    lines = []
+    for line in text.splitlines():
+        if "--before" in line:
+            line = next((note for start, note in _RUN_NOTES.items() if line.startswith(start)), None)
+            if line is None:
+                continue
+        lines.append(line)
+    return "\n".join(lines)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from acecoder.data import RowWriter
-from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
+from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
 from acecoder.synthesis.decontam import Decontaminator
 from acecoder.synthesis.parse import parse_answer
 from acecoder.synthesis.prompt import SynthesisPrompt, default_template

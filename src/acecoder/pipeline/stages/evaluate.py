@@ -100,7 +100,7 @@ class Evaluate(Stage):
 def _heldout(ctx: StageContext) -> set[str]:
     """The question ids train-rm held out (``train-rm/heldout_questions.json``)."""
     from acecoder.pipeline.stages.reward_model import HELDOUT_FILE
-    from acecoder.pipeline.store import read_json
+    from acecoder.rundir.store import read_json
 
     data = read_json(ctx.run_dir / "train-rm" / HELDOUT_FILE)
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list):

@@ -1,4 +1,4 @@
-"""``execute`` in a run: :func:`acecoder.pipeline.execute_file.execute_file`, the function ``acecoder execute``
+"""``execute`` in a run: :func:`acecoder.execution.execute_file.execute_file`, the function ``acecoder execute``
 calls, on the configured executor (local or Ray); ``program`` builds programs from row fields as ``--program``."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class Execute(Stage):
         self.engine = ctx.executor(self.limits)
 
     def run_shard(self, ctx: StageContext, source: Path, output: Path) -> dict[str, Any]:
-        from acecoder.pipeline.execute_file import execute_file
+        from acecoder.execution.execute_file import execute_file
 
         done = execute_file(
             source,

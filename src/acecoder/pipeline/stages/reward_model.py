@@ -15,7 +15,7 @@ from typing import Any
 
 from acecoder.pipeline.runconfig import RunConfig
 from acecoder.pipeline.stage import Stage, StageContext, StageSkipped, dataclass_defaults, pick
-from acecoder.pipeline.store import write_json
+from acecoder.rundir.store import write_json
 
 
 class TrainRM(Stage):

@@ -9,7 +9,8 @@ from typing import Any
 
 from acecoder.pipeline.runconfig import RunConfig
 from acecoder.pipeline.stage import Stage, StageContext
-from acecoder.pipeline.store import iter_dataset as rows_of
+from acecoder.rundir.store import iter_dataset as rows_of
+from acecoder.synthesis.stats import run_notes
 
 
 class Stats(Stage):
@@ -39,23 +40,3 @@ class Stats(Stage):
             "rows_in": overall["examples_after"] or overall["examples_before"],
             "summary": {"table1": data},
         }
-
-
-# Notes of `acecoder stats` that name its options, and what they mean in a run (which has no such options).
-_RUN_NOTES = {
-    "*": "* only the questions that survived filtering (the run has no synthesize stage before filter-tests)",
-    "(after filter)": "(after filter) '-': no row was filtered (the run has no filter-tests stage)",
-}
-
-
-def run_notes(text: str) -> str:
-    """Table 1 as :func:`format_table1` renders it, with the notes about ``acecoder stats --before`` said as they
-    apply to a run."""
-    lines = []
-    for line in text.splitlines():
-        if "--before" in line:
-            line = next((note for start, note in _RUN_NOTES.items() if line.startswith(start)), None)
-            if line is None:
-                continue
-        lines.append(line)
-    return "\n".join(lines)

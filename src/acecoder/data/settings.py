@@ -1,5 +1,5 @@
 """Structured settings files (prompt templates, model lists, price tables, config dataclasses): JSON or YAML by
-extension."""
+extension, and the one ``KEY.SUB=VALUE`` override grammar (``--set``) that every config reads."""
 
 from __future__ import annotations
 
@@ -37,6 +37,28 @@ def read_text(path: str | os.PathLike, what: str) -> str:
         raise ValueError(
             f"{path}: line {line}: the {what} is not valid UTF-8; re-encode it as UTF-8"
         ) from None
+
+
+def apply_override(data: dict[str, Any], assignment: str) -> None:
+    """``key.sub=value`` into ``data`` (value parsed as YAML); raises ValueError for a malformed assignment."""
+    import yaml
+
+    key, sep, text = assignment.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"--set {assignment!r}: expected KEY=VALUE, e.g. stages.execute.timeout=2")
+    parts = key.strip().split(".")
+    node = data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ValueError(f"--set {assignment!r}: {part!r} is not a mapping")
+        node = child
+    try:
+        node[parts[-1]] = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError as e:
+        raise ValueError(f"--set {assignment!r}: invalid YAML value ({e})") from None
 
 
 # ---- config dataclasses: a YAML/JSON file, then overrides ---------------------------------------------------
@@ -98,8 +120,6 @@ def config_from(
     of the wrong type raise ValueError naming where they came from and the key."""
     import dataclasses
     import typing
-
-    from acecoder.pipeline.runconfig import apply_override
 
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}

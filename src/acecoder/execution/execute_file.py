@@ -13,13 +13,13 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
 from acecoder.data.ids import unique_rows
 from acecoder.data.io import iter_rows
 from acecoder.data.schema import validate_acecode_row
 from acecoder.execution.engine import Executor
 from acecoder.execution.limits import Limits
 from acecoder.execution.rows import ProgramTemplate, RowSummary, execute_rows
-from acecoder.pipeline.checkpoint import Checkpoint, file_identity, fingerprint
 
 # Version of the progress records ({"summary", "row"}), so a progress file of another shape is never resumed.
 RECORD_VERSION = 2

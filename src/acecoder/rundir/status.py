@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from acecoder.pipeline.store import StageDir, read_json
+from acecoder.rundir.store import StageDir, read_json
 
 
 def _alive(pid: Any) -> bool:
@@ -64,7 +64,7 @@ def run_status(run_dir: str | os.PathLike, *, exclude: str | None = None) -> lis
 
 
 def _locked(run_dir: Path) -> bool:
-    from acecoder.pipeline.lock import holder
+    from acecoder.data.lock import holder
 
     return holder(run_dir / ".lock") is not None
 

@@ -1,7 +1,7 @@
 """Resumable outputs: finished rows are appended to a progress file as they complete, so a crash or
 ``kill -9`` loses nothing and a rerun with the same inputs and settings continues where it stopped.
 
-The output and its progress file have one writer at a time (:class:`acecoder.pipeline.lock.WriteLock`); a line
+The output and its progress file have one writer at a time (:class:`acecoder.data.lock.WriteLock`); a line
 of the progress file that does not parse is reported with the file, line and cause, never as a traceback.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from acecoder.data.io import RowWriter, json_error_text, require_file
+from acecoder.data.lock import WriteLock
 from acecoder.data.schema import DataError
-from acecoder.pipeline.lock import WriteLock
 
 _HEADER_KEY = "__acecoder_checkpoint__"
 log = logging.getLogger("acecoder")
