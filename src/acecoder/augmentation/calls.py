@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from acecoder.augmentation.literals import NotLiteral, canonical, literal
+from acecoder.augmentation.literals import NotLiteral, canonical, literal, literal_source
 
 _BUILTINS = frozenset(dir(builtins))
 # Wrappers applied to the call's result before comparing; the first group compares without order.
@@ -146,20 +146,14 @@ def _callee(func: ast.AST, defined: set[str]) -> str | None:
             return f"{base.id}.{func.attr}"
         if isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id in defined:
             try:
-                parts = [repr_literal(literal(a)) for a in base.args]
-                parts += [f"{k.arg}={repr_literal(literal(k.value))}" for k in base.keywords if k.arg]
+                parts = [literal_source(literal(a)) for a in base.args]
+                parts += [f"{k.arg}={literal_source(literal(k.value))}" for k in base.keywords if k.arg]
             except NotLiteral:
                 return None
             if any(k.arg is None for k in base.keywords):
                 return None
             return f"{base.func.id}({', '.join(parts)}).{func.attr}"
     return None
-
-
-def repr_literal(value: Any) -> str:
-    from acecoder.augmentation.render import literal_source
-
-    return literal_source(value)
 
 
 def _read_call(node: ast.Call, defined: set[str]) -> Call | None:

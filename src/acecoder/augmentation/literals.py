@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from acecoder.evaluation.literals import to_source
+
 _MAX_BUILT = 10_000  # elements a `[0] * n` or `range(n)` argument may build
 
 
@@ -125,3 +127,20 @@ def _builtin_call(node: ast.Call) -> Any:
                 raise NotLiteral("bad builtin call") from None
             return built
     raise NotLiteral("call")
+
+
+def literal_source(value: Any) -> str:
+    """Python source for a plain value; set items in a fixed order (the text does not depend on hash seeds)."""
+    kind = type(value)
+    if kind in (list, tuple):
+        items = [literal_source(v) for v in value]
+        if kind is list:
+            return "[" + ", ".join(items) + "]"
+        return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
+    if kind is dict:
+        return "{" + ", ".join(f"{literal_source(k)}: {literal_source(v)}" for k, v in value.items()) + "}"
+    if kind in (set, frozenset):
+        items = [literal_source(v) for v in sorted(value, key=canonical)]
+        body = "{" + ", ".join(items) + "}" if items else "{*()}"
+        return body if kind is set else f"frozenset({body})"
+    return to_source(value)

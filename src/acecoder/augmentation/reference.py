@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from acecoder.augmentation.calls import Call, Style
-from acecoder.augmentation.render import literal_source, matches
+from acecoder.augmentation.literals import literal_source
+from acecoder.augmentation.render import matches
 from acecoder.execution import Job, JobResult, Limits
 
 CALL = "__acecoder_aug__"

@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from acecoder.augmentation.calls import Call, Style, canonical
+from acecoder.augmentation.calls import Call, Style
+from acecoder.augmentation.literals import literal_source
 from acecoder.evaluation.literals import to_source
 
 ATOL = 1e-6
@@ -22,23 +23,6 @@ RTOL = 1e-7
 
 class Unwritable(ValueError):
     """A result no assert of the row's style can compare (e.g. NaN, fractional floats deep in a structure)."""
-
-
-def literal_source(value: Any) -> str:
-    """Python source for a plain value; set items in a fixed order (the text does not depend on hash seeds)."""
-    kind = type(value)
-    if kind in (list, tuple):
-        items = [literal_source(v) for v in value]
-        if kind is list:
-            return "[" + ", ".join(items) + "]"
-        return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
-    if kind is dict:
-        return "{" + ", ".join(f"{literal_source(k)}: {literal_source(v)}" for k, v in value.items()) + "}"
-    if kind in (set, frozenset):
-        items = [literal_source(v) for v in sorted(value, key=canonical)]
-        body = "{" + ", ".join(items) + "}" if items else "{*()}"
-        return body if kind is set else f"frozenset({body})"
-    return to_source(value)
 
 
 def call_source(call: Call) -> str:
