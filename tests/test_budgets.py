@@ -13,11 +13,12 @@ import json
 from pathlib import Path
 
 import pytest
+import typer
 import yaml
 
 from acecoder.data import read_rows, write_rows
 from acecoder.execution import ExecutionEngine, Limits
-from acecoder.execution.limits import BENCHMARK, ORACLE, SAMPLED, given, program_budget
+from acecoder.execution.limits import AUGMENT, BENCHMARK, ORACLE, SAMPLED, given, mutant, program_budget
 from acecoder.reward import shared as shared_module
 
 TESTS = ["assert add(1, 2) == 3", "assert add(-1, 1) == 0", "assert add(2, 2) == 4", "assert add(0, 5) == 5"]
@@ -47,6 +48,20 @@ def test_the_table_is_every_default():
     paper = load_rl_config()
     assert (paper.test_timeout, paper.program_timeout) == (SAMPLED.test, SAMPLED.program)
     assert RLConfig(program_timeout=0).program_timeout is None
+
+
+def test_augmentation_reads_its_row_of_the_table():
+    from acecoder.augmentation.augment import REFERENCE_LIMITS
+    from acecoder.cli import app
+    from acecoder.pipeline.runconfig import RunConfig
+    from acecoder.pipeline.stages.augment import Augment
+
+    assert AUGMENT.limits() == REFERENCE_LIMITS and (AUGMENT.test, AUGMENT.program) == (1.0, 20.0)
+    defaults = Augment().defaults(RunConfig(run_dir=Path(".")))
+    assert (defaults["timeout"], defaults["memory_mb"]) == (AUGMENT.test, Limits().memory_mb)
+    command = next(c for c in typer.main.get_command(app).commands.values() if c.name == "augment-tests")
+    assert next(p.default for p in command.params if p.name == "timeout") == AUGMENT.test
+    assert (mutant(0.0).test, mutant(1.0).test, mutant(0.1).program) == (0.2, 2.0, pytest.approx(1.8))
 
 
 def test_the_engine_measures_the_slow_program_between_the_budgets():

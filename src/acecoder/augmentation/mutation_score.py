@@ -23,6 +23,7 @@ from acecoder.augmentation.calls import Call, Style
 from acecoder.augmentation.reference import program_with_inputs
 from acecoder.augmentation.render import matches
 from acecoder.execution import Job, JobResult, Limits
+from acecoder.execution.limits import mutant
 
 if TYPE_CHECKING:
     from acecoder.augmentation.plan import Plan, RowOutcome, Settings
@@ -312,8 +313,7 @@ def score_rows(scoring: list[tuple[Plan, RowOutcome, Picked]], engine: Executor,
     for plan, out, picked in scoring:
         n_new = picked.n_new
         groups = [list(range(n_new)), list(range(n_new, len(picked.calls)))]
-        budget = min(2.0, max(0.2, 5 * picked.seconds + 0.1))
-        limits = Limits(timeout=budget, program_timeout=3 * budget, setup_timeout=5.0)
+        limits = mutant(picked.seconds).limits()
         callees = [t.callee for t in plan.targets]
         made = mutants(picked.reference, settings.max_mutants)
         score = Score(mutants=len(made))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from acecoder.augmentation.calls import Call, Target
 from acecoder.augmentation.domain import RULES
 from acecoder.augmentation.mutate import Rejections
-from acecoder.execution import Limits
+from acecoder.execution.limits import AUGMENT
 
 if TYPE_CHECKING:
     from acecoder.augmentation.sources import RowReference
@@ -21,7 +21,7 @@ ALL_RULES = (*RULES, OUTPUT_RULE)
 DEFAULT_MAX_NEW_TESTS = 50
 MAX_INPUT_CHARS = 20_000
 """Longest input (as text) generated: every input of a row travels to the engine in one program."""
-REFERENCE_LIMITS = Limits(timeout=1.0, program_timeout=20.0, setup_timeout=10.0)
+REFERENCE_LIMITS = AUGMENT.limits()
 EXTRA_POOL = 40  # generated inputs beyond the new tests that decide whether a mutant is equivalent
 
 

@@ -9,6 +9,7 @@ import typer
 
 from acecoder.cli import executor_options, llm_options, options
 from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, retry_hint, warn
+from acecoder.execution.limits import AUGMENT
 
 
 @app.command("augment-tests", short_help="Add tests whose outputs a reference program gives.")
@@ -123,7 +124,7 @@ def augment_tests_command(
         ),
     ] = None,
     workers: options.Workers = None,
-    timeout: Annotated[float, typer.Option(help="CPU seconds per input for a reference.")] = 1.0,
+    timeout: Annotated[float, typer.Option(help="CPU seconds per input for a reference.")] = AUGMENT.test,
     memory_mb: options.MemoryMb = 4096,
     isolation: options.IsolationOption = options.Isolation.auto,
     cache: options.Cache = None,
@@ -147,7 +148,7 @@ def augment_tests_command(
     requests failed for good (rerun to retry)."""
     from acecoder.augmentation import ALL_RULES, ConsensusSource, OracleSource, augment_tests_file
     from acecoder.data import DataError
-    from acecoder.execution import Limits, SandboxError
+    from acecoder.execution import SandboxError
 
     if model is not None and (reference_field is not None or consensus):
         raise fail("--model takes no --reference-field or --consensus")
@@ -164,7 +165,7 @@ def augment_tests_command(
     side = [output.with_name(output.name + suffix) for suffix in (".rejected.jsonl", ".summary.json")]
     check_paths([input], output, in_place=in_place, side_outputs=[*side, *([cache_file] if uses_llm else [])])
     try:
-        limits = Limits(timeout=timeout, program_timeout=20.0, setup_timeout=10.0, memory_mb=memory_mb)
+        limits = AUGMENT.limits(timeout=timeout, memory_mb=memory_mb)
         fallback = (
             ConsensusSource(
                 program_template=program,

@@ -48,7 +48,7 @@ def __acecoder_reference__(*args):
 """
 REFERENCE = "__acecoder_reference__"
 REFERENCE_LIMITS = limits_with(
-    Limits(timeout=BENCHMARK.reference_input, setup_timeout=30.0),
+    Limits(timeout=BENCHMARK.reference_input, setup_timeout=BENCHMARK.reference_setup),
     program_timeout=None,
     value_bytes=512 * 1024 * 1024,
 )

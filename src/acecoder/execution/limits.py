@@ -5,6 +5,8 @@ run, read by every verb, stage and reward entry point.
 |---|---:|---:|---|
 | :data:`SAMPLED` (a model's sample) | 1.0 s | 0.25 s | ``execute``, ``Limits()`` and ``ExecutionEngine()``, the RL rewards (``TestCaseReward``, verl, OpenRLHF, ``serve-reward``, ``train-rl``, the ``rewards`` stage) |
 | :data:`ORACLE` (oracle / reference program) | 1.0 s | 8.0 s | ``filter-tests`` and its stage |
+| :data:`AUGMENT` (reference, every input of a row in one program) | 1.0 s | 20.0 s | ``augment-tests`` and its stage |
+| :func:`mutant` (a reference's mutant) | 5 x the reference's time, 0.2-2 s | 3 x per test | the mutation score |
 | :data:`BENCHMARK` (``evaluate``) | the benchmark's rules | | HumanEval(+), MBPP(+), BigCodeBench, CodeT ranking |
 | dataset-given (:func:`given`) | the row's ``time_limit`` | none | rows and datasets that carry their own limits |
 
@@ -48,6 +50,17 @@ SAMPLED = Budget("sampled program", test=1.0, program=0.25)
 ORACLE = Budget("oracle / reference program", test=1.0, program=8.0)
 """The program that decides which tests survive (``filter-tests``): a slow oracle must not drop good tests."""
 
+AUGMENT = Budget("augmentation reference", test=1.0, program=20.0, setup=10.0)
+"""The reference that answers generated inputs (``augment-tests`` and its stage): one program runs every input of
+a row, so the program budget covers dozens of calls."""
+
+
+def mutant(reference_seconds: float) -> Budget:
+    """A mutant of a reference that took ``reference_seconds`` of CPU on the row's inputs: five times that (0.2 s
+    to 2 s) per group of tests, three groups' worth for the program; a slower mutant counts as killed."""
+    test = min(2.0, max(0.2, 5 * reference_seconds + 0.1))
+    return Budget("mutant", test=test, program=3 * test)
+
 
 @dataclass(frozen=True)
 class BenchmarkBudget:
@@ -67,6 +80,8 @@ class BenchmarkBudget:
     """BigCodeBench: a program and all its test methods (its harness's per-task limit)."""
     reference_input: float = 60.0
     """Per input when computing the canonical solution's outputs and times (no program budget)."""
+    reference_setup: float = 30.0
+    """The canonical solution's top level (imports, definitions)."""
     codet_test: float = 0.1
     """Per model-written test of CodeT's ranking (CodeT's own limit)."""
 
@@ -87,7 +102,7 @@ def given(time_limit: float | None, default: float = GIVEN_DEFAULT) -> Budget:
     return Budget("dataset-given", test=seconds, program=None)
 
 
-BUDGETS = {"sampled": SAMPLED, "oracle": ORACLE}
+BUDGETS = {"sampled": SAMPLED, "oracle": ORACLE, "augment": AUGMENT}
 """The program-level roles by name (``benchmark`` is :data:`BENCHMARK`, dataset-given is :func:`given`)."""
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from acecoder.execution.limits import AUGMENT, Limits
 from acecoder.pipeline.runconfig import RunConfig
 from acecoder.pipeline.stage import Stage, StageContext, StageSkipped, pick, signature_defaults
 from acecoder.pipeline.stages import endpoints
@@ -60,8 +61,8 @@ class Augment(Stage):
             "top_p": 1.0,
             "max_tokens": 1024,
             "oracle_seed": None,
-            "timeout": 1.0,
-            "memory_mb": 4096,
+            "timeout": AUGMENT.test,
+            "memory_mb": Limits.memory_mb,
             **endpoints.llm_defaults(config),
         }
 
@@ -88,12 +89,8 @@ class Augment(Stage):
             raise ValueError("stages.augment.llm_inputs needs inputs_model (or model)")
 
     def open(self, ctx: StageContext) -> None:
-        from acecoder.execution import Limits
-
         s = ctx.settings
-        self.limits = Limits(
-            timeout=s["timeout"], program_timeout=20.0, setup_timeout=10.0, memory_mb=s["memory_mb"]
-        )
+        self.limits = AUGMENT.limits(timeout=s["timeout"], memory_mb=s["memory_mb"])
         self.engine = ctx.executor(self.limits)
         self.client = endpoints.client(ctx, s["model"]) if s["model"] is not None else None
         name = s["inputs_model"] or s["model"]
