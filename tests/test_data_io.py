@@ -106,3 +106,15 @@ def test_parquet_keeps_fields_that_only_later_rows_have(tmp_path):
     back = read_rows(tmp_path / "rows.parquet")
     assert back[1] == rows[1]
     assert back[0] == {**rows[0], "time_limit": None}
+
+
+def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path):
+    from acecoder.data.io import write_atomic, write_json
+
+    path = tmp_path / "sub" / "summary.json"
+    write_json(path, {"rows": 3, "name": "é", "path": tmp_path})
+    before = path.read_bytes()
+    assert json.loads(before) == {"rows": 3, "name": "é", "path": str(tmp_path)} and before.endswith(b"}\n")
+    with pytest.raises(UnicodeEncodeError):
+        write_atomic(path, "half written \ud800")  # a lone surrogate cannot be UTF-8: fails mid-write
+    assert path.read_bytes() == before and sorted(p.name for p in path.parent.iterdir()) == ["summary.json"]

@@ -8,7 +8,6 @@ the summary; rows under ``min_mutation_score`` go to ``OUT.rejected.jsonl``.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from acecoder.augmentation.batch import REFERENCE_LIMITS, RowOutcome, Settings, augment_batch
 from acecoder.data import DataError, RowWriter, iter_rows, unique_rows, validate_acecode_row
 from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
+from acecoder.data.io import write_json
 
 if TYPE_CHECKING:
     from acecoder.augmentation.llm_inputs import InputProposer
@@ -206,10 +206,5 @@ def augment_tests_file(
             else:
                 rejects.write({k: v for k, v in outcome.to_record().items() if k != "row"})
     ckpt.path.unlink()
-    summary_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = summary_path.with_name(f".{summary_path.name}.tmp")
-    tmp.write_text(
-        json.dumps(summary.as_dict(), indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
-    )
-    os.replace(tmp, summary_path)
+    write_json(summary_path, summary.as_dict())
     return summary

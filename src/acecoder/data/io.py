@@ -204,6 +204,27 @@ def read_rows(path: str | os.PathLike) -> list[dict[str, Any]]:
     return [row for _, row in iter_rows(path)]
 
 
+def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
+    """Write a whole file atomically (a crash leaves the old file or the new one, never half of one): text as
+    UTF-8, or bytes. Every side file of acecoder (summaries, metrics, markers, reports) is written this way."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path: str | os.PathLike, data: Any) -> Path:
+    """``data`` as indented JSON (values JSON cannot hold as their text), atomically (:func:`write_atomic`)."""
+    return write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
 class RowWriter:
     """Write rows to a file atomically: rows go to a temporary file renamed into place on a clean close."""
 

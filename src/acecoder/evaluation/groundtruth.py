@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acecoder.data.io import write_atomic
 from acecoder.evaluation.benchmarks import Benchmark, Task
 from acecoder.evaluation.compare import MBPP_OUTPUT_NOT_NONE_TASKS, needs_values
 from acecoder.evaluation.programs import INPUTS, capture_job, limits_with, main_guard_off, with_inputs
@@ -196,11 +197,7 @@ def load_expected(
     started = time.monotonic()
     expected = compute_expected(benchmark, executor_factory())
     seconds = time.monotonic() - started
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        pickle.dump(expected, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    write_atomic(path, pickle.dumps(expected, protocol=pickle.HIGHEST_PROTOCOL))
     log(f"cached expected outputs: {path} (computed in {seconds:.1f} s)")
     return expected
 

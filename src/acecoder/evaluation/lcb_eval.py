@@ -18,7 +18,6 @@ block; no block, no program). OUT is SAMPLES with each sample's verdict added (L
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from typing import Any
 
 from acecoder.data import DataError, RowWriter, iter_rows
 from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
-from acecoder.data.io import file_format
+from acecoder.data.io import file_format, write_atomic, write_json
 from acecoder.evaluation import lcb_programs
 from acecoder.evaluation.lcb_data import LcbBenchmark, LcbProblem, extract_code, problem_json
 from acecoder.evaluation.metrics import pass_at_k
@@ -358,6 +357,6 @@ def evaluate_livecodebench_file(
             writer.write(row)
     checkpoint.path.unlink()
     json_path, md_path = summary_paths(out_path)
-    json_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    md_path.write_text(markdown(summary), encoding="utf-8")
+    write_json(json_path, summary)
+    write_atomic(md_path, markdown(summary))
     return summary

@@ -9,7 +9,6 @@ from the progress file at the end, then OUT is written without the private ranke
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Any
 
 from acecoder.data import DataError, RowWriter, iter_rows
 from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
-from acecoder.data.io import file_format
+from acecoder.data.io import file_format, write_atomic, write_json
 from acecoder.evaluation import codet as codet_mod
 from acecoder.evaluation.benchmarks import Benchmark
 from acecoder.evaluation.dispatch import DedupStats, run_plans
@@ -420,5 +419,5 @@ def summary_paths(out_path: str | os.PathLike) -> tuple[Path, Path]:
 
 def write_summary(summary: dict[str, Any], paths: tuple[Path, Path]) -> None:
     json_path, md_path = paths
-    json_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    md_path.write_text(markdown(summary), encoding="utf-8")
+    write_json(json_path, summary)
+    write_atomic(md_path, markdown(summary))

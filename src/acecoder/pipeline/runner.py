@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from acecoder.data.checkpoint import file_identity, fingerprint
+from acecoder.data.io import write_atomic, write_json
 from acecoder.data.lock import LockedError, WriteLock
 from acecoder.pipeline.runconfig import RunConfig
 from acecoder.pipeline.stage import Stage, StageContext, StageSkipped
 from acecoder.rundir.status import resume_point
-from acecoder.rundir.store import StageDir, reshard, split_rows, write_json
+from acecoder.rundir.store import StageDir, reshard, split_rows
 
 INPUT = "input"
 Log = Callable[[str], None]
@@ -151,7 +152,7 @@ def _save_config(config: RunConfig, planned: list[PlannedStage]) -> None:
 
     header = f"# the config of the last `acecoder run` in this folder (from {config.path})\n"
     text = yaml.safe_dump(config.raw, sort_keys=False, allow_unicode=True)
-    (config.run_dir / "config.yaml").write_text(header + text, encoding="utf-8")
+    write_atomic(config.run_dir / "config.yaml", header + text)
     write_json(
         config.run_dir / "run.json",
         {

@@ -432,12 +432,11 @@ def build_report(run_dir: str | os.PathLike) -> str:
 
 def write_report(run_dir: str | os.PathLike, output: str | os.PathLike | None = None) -> Path:
     """Write the report (default ``RUN_DIR/report.html``) atomically; return its path."""
+    from acecoder.data.io import write_atomic
     from acecoder.data.lock import WriteLock
 
     target = Path(output) if output is not None else Path(run_dir) / "report.html"
     text = build_report(run_dir)
     with WriteLock(target):  # one writer at a time (a run's report stage and `acecoder report`)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        write_atomic(target, text)
     return target

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from acecoder.data.checkpoint import file_identity, fingerprint
+from acecoder.data.io import write_json
 from acecoder.execution.limits import SAMPLED
 from acecoder.reward.model_reward import RewardModelReward
 from acecoder.reward.rl_config import RLConfig
@@ -122,16 +123,14 @@ def train_rl(
             tokenizer.pad_token = tokenizer.eos_token
         train = rl_dataset(data.rows, template, tokenizer, prefill=config.prefill)
         output.mkdir(parents=True, exist_ok=True)
-        (output / RUN_FILE).write_text(
-            json.dumps(
-                {
-                    "fingerprint": run_id,
-                    "config": config.to_dict(),
-                    "rows": len(data.rows),
-                    "rows_without_tests": data.without_tests,
-                },
-                indent=1,
-            )
+        write_json(
+            output / RUN_FILE,
+            {
+                "fingerprint": run_id,
+                "config": config.to_dict(),
+                "rows": len(data.rows),
+                "rows_without_tests": data.without_tests,
+            },
         )
         resume_step = int(checkpoint.name.rsplit("-", 1)[1]) if checkpoint else None
         from acecoder.reward.rl_logging import JsonlLogCallback, tensorboard_callback

@@ -10,7 +10,6 @@ held-out pairs are scored again from the saved folder for ``metrics.json``.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -18,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from acecoder.data.io import write_json
 from acecoder.reward_model.config import RewardModelConfig
 from acecoder.reward_model.dataset import (
     PairFile,
@@ -258,7 +258,7 @@ def train_reward_model(
     model.save_pretrained(output)
     tokenizer.save_pretrained(output)
     metadata = {"template": template.to_dict(), "max_length": config.max_length, "base_model": config.model}
-    (output / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    write_json(output / METADATA_FILE, metadata)
     if (output / "trainer").is_dir() and not any((output / "trainer").iterdir()):
         (output / "trainer").rmdir()  # nothing was checkpointed
     heldout = _score_heldout(output, eval_ids, config)
@@ -294,7 +294,7 @@ def train_reward_model(
         "template": template.to_dict(),
         "config": config.to_dict(),
     }
-    (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    write_json(output / "metrics.json", metrics)
     return metrics
 
 

@@ -20,19 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from acecoder.data.io import write_json
+
 SHARD_GLOB = "shard-*.parquet"
 
 
 def shard_name(index: int) -> str:
     return f"shard-{index:05d}.parquet"
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Atomically (a crash leaves the old file or the new one, never half of one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def read_json(path: Path) -> Any:

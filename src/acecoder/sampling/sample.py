@@ -23,7 +23,6 @@ as it arrives and finished rows go to a progress file, so a rerun after a crash 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from acecoder.data import DataError, RowWriter, iter_rows, require_file, unique_rows, validate_acecode_row
 from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
+from acecoder.data.io import write_json
 from acecoder.data.settings import parse_settings, read_text
 from acecoder.execution.testkinds import has_stdin_tests
 from acecoder.sampling.extract import extract_code
@@ -543,8 +543,5 @@ def sample_file(
         for i, record in enumerate(ckpt.rows()):
             writer.write(replaced.get(i) or record["row"])
     ckpt.path.unlink()
-    summary_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = summary_path.with_name(f".{summary_path.name}.tmp")
-    tmp.write_text(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, summary_path)
+    write_json(summary_path, summary.as_dict())
     return summary

@@ -8,7 +8,6 @@ cache, so a rerun after a crash re-pays nothing already answered.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from acecoder.data import RowWriter
 from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
+from acecoder.data.io import write_json
 from acecoder.synthesis.decontam import Decontaminator
 from acecoder.synthesis.parse import parse_answer
 from acecoder.synthesis.prompt import SynthesisPrompt, default_template
@@ -348,10 +348,7 @@ def synthesize_file(
         raise
     ckpt.close()
     _finalize(ckpt, output, rejects_path, replaced)
-    summary_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = summary_path.with_name(f".{summary_path.name}.tmp")
-    tmp.write_text(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, summary_path)
+    write_json(summary_path, summary.as_dict())
     return summary
 
 

@@ -17,6 +17,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+from acecoder.data.io import write_json
 from acecoder.pipeline.stage import Stage, StageContext, StageSkipped
 
 _PARTS = {"base": "", "plus": "+"}
@@ -93,7 +94,7 @@ class Evaluate(Stage):
         _write_dataset(evaluated, output)
         report = table2(summary)
         report["questions"] = ctx.settings["questions"]
-        (ctx.dir.path / "summary.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        write_json(ctx.dir.path / "summary.json", report)
         return {"rows_in": rows_in, "rows_out": kept, "summary": report}
 
 

@@ -9,13 +9,12 @@ run's rows with that model, or with the folder its ``model`` setting names.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
+from acecoder.data.io import write_json
 from acecoder.pipeline.runconfig import RunConfig
 from acecoder.pipeline.stage import Stage, StageContext, StageSkipped, dataclass_defaults, pick
-from acecoder.rundir.store import write_json
 
 
 class TrainRM(Stage):
@@ -59,7 +58,7 @@ class TrainRM(Stage):
             ):  # offline demos: a small random Qwen2 built here, tokenizer from the pairs
                 config = dataclasses.replace(config, model=str(_tiny_base(ctx.inputs, ctx.dir.path / "base")))
             metrics = train_reward_model(ctx.inputs, ctx.dir.path / "model", config, callbacks=[progress])
-        (ctx.dir.path / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        write_json(ctx.dir.path / "metrics.json", metrics)
         heldout = _heldout_questions(ctx.inputs, config)
         write_json(ctx.dir.path / HELDOUT_FILE, heldout)
         ctx.log(f"{self.name}: {_summary_line(metrics)}; details in {log_file}")

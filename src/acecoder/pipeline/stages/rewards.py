@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from acecoder.data.io import write_json
 from acecoder.pipeline.stage import Stage, StageContext
 
 
@@ -70,4 +71,4 @@ class Rewards(Stage):
                 totals[key] = totals.get(key, 0) + value
         mean = totals["reward_sum"] / totals["rewarded"] if totals["rewarded"] else None
         summary = {"mode": self.mode, "mean_reward": mean, **totals}
-        (ctx.dir.path / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        write_json(ctx.dir.path / "summary.json", summary)

@@ -3,10 +3,10 @@ computes), written to ``RUN_DIR/stats/table1.json`` and ``table1.md``."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from acecoder.data.io import write_atomic, write_json
 from acecoder.pipeline.runconfig import RunConfig
 from acecoder.pipeline.stage import Stage, StageContext
 from acecoder.rundir.store import iter_dataset as rows_of
@@ -31,9 +31,9 @@ class Stats(Stage):
         pairs = rows_of(up["pairs"]) if "pairs" in up else None
         columns = table1(rows_of(ctx.inputs), before_rows=before, pair_rows=pairs, count_pairs=pairs is None)
         data = [c.as_dict() for c in columns]
-        (ctx.dir.path / "table1.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        write_json(ctx.dir.path / "table1.json", data)
         markdown = run_notes(format_table1(columns, "markdown"))
-        (ctx.dir.path / "table1.md").write_text(markdown + "\n", encoding="utf-8")
+        write_atomic(ctx.dir.path / "table1.md", markdown + "\n")
         ctx.log(run_notes(format_table1(columns, "text")))
         overall = data[-1]
         return {
