@@ -218,3 +218,31 @@ def test_run_plans_rounds_order_and_duplicates(ahead):
         assert plan.seen == [first, len("shared"), len(f"second {plan.name} after {first + 6}")]
     assert stats.jobs == 90 and executor.ran.count("shared") <= 30 and stats.ran == len(executor.ran)
     assert executor.ran.count("shared") == 1  # recent identical jobs run once
+
+
+def test_run_plans_forgets_jobs_beyond_the_window():
+    from acecoder.evaluation.dispatch import DedupStats, run_plans
+    from acecoder.execution import Job
+    from acecoder.execution.dedupe import WINDOW, job_key
+
+    class OneJob:
+        def __init__(self, program):
+            self.program, self.result = program, None
+
+        def next_jobs(self):
+            return [Job(self.program, ["t"])]
+
+        def feed(self, results):
+            self.result = results[0]
+
+        @property
+        def done(self):
+            return self.result is not None
+
+    executor, stats = _FakeExecutor(1), DedupStats()
+    order = ["a", "b", "a", "c", "a", "b"]  # a window of two: "b" fell out when "c" came
+    plans = [OneJob(p) for p in order]
+    assert list(run_plans(executor, plans, stats=stats, window=2, in_flight=1)) == plans
+    assert executor.ran == ["a", "b", "c", "b"] and (stats.jobs, stats.ran) == (6, 4)
+    assert [p.result.test_results for p in plans] == [[len(p)] for p in order]
+    assert WINDOW == 512 and job_key(Job("a", ["t"])) == job_key(Job("a", ["t"]))

@@ -11,14 +11,13 @@ duplicates.
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict, deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from acecoder.execution import Executor, Job, JobResult
-from acecoder.execution.engine import job_key
+from acecoder.execution.dedupe import WINDOW, Recent, job_key
 
-WINDOW = 512  # recent distinct jobs remembered for deduplication
 IN_FLIGHT = 64  # plans started and not yet handed back
 _PLACEHOLDER = Job("", ())
 
@@ -40,14 +39,14 @@ class DedupStats:
 
 class _Dispatcher:
     def __init__(self, plans: Iterable[Plan], window: int, in_flight: int, stats: DedupStats):
-        self.source, self.window, self.in_flight, self.stats = iter(plans), window, in_flight, stats
+        self.source, self.in_flight, self.stats = iter(plans), in_flight, stats
         self.started: deque[Plan] = deque()  # input order, until handed back
         self.finished: deque[Plan] = deque()  # done, in input order, to hand back
         self.ready: deque[Plan] = deque()  # their next round can be sent
         self.asked: dict[int, tuple[Plan, list[int]]] = {}  # id(plan) -> the job ids of its round
         self.waiting: Counter[int] = Counter()  # id(plan) -> results of its round still to come
         self.blocked: dict[int, list[int]] = {}  # job id -> plans waiting for its result
-        self.recent: OrderedDict[tuple, int] = OrderedDict()
+        self.recent = Recent(window)
         self.forgotten: set[int] = set()
         self.refs: Counter[int] = Counter()
         self.results: dict[int, JobResult] = {}
@@ -81,23 +80,18 @@ class _Dispatcher:
         for job in plan.next_jobs():
             self.stats.jobs += 1
             key = job_key(job)
-            job_id = self.recent.get(key) if key is not None else None
+            job_id = self.recent.find(key)
             if job_id is None:
                 job_id, self.next_id = self.next_id, self.next_id + 1
                 if key is None:  # never shared: its result goes once its plan has it
                     self.forgotten.add(job_id)
-                else:
-                    self.recent[key] = job_id
-                if len(self.recent) > self.window:
-                    _, old = self.recent.popitem(last=False)
-                    self.forgotten.add(old)
-                    self._release(old)
+                elif (fallen := self.recent.keep(key, job_id)) is not None:
+                    self.forgotten.add(fallen[1])
+                    self._release(fallen[1])
                 self.stats.ran += 1
                 self.running += 1
                 self.real.add(job_id)
                 yield job  # its result may come back before this plan's other jobs are even sent
-            else:
-                self.recent.move_to_end(key)
             self.refs[job_id] += 1
             ids.append(job_id)
         self.asked[id(plan)] = (plan, ids)
