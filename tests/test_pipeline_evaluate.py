@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from acecoder.data import iter_rows
+from acecoder.evaluation.report import table2
 from acecoder.pipeline.runconfig import load_run_config
 from acecoder.pipeline.runner import run_pipeline
-from acecoder.pipeline.stages.evaluate import table2
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "samples" / "acecode_sample.jsonl"
 
@@ -49,7 +49,7 @@ def test_evaluate_stage_on_the_bundled_sample(tmp_path, capsys):
 
     summary = json.loads((run / "evaluate" / "summary.json").read_text())
     methods = [r["method"] for r in summary["rows"]]
-    assert methods == ["Average", "Oracle (pass@16)", "best-of-16 (pass_rate)"]
+    assert methods == ["Average", "Oracle (pass@16)", "Best-of-16 (pass_rate)"]
     average = 100 * sum(status == "pass" for status, _ in verdicts) / 96
     assert summary["rows"][0]["humaneval pass@1"] == pytest.approx(average)
     assert set(summary["best_of_n"]["pass_rate"]) == {"1", "2", "4", "8", "16"}
@@ -78,7 +78,7 @@ def test_table2_layout_of_an_evaluation_summary():
     assert out["rows"] == [
         {"group": "m1", "method": "Average", "mbpp pass@1": 50.0, "mbpp+ pass@1": 25.0},
         {"group": "m1", "method": "Oracle (pass@4)", "mbpp pass@1": 100.0, "mbpp+ pass@1": 50.0},
-        {"group": "m1", "method": "best-of-4 (rm_score)", "mbpp pass@1": 75.0, "mbpp+ pass@1": 50.0},
+        {"group": "m1", "method": "Best-of-4 (rm_score)", "mbpp pass@1": 75.0, "mbpp+ pass@1": 50.0},
         {"group": "m2", "method": "pass@1", "mbpp pass@1": 100.0, "mbpp+ pass@1": 0.0},
     ]
     assert out["best_of_n"] == {"rm_score": {"1": 0.25, "4": 0.5}}

@@ -1,5 +1,7 @@
-"""The summary per group: pass@k, Average, Oracle and best-of-N per ranker, as JSON and as markdown in the
-layout of the AceCoder paper's Table 2 (rows: method; columns: the benchmark's base and plus variants)."""
+"""The summary per group: pass@k, Average, Oracle and best-of-N per ranker, as JSON and in the layout of the
+AceCoder paper's Table 2 (rows: method; columns: the benchmark's base and plus variants), defined once here for
+``acecoder evaluate``'s markdown (:func:`markdown`) and the ``evaluate`` stage's ``summary.json`` that the report
+shows (:func:`table2`)."""
 
 from __future__ import annotations
 
@@ -9,13 +11,20 @@ from typing import Any
 
 from acecoder.evaluation.metrics import best_of_n, best_of_n_by_draws, n_values, pass_at_k, seeded_pick
 
-COLUMNS = {
-    "humaneval": ("HumanEval",),
-    "humaneval+": ("HumanEval", "HumanEval+"),
-    "mbpp": ("MBPP",),
-    "mbpp+": ("MBPP", "MBPP+"),
-    "bigcodebench": ("BigCodeBench",),
-}
+PARTS = {"base": "", "plus": "+"}
+"""A benchmark's test sets, the columns of Table 2: its own tests, and the added ones of its plus variant (the
+name with ``+``)."""
+NAMES = {"humaneval": "HumanEval", "mbpp": "MBPP", "bigcodebench": "BigCodeBench"}
+
+
+def columns(benchmark: str, *, display: bool = True) -> dict[str, str]:
+    """Table 2's columns for ``benchmark``: part (base, plus) -> its name (``HumanEval+``; not ``display``: the
+    benchmark's id, ``humaneval+``)."""
+    name = benchmark.rstrip("+")
+    name = NAMES.get(name, name) if display else name
+    return {part: name + suffix for part, suffix in PARTS.items() if part in _parts(benchmark.endswith("+"))}
+
+
 SubsetScorer = Callable[[list[int]], Sequence[float | None]]
 
 
@@ -39,7 +48,20 @@ def _mean(values: list[float]) -> float | None:
 
 
 def _parts(has_plus: bool) -> tuple[str, ...]:
-    return ("base", "plus") if has_plus else ("base",)
+    return tuple(PARTS) if has_plus else ("base",)
+
+
+def methods(figures: dict[str, Any], *, every_n: bool = True) -> list[tuple[str, dict[str, float | None]]]:
+    """Table 2's rows for one group with several samples per task: (method, fraction per part): Average,
+    Oracle, then best-of-N per ranker (every N, or only the largest)."""
+    rows = [
+        ("Average", figures["average"]),
+        (f"Oracle (pass@{figures['samples_per_task'][0]})", figures["oracle"]),
+    ]
+    for ranker, table in figures["best_of_n"].items():
+        for n in table if every_n else [max(table, key=int)]:
+            rows.append((f"Best-of-{n} ({ranker})", table[n]))
+    return rows
 
 
 def summarize_group(
@@ -107,16 +129,16 @@ def _pct(value: float | None) -> str:
 def markdown(summary: dict[str, Any]) -> str:
     """The summary as a Table-2-style markdown table (percentages)."""
     benchmark = summary["benchmark"]
-    columns = COLUMNS[benchmark]
-    parts = _parts(len(columns) > 1)
+    names = columns(benchmark)
+    parts = tuple(names)
     lines = [
         f"## {benchmark}: {summary['samples_file']}",
         "",
         f"Dataset: {summary['dataset']}. Figures in %; best-of-N = the top-ranked of N samples drawn at random "
         "(expectation over draws and ties).",
         "",
-        "| group | method | " + " | ".join(columns) + " |",
-        "|---|---|" + "---:|" * len(columns),
+        "| group | method | " + " | ".join(names.values()) + " |",
+        "|---|---|" + "---:|" * len(names),
     ]
     for group, figures in summary["groups"].items():
         rows: list[tuple[str, dict[str, float | None]]] = []
@@ -127,15 +149,38 @@ def markdown(summary: dict[str, Any]) -> str:
                 label = "Greedy / single sample" if single and key == "pass@1" else key
                 rows.append((label, {p: figures[part_name][p].get(key) for p in parts}))
         if "average" in figures:
-            n = figures["samples_per_task"][0]
-            rows.append(("Average", figures["average"]))
-            rows.append((f"Oracle (pass@{n})", figures["oracle"]))
-            for ranker, table in figures["best_of_n"].items():
-                for n_value, values in table.items():
-                    rows.append((f"Best-of-{n_value} ({ranker})", values))
+            rows += methods(figures)
         for label, values in rows:
             lines.append(f"| {group} | {label} | " + " | ".join(_pct(values.get(p)) for p in parts) + " |")
     notes = summary.get("notes") or []
     if notes:
         lines += ["", *[f"- {note}" for note in notes]]
     return "\n".join(lines) + "\n"
+
+
+def table2(summary: dict[str, Any]) -> dict[str, Any]:
+    """The ``evaluate`` stage's view of a summary, for the report: one row per method (pass@1 in percent per
+    column, named by the benchmark's id: ``humaneval+ pass@1``), the largest N of best-of-N only, and the best-of-N
+    curves of the first group."""
+    names = columns(summary["benchmark"], display=False)
+    rows: list[dict[str, Any]] = []
+    curves: dict[str, dict[str, float]] = {}
+    for group, figures in summary["groups"].items():
+        parts = [p for p in names if p in figures.get("pass@k", {})]
+        label = {} if group in ("", "all") else {"group": group}
+
+        def row(method: str, values: dict[str, Any], label=label, parts=parts) -> dict[str, Any]:
+            out: dict[str, Any] = {**label, "method": method}
+            for part in parts:
+                value = values.get(part)
+                out[f"{names[part]} pass@1"] = None if value is None else 100 * value
+            return out
+
+        if "average" not in figures:  # one sample per task: its pass@1 is the whole story
+            rows.append(row("pass@1", {p: v.get("pass@1") for p, v in figures["pass@k"].items()}))
+            continue
+        rows += [row(method, values) for method, values in methods(figures, every_n=False)]
+        for ranker, table in figures["best_of_n"].items():
+            if not curves.get(ranker):
+                curves[ranker] = {k: v.get("plus", v.get("base")) for k, v in table.items()}
+    return {"benchmark": summary["benchmark"], "rows": rows, "best_of_n": curves, "notes": summary["notes"]}

@@ -20,8 +20,6 @@ from typing import Any
 from acecoder.data.io import write_json
 from acecoder.pipeline.stage import Stage, StageContext, StageSkipped
 
-_PARTS = {"base": "", "plus": "+"}
-
 
 class Evaluate(Stage):
     name = "evaluate"
@@ -71,6 +69,7 @@ class Evaluate(Stage):
 
     def run_all(self, ctx: StageContext, output: Path) -> dict[str, Any]:
         from acecoder.evaluation import Evaluation, evaluate_file, load_benchmark, load_expected
+        from acecoder.evaluation.report import table2
         from acecoder.execution import Limits
 
         bench = load_benchmark(ctx.settings["benchmark"])
@@ -139,33 +138,3 @@ def _write_dataset(evaluated: Path, output: Path) -> None:
                     if key in target:
                         target[key] = json.dumps(target[key])
             writer.write(row)
-
-
-def table2(summary: dict[str, Any]) -> dict[str, Any]:
-    """The report's view of an evaluation summary: one row per method (Table 2 layout, pass@1 in percent per
-    benchmark variant) and the best-of-N curves of the first group."""
-    name = summary["benchmark"].rstrip("+")
-    rows: list[dict[str, Any]] = []
-    curves: dict[str, dict[str, float]] = {}
-    for group, figures in summary["groups"].items():
-        parts = [p for p in _PARTS if p in figures.get("pass@k", {})]
-        label = {} if group in ("", "all") else {"group": group}
-
-        def row(method: str, values: dict[str, Any], label=label, parts=parts) -> dict[str, Any]:
-            out: dict[str, Any] = {**label, "method": method}
-            for part in parts:
-                value = values.get(part)
-                out[f"{name}{_PARTS[part]} pass@1"] = None if value is None else 100 * value
-            return out
-
-        if "average" not in figures:  # one sample per task: its pass@1 is the whole story
-            rows.append(row("pass@1", {p: v.get("pass@1") for p, v in figures["pass@k"].items()}))
-            continue
-        rows.append(row("Average", figures["average"]))
-        rows.append(row(f"Oracle (pass@{figures['samples_per_task'][0]})", figures["oracle"]))
-        for ranker, table in figures["best_of_n"].items():
-            top = max(table, key=int)
-            rows.append(row(f"best-of-{top} ({ranker})", table[top]))
-            if not curves.get(ranker):
-                curves[ranker] = {k: v.get("plus", v.get("base")) for k, v in table.items()}
-    return {"benchmark": summary["benchmark"], "rows": rows, "best_of_n": curves, "notes": summary["notes"]}
