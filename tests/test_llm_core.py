@@ -202,3 +202,18 @@ def test_openai_backend_needs_a_key_for_the_official_api(monkeypatch):
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     with pytest.raises(FatalBackendError, match="OPENAI_API_KEY"):
         make_backend("openai", "gpt-4o-mini")
+
+
+def test_base_urls_read_the_same_everywhere():
+    from acecoder.llm.backends.openai_backend import OpenAIBackend
+    from acecoder.llm.endpoints import has_endpoint, split_base_urls
+    from acecoder.sampling.sample import policy_models
+
+    both = ("http://a:8000/v1", "http://b:8000/v1")
+    for given in ("http://a:8000/v1, http://b:8000/v1,", [" http://a:8000/v1", "http://b:8000/v1", ""]):
+        assert split_base_urls(given) == both
+        assert has_endpoint("openai", given) and policy_models(["m"], base_urls=[given])[0].base_urls == both
+        assert tuple(OpenAIBackend("m", given, api_key_env="NO_SUCH_KEY_VAR").base_urls) == both
+    assert split_base_urls(None) == () and not has_endpoint("openai", " , ") and has_endpoint("vllm", None)
+    with pytest.raises(ValueError, match=r"stages.sample.base_url: 'base_url' must be a string"):
+        split_base_urls([8000], "stages.sample.base_url")

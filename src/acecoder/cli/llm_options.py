@@ -20,9 +20,6 @@ from acecoder.cli.options import (  # kept importable from here
 if TYPE_CHECKING:
     from acecoder.llm import LLMClient
 
-# Backends that run in-process and take no API key.
-_LOCAL_BACKENDS = ("transformers", "hf", "vllm")
-
 
 def cache_path(cache: Path | None, output: Path) -> Path:
     """The request cache: ``cache`` if given, else ``OUTPUT.llm_cache.sqlite`` next to the output."""
@@ -44,24 +41,25 @@ def make_client(
 ) -> LLMClient:
     """An LLM client for a CLI verb (``base_url``: comma-separated servers); errors become clean CLI failures."""
     try:
-        from acecoder.llm import FatalBackendError, LLMClient, make_backend
+        from acecoder.llm import FatalBackendError
+        from acecoder.llm.endpoints import build_client
     except ImportError as e:
         raise fail(f"the LLM layer needs extra packages ({e}): pip install 'acecoder[llm]'") from None
-    opts = {"api_key_env": api_key_env} if backend.lower() not in _LOCAL_BACKENDS else {}
-    urls = [u.strip() for u in base_url.split(",") if u.strip()] if base_url else None
     try:
-        llm_backend = make_backend(backend, model, urls, **opts)
+        return build_client(
+            backend,
+            model,
+            base_url,
+            api_key_env=api_key_env,
+            cache_path=cache,
+            concurrency=concurrency,
+            rpm=rpm,
+            tpm=tpm,
+            max_attempts=max_attempts,
+            progress=progress,
+        )
     except (FatalBackendError, ValueError, ImportError) as e:
         raise fail(str(e)) from None
-    return LLMClient(
-        llm_backend,
-        cache_path=cache,
-        max_concurrency=concurrency,
-        requests_per_minute=rpm,
-        tokens_per_minute=tpm,
-        max_attempts=max_attempts,
-        progress=progress,
-    )
 
 
 __all__ = [

@@ -36,6 +36,7 @@ from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
 from acecoder.data.io import write_json
 from acecoder.data.settings import parse_settings, read_text
 from acecoder.execution.testkinds import has_stdin_tests
+from acecoder.llm.endpoints import split_base_urls
 from acecoder.sampling.extract import extract_code
 from acecoder.sampling.prompt import PromptTemplate, get_prompt_template
 
@@ -74,16 +75,6 @@ class PolicyModel:
 _MODEL_KEYS = ("model", "name", "base_url", "base_urls", "backend", "api_key_env")
 
 
-def _urls(value: Any, where: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return tuple(u.strip() for u in value.split(",") if u.strip())
-    if isinstance(value, list) and all(isinstance(u, str) for u in value):
-        return tuple(u.strip() for u in value if u.strip())
-    raise ValueError(f"{where}: 'base_url' must be a string or a list of strings")
-
-
 def load_models_file(path: str | os.PathLike, *, defaults: PolicyModel | None = None) -> list[PolicyModel]:
     """Models from a YAML or JSON file: a list (or ``{"models": [...]}``) whose items are a model name or a
     mapping with ``model`` and optionally ``name``, ``base_url`` (a URL, comma-separated URLs or a list),
@@ -120,7 +111,7 @@ def models_from_list(data: Any, *, where: str, defaults: PolicyModel | None = No
             PolicyModel(
                 model=item["model"],
                 name=item.get("name"),
-                base_urls=_urls(urls, where_item) if urls is not None else base.base_urls,
+                base_urls=split_base_urls(urls, where_item) if urls is not None else base.base_urls,
                 backend=item.get("backend", base.backend),
                 api_key_env=item.get("api_key_env", base.api_key_env),
             )
@@ -147,12 +138,12 @@ def policy_models(
         raise ValueError(
             f"got {len(base_urls)} --base-url for {len(models)} --model: give one for all or one per --model"
         )
-    shared = _urls(base_urls[0], "--base-url") if len(base_urls) == 1 else ()
+    shared = split_base_urls(base_urls[0], "--base-url") if len(base_urls) == 1 else ()
     out = [
         PolicyModel(
             model=m,
             name=names[i] if names else None,
-            base_urls=_urls(base_urls[i], "--base-url") if len(base_urls) > 1 else shared,
+            base_urls=split_base_urls(base_urls[i], "--base-url") if len(base_urls) > 1 else shared,
             backend=backend,
             api_key_env=api_key_env,
         )

@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from acecoder.llm import endpoints
 from acecoder.llm.backends.base import RemoteBackend, prompt_messages
 from acecoder.llm.errors import BackendError, FatalBackendError, RetryableError, require
 from acecoder.llm.request import ChatRequest, Job, JobOutput, Sample, Usage
@@ -23,9 +24,7 @@ PrefillMode = Literal["continue", "message"]
 def _split_urls(base_urls: str | Sequence[str] | None) -> list[str]:
     if base_urls is None:
         base_urls = os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-    if isinstance(base_urls, str):
-        base_urls = base_urls.split(",")
-    urls = [u.strip().rstrip("/") for u in base_urls if u.strip()]
+    urls = [u.rstrip("/") for u in endpoints.split_base_urls(base_urls)]
     if not urls:
         raise ValueError("no base URL given")
     return urls

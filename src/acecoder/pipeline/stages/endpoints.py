@@ -7,28 +7,16 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
+from acecoder.llm.endpoints import has_endpoint
 from acecoder.pipeline.runconfig import RunConfig
 from acecoder.pipeline.stage import StageContext, StageSkipped
 
-# Backends that run in process and need no endpoint.
-LOCAL_BACKENDS = ("transformers", "hf", "vllm")
 # Settings that change how fast answers come, not what they are.
 VOLATILE = ("concurrency", "rpm", "tpm", "max_attempts", "batch_size", "prices")
 
 
 def llm_defaults(config: RunConfig) -> dict[str, Any]:
     return asdict(config.llm)
-
-
-def urls(value: Any) -> list[str]:
-    if value is None:
-        return []
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return [str(u).strip() for u in items if str(u).strip()]
-
-
-def has_endpoint(backend: str, base_url: Any) -> bool:
-    return backend.lower() in LOCAL_BACKENDS or bool(urls(base_url))
 
 
 def no_endpoint(stage: str, what: str = "") -> StageSkipped:
@@ -54,20 +42,20 @@ def client(
     api_key_env: str | None = None,
 ) -> Any:
     """An LLM client for ``model`` with the stage's settings and the run's request cache; closed with the stage."""
-    from acecoder.llm import LLMClient, PriceTable, make_backend
+    from acecoder.llm.endpoints import build_client
 
     s = ctx.settings
-    backend = backend or s["backend"]
-    opts = {"api_key_env": api_key_env or s["api_key_env"]} if backend.lower() not in LOCAL_BACKENDS else {}
-    llm_backend = make_backend(backend, model, urls(base_url or s["base_url"]) or None, **opts)
-    llm = LLMClient(
-        llm_backend,
+    llm = build_client(
+        backend or s["backend"],
+        model,
+        base_url or s["base_url"],
+        api_key_env=api_key_env or s["api_key_env"],
         cache_path=ctx.cache_path(),
-        max_concurrency=s["concurrency"],
-        requests_per_minute=s["rpm"],
-        tokens_per_minute=s["tpm"],
+        concurrency=s["concurrency"],
+        rpm=s["rpm"],
+        tpm=s["tpm"],
         max_attempts=s["max_attempts"],
-        prices=PriceTable.from_file(s["prices"]) if s.get("prices") else None,
+        prices=s.get("prices"),
         progress=sys.stderr.isatty(),
     )
     return ctx.enter(llm)

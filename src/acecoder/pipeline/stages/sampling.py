@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from acecoder.llm.endpoints import has_endpoint, split_base_urls
 from acecoder.pipeline.runconfig import RunConfig
 from acecoder.pipeline.stage import Stage, StageContext, pick, signature_defaults
 from acecoder.pipeline.stages import endpoints
@@ -33,13 +34,13 @@ class Sample(Stage):
         from acecoder.sampling import PolicyModel, models_from_list
 
         s = ctx.settings
-        shared = tuple(endpoints.urls(s["base_url"]))
+        shared = split_base_urls(s["base_url"], "stages.sample.base_url")
         defaults = PolicyModel("", base_urls=shared, backend=s["backend"], api_key_env=s["api_key_env"])
         return models_from_list(s["models"], where=f"stages.{self.name}.models", defaults=defaults)
 
     def check(self, ctx: StageContext) -> None:
         policies = self._policies(ctx)
-        missing = [p.label for p in policies if not endpoints.has_endpoint(p.backend, p.base_urls)]
+        missing = [p.label for p in policies if not has_endpoint(p.backend, p.base_urls)]
         if missing:
             raise endpoints.no_endpoint(self.name, f" for {', '.join(missing)}")
 
