@@ -118,3 +118,21 @@ def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path):
     with pytest.raises(UnicodeEncodeError):
         write_atomic(path, "half written \ud800")  # a lone surrogate cannot be UTF-8: fails mid-write
     assert path.read_bytes() == before and sorted(p.name for p in path.parent.iterdir()) == ["summary.json"]
+
+
+def test_checkpoint_hands_back_finished_rows_with_their_inputs_and_splits_the_output(tmp_path):
+    out, rejects = tmp_path / "out.jsonl", tmp_path / "out.rejected.jsonl"
+    with Checkpoint(out, "fp") as ckpt:
+        ckpt.append({"id": "a", "row": {"id": "a"}})
+        ckpt.append({"id": "b", "row": None, "reason": "no tests"})
+    inputs = iter(["input a", "input b", "input c"])
+    with Checkpoint(out, "fp") as ckpt:
+        done = list(ckpt.finished(inputs))
+        assert [(i, r["id"], item) for i, r, item in done] == [(0, "a", "input a"), (1, "b", "input b")]
+        assert next(inputs) == "input c"  # the rest of the input continues after the finished rows
+        ckpt.append({"id": "c", "row": {"id": "c"}})
+        with pytest.raises(DataError, match="more rows than the input"):
+            list(ckpt.finished(iter(["only one"])))
+    ckpt.write_split(out, rejects)
+    assert read_rows(out) == [{"id": "a"}, {"id": "c"}]
+    assert read_rows(rejects) == [{"id": "b", "reason": "no tests"}] and not ckpt.path.exists()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from acecoder.augmentation.batch import REFERENCE_LIMITS, RowOutcome, Settings, augment_batch
-from acecoder.data import DataError, RowWriter, iter_rows, unique_rows, validate_acecode_row
+from acecoder.data import DataError, iter_rows, unique_rows, validate_acecode_row
 from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
 from acecoder.data.io import write_json
 
@@ -181,30 +181,16 @@ def augment_tests_file(
             validate_acecode_row(row, require=("id", "test_cases"), path=path, line=number)
             yield number, row
 
-    ckpt = Checkpoint(output, run_fp, resume=resume)
-    try:
+    with Checkpoint(output, run_fp, resume=resume) as ckpt:
         items = rows()
         summary.resumed = ckpt.done
-        for record in islice(ckpt.rows(), ckpt.done):
-            if next(items, None) is None:
-                raise DataError("the progress file has more rows than the input", path=str(ckpt.path))
+        for _, record, _ in ckpt.finished(items):
             summary.add(RowOutcome.from_record(record), path)
         while batch := list(islice(items, max(1, batch_size))):
             for outcome in augment_batch(batch, source, engine, settings, proposer=proposer, limits=limits):
                 ckpt.append(outcome.to_record())
                 summary.add(outcome, path)
-    except BaseException:
-        ckpt.close()
-        raise
-    ckpt.close()
     summary.llm = _merged_usage([source.llm_summary(), proposer.llm_summary() if proposer else {}])
-    with RowWriter(output) as out, RowWriter(rejects_path) as rejects:
-        for record in ckpt.rows():
-            outcome = RowOutcome.from_record(record)
-            if outcome.row is not None:
-                out.write(outcome.row)
-            else:
-                rejects.write({k: v for k, v in outcome.to_record().items() if k != "row"})
-    ckpt.path.unlink()
+    ckpt.write_split(output, rejects_path)
     write_json(summary_path, summary.as_dict())
     return summary

@@ -20,6 +20,7 @@ from acecoder.data.lock import WriteLock
 from acecoder.data.schema import DataError
 
 _HEADER_KEY = "__acecoder_checkpoint__"
+_END = object()
 log = logging.getLogger("acecoder")
 
 
@@ -150,6 +151,49 @@ class Checkpoint:
     def close(self) -> None:
         self._file.close()
         self._unlock()
+
+    def __enter__(self) -> Checkpoint:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def finished(self, items: Iterator[Any]) -> Iterator[tuple[int, dict[str, Any], Any]]:
+        """The rows an earlier run finished, as (position, record, the input item it stands for); the items are
+        taken from ``items``, which then continues with the first unfinished one. A progress file with more rows
+        than the input raises :class:`DataError`."""
+        from itertools import islice
+
+        for position, record in enumerate(islice(self.rows(), self.done)):
+            item = next(items, _END)
+            if item is _END:
+                raise DataError("the progress file has more rows than the input", path=str(self.path))
+            yield position, record, item
+
+    def write_split(
+        self,
+        output: str | os.PathLike,
+        rejects: str | os.PathLike,
+        route: Callable[[int, dict[str, Any]], tuple[dict[str, Any] | None, dict[str, Any] | None]]
+        | None = None,
+    ) -> None:
+        """Write ``output`` and the ``rejects`` file from the progress file (each atomically), then remove it.
+        ``route``: a record's position and the record -> (row, None) for the output, or (None, rejection);
+        default: the record's ``row``, else the record without it."""
+        route = route or _by_row
+        with RowWriter(output) as out, RowWriter(rejects) as rejected:
+            for position, record in enumerate(self.rows()):
+                row, rejection = route(position, record)
+                if row is not None:
+                    out.write(row)
+                else:
+                    rejected.write(rejection)
+        self.path.unlink()
+
+
+def _by_row(_: int, record: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    row = record.get("row")
+    return (row, None) if row is not None else (None, {k: v for k, v in record.items() if k != "row"})
 
 
 def _bad_line(path: Path, number: int, cause: Exception) -> CheckpointError:

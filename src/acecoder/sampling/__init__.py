@@ -2,6 +2,7 @@
 ``sample_rows``/``sample_file`` (``acecoder sample``)."""
 
 from acecoder.sampling.extract import extract_code, strip_trailing_tests, trim_prose
+from acecoder.sampling.models import PolicyModel, load_models_file, models_from_list, policy_models
 from acecoder.sampling.prompt import (
     ACECODEPAIR_TEMPLATE,
     PREFILL_SENTENCE,
@@ -16,11 +17,7 @@ from acecoder.sampling.sample import (
     PAPER_TEMPERATURE,
     PAPER_TOP_P,
     ModelStats,
-    PolicyModel,
     SampleSummary,
-    load_models_file,
-    models_from_list,
-    policy_models,
     sample_file,
     sample_rows,
 )

@@ -17,7 +17,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from acecoder.data import DataError, RowWriter, iter_rows, unique_rows, validate_acecode_row
+from acecoder.data import iter_rows, unique_rows, validate_acecode_row
 from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
 from acecoder.data.io import write_json
 
@@ -397,13 +397,10 @@ def filter_tests_file(
             )
             yield row
 
-    ckpt = Checkpoint(output, run_fp, resume=resume)
-    try:
+    with Checkpoint(output, run_fp, resume=resume) as ckpt:
         row_iter = rows()
         summary.resumed = ckpt.done
-        for record in islice(ckpt.rows(), ckpt.done):
-            if next(row_iter, None) is None:
-                raise DataError("the progress file has more rows than the input", path=str(ckpt.path))
+        for _, record, _ in ckpt.finished(row_iter):
             summary.add(FilterOutcome.from_record(record))
         for outcome in filter_rows(
             row_iter,
@@ -417,10 +414,6 @@ def filter_tests_file(
         ):
             ckpt.append(outcome.to_record())
             summary.add(outcome)
-    except BaseException:
-        ckpt.close()
-        raise
-    ckpt.close()
     summary.oracle_programs = exec_summary.programs
     summary.execution = {
         "programs": exec_summary.programs,
@@ -430,13 +423,6 @@ def filter_tests_file(
         "infra_errors": exec_summary.infra_errors,
     }
     summary.llm = oracle.llm_summary()
-    with RowWriter(output) as out, RowWriter(rejects_path) as rejects:
-        for record in ckpt.rows():
-            outcome = FilterOutcome.from_record(record)
-            if outcome.row is not None:
-                out.write(outcome.row)
-            else:
-                rejects.write({k: v for k, v in outcome.to_record().items() if k != "row"})
-    ckpt.path.unlink()
+    ckpt.write_split(output, rejects_path)
     write_json(summary_path, summary.as_dict())
     return summary

@@ -16,7 +16,6 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from acecoder.data import RowWriter
 from acecoder.data.checkpoint import Checkpoint, file_identity, fingerprint
 from acecoder.data.io import write_json
 from acecoder.synthesis.decontam import Decontaminator
@@ -306,9 +305,8 @@ def synthesize_file(
         limit=limit,
         stats=summary.seeds,
     )
-    ckpt = Checkpoint(output, run_fp, resume=resume)
     llm = UsageTotals(client.backend.model)
-    try:
+    with Checkpoint(output, run_fp, resume=resume) as ckpt:
         seed_iter = iter(seeds)
         summary.resumed = ckpt.done
         options = {
@@ -325,10 +323,9 @@ def synthesize_file(
         # Seeds finished by an earlier run; those whose request had failed are asked again (the client retries
         # recorded failures), the rest are counted as they are.
         retry: list[tuple[int, Seed]] = []
-        for i, record in enumerate(islice(ckpt.rows(), ckpt.done)):
-            done_seed = next(seed_iter, None)
+        for i, record, done_seed in ckpt.finished(seed_iter):
             outcome = Outcome.from_record(record)
-            if outcome.reason == "request_failed" and done_seed is not None:
+            if outcome.reason == "request_failed":
                 retry.append((i, done_seed))
             else:
                 summary.add(outcome)
@@ -343,23 +340,11 @@ def synthesize_file(
             ckpt.append(outcome.to_record())
             summary.add(outcome)
         summary.llm = llm.as_dict()
-    except BaseException:
-        ckpt.close()
-        raise
-    ckpt.close()
-    _finalize(ckpt, output, rejects_path, replaced)
+
+    def route(i: int, record: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        outcome = replaced.get(i) or Outcome.from_record(record)  # a retried seed's new outcome supersedes
+        return (outcome.row, None) if outcome.row is not None else (None, outcome.rejection())
+
+    ckpt.write_split(output, rejects_path, route)
     write_json(summary_path, summary.as_dict())
     return summary
-
-
-def _finalize(ckpt: Checkpoint, output: Path, rejects_path: Path, replaced: dict[int, Outcome]) -> None:
-    """Write the rows and the rejections from the progress file (each atomically), then remove it.
-    ``replaced``: outcomes that supersede the progress file's record at that position."""
-    with RowWriter(output) as rows, RowWriter(rejects_path) as rejects:
-        for i, record in enumerate(ckpt.rows()):
-            outcome = replaced.get(i) or Outcome.from_record(record)
-            if outcome.row is not None:
-                rows.write(outcome.row)
-            else:
-                rejects.write(outcome.rejection())
-    ckpt.path.unlink()
