@@ -213,7 +213,7 @@ def test_bundled_paper_recipe():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("lerning_rate: 1.0\n", "unknown key 'lerning_rate'"),
+        ("lerning_rate: 1.0\n", r"bad.yaml: unknown key\(s\) \['lerning_rate'\]"),
         ("batch_size: four\n", "'batch_size' must be int"),
         ("lora: 1\n", "'lora' must be bool"),
         ("- a\n", "expected a mapping"),

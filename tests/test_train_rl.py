@@ -55,7 +55,7 @@ def test_overrides_and_bad_configs(tmp_path):
     assert config.trainer["learning_rate"] == 1e-6 and config.test_mode == "pass_rate"
     with pytest.raises(ValueError, match="needs reward_model"):
         load_rl_config(None, ["reward=rm"])
-    with pytest.raises(ValueError, match="expected key=value"):
+    with pytest.raises(ValueError, match="expected KEY=VALUE"):
         load_rl_config(None, ["trainer.learning_rate"])
     bad = tmp_path / "bad.yaml"
     bad.write_text("reward: binary\nrewards: 3\n")
@@ -165,3 +165,31 @@ def test_grpo_runs_with_the_test_reward_logs_and_resumes(tmp_path):
     )
     assert other.returncode != 0 and "holds checkpoints of a different run" in other.stderr
     assert "Traceback" not in other.stderr
+
+
+def test_one_loader_for_every_config(tmp_path):
+    """train-rl reads its file and overrides as train-rm and the run config do: the one --set grammar, keys and
+    types checked, the file or override named."""
+    from acecoder.data.settings import config_from
+    from acecoder.pipeline.runconfig import load_run_config
+    from acecoder.reward_model.config import RewardModelConfig
+
+    with pytest.raises(ValueError, match=r"--set rewrd=rm: unknown key\(s\) \['rewrd'\]"):
+        load_rl_config(None, ["rewrd=rm"])
+    with pytest.raises(
+        ValueError, match=r"--set test_timeout=soon: 'test_timeout' must be float, got 'soon'"
+    ):
+        load_rl_config(None, ["test_timeout=soon"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("reward: [binary]\n")
+    with pytest.raises(ValueError, match=r"bad.yaml: 'reward' must be str"):
+        load_rl_config(bad)
+    assert load_rl_config(None, ["program_timeout=0"]).program_timeout is None  # 0: no budget, as everywhere
+    rm = config_from(RewardModelConfig, sets=["learning_rate=2e-6", "trl.optim=adamw_torch"])
+    assert rm.learning_rate == 2e-6 and rm.trl == {"optim": "adamw_torch"}
+    run = tmp_path / "run.yaml"
+    run.write_text("run_dir: out\nllm: {rpm: 60}\n")
+    assert load_run_config(run, overrides=["stages.execute.timeout=2e0"]).stages["execute"]["timeout"] == 2.0
+    assert load_run_config(run).llm.rpm == 60.0
+    with pytest.raises(ValueError, match=r"run.yaml: execution: 'workers' must be int, got 'four'"):
+        load_run_config(run, overrides=["execution.workers=four"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,14 @@ def read_text(path: str | os.PathLike, what: str) -> str:
         ) from None
 
 
+_EXPONENT_FLOAT = re.compile(r"[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+")
+"""Numbers such as ``1e-6`` that YAML 1.1 (PyYAML) leaves as strings and YAML 1.2 reads as floats."""
+
+
 def apply_override(data: dict[str, Any], assignment: str) -> None:
-    """``key.sub=value`` into ``data`` (value parsed as YAML); raises ValueError for a malformed assignment."""
+    """``key.sub=value`` into ``data``: the one ``--set`` grammar of every config (run config, train-rm,
+    train-rl). The value is YAML (``1e-6`` is a number, as in YAML 1.2); dotted keys reach into mappings,
+    creating them. A malformed assignment raises ValueError."""
     import yaml
 
     key, sep, text = assignment.partition("=")
@@ -56,9 +63,12 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
             raise ValueError(f"--set {assignment!r}: {part!r} is not a mapping")
         node = child
     try:
-        node[parts[-1]] = yaml.safe_load(text) if text.strip() else None
+        value = yaml.safe_load(text) if text.strip() else None
     except yaml.YAMLError as e:
         raise ValueError(f"--set {assignment!r}: invalid YAML value ({e})") from None
+    if isinstance(value, str) and _EXPONENT_FLOAT.fullmatch(value):
+        value = float(value.replace("_", ""))
+    node[parts[-1]] = value
 
 
 # ---- config dataclasses: a YAML/JSON file, then overrides ---------------------------------------------------
@@ -108,42 +118,55 @@ def _describe(annotation: Any) -> str:
     return str(annotation).replace("typing.", "").replace("<class '", "").replace("'>", "")
 
 
+def take_fields(cls: type, data: Any, where: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The keys of ``data`` checked against the fields of the dataclass ``cls`` (names and types) and added to
+    ``values``; a mapping given for a mapping field adds to the one already there. Unknown keys and values of the
+    wrong type raise ValueError naming ``where`` and the key."""
+    import dataclasses
+    import typing
+
+    values = {} if values is None else values
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: expected a mapping of settings")
+    hints = typing.get_type_hints(cls)
+    names = sorted(f.name for f in dataclasses.fields(cls) if f.init)
+    unknown = sorted(str(key) for key in data if key not in names)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; expected some of {names}")
+    for key, value in data.items():
+        if isinstance(value, dict) and isinstance(values.get(key), dict):
+            value = {**values[key], **value}  # --set trl.optim=... adds to the file's trl mapping
+        try:
+            values[key] = _accepts(hints[key], value)
+        except TypeError:
+            raise ValueError(f"{where}: {key!r} must be {_describe(hints[key])}, got {value!r}") from None
+    return values
+
+
 def config_from(
     cls: type,
     path: str | os.PathLike | None = None,
     options: dict[str, Any] | None = None,
     sets: list[str] | tuple[str, ...] = (),
+    *,
+    what: str = "config file",
 ) -> Any:
-    """A config dataclass: its defaults, then the keys of the settings file at ``path``, then ``options``
-    (command-line options; ``None`` means not given and is skipped), then ``sets`` (``key=value`` as
-    ``acecoder run --set`` reads them: values are YAML, dotted keys reach into mappings). Unknown keys and values
-    of the wrong type raise ValueError naming where they came from and the key."""
-    import dataclasses
-    import typing
-
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
+    """The one loader of config dataclasses (train-rm, train-rl; the run config's blocks check their keys with
+    :func:`take_fields`). The dataclass is the one source of the defaults; then come the keys of the settings
+    file at ``path`` (YAML or JSON; ``what`` names it in errors), ``options`` (command-line options; ``None``
+    means not given and is skipped), and ``sets`` (``key=value``, :func:`apply_override`'s grammar). Unknown keys,
+    values of the wrong type and values the dataclass rejects raise ValueError naming where they came from and
+    the key."""
     values: dict[str, Any] = {}
-
-    def take(data: dict[str, Any], where: str) -> None:
-        for key, value in data.items():
-            if key not in names:
-                raise ValueError(f"{where}: unknown key {key!r}; known keys: {', '.join(sorted(names))}")
-            if isinstance(value, dict) and isinstance(values.get(key), dict):
-                value = {**values[key], **value}  # --set trl.optim=... adds to the file's trl mapping
-            try:
-                values[key] = _accepts(hints[key], value)
-            except TypeError:
-                raise ValueError(f"{where}: {key!r} must be {_describe(hints[key])}, got {value!r}") from None
-
     if path is not None:
-        data = parse_settings(read_text(path, "config file"), path)
-        if data is not None and not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping of settings")
-        take(data or {}, str(path))
-    take({k: v for k, v in (options or {}).items() if v is not None}, "options")
+        data = parse_settings(read_text(path, what), path)
+        take_fields(cls, {} if data is None else data, str(path), values)
+    take_fields(cls, {k: v for k, v in (options or {}).items() if v is not None}, "options", values)
     for assignment in sets:
         data = {}
         apply_override(data, assignment)
-        take(data, f"--set {assignment}")
-    return cls(**values)
+        take_fields(cls, data, f"--set {assignment}", values)
+    try:
+        return cls(**values)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}" if path is not None else str(e)) from None

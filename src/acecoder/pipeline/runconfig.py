@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from acecoder.data.settings import apply_override, parse_settings, read_text
+from acecoder.data.settings import apply_override, parse_settings, read_text, take_fields
 
 BUNDLED_CONFIGS = ("quickstart",)
 
@@ -149,12 +149,5 @@ def load_run_config(
 
 
 def _dataclass_from(cls: type, data: Any, where: str) -> Any:
-    if data is None:
-        return cls()
-    if not isinstance(data, dict):
-        raise ValueError(f"{where}: expected a mapping")
-    names = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(names)}")
-    return cls(**data)
+    """A block of the run config (``execution``, ``llm``) as its dataclass: keys and types checked."""
+    return cls(**take_fields(cls, {} if data is None else data, where))

@@ -17,7 +17,6 @@ How the paper's Reinforce++ (OpenRLHF) maps onto TRL's GRPO, and what it cannot 
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import os
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from acecoder.data.settings import parse_settings, read_text
+from acecoder.data.settings import config_from
 from acecoder.execution.limits import SAMPLED, program_budget
 from acecoder.reward.scoring import check_mode
 
@@ -68,9 +67,6 @@ class RLConfig:
         return dataclasses.asdict(self)
 
 
-_FIELDS = {f.name for f in dataclasses.fields(RLConfig)}
-
-
 def paper_recipe_path() -> Path:
     return Path(str(resources.files("acecoder") / "resources" / "rl" / PAPER_RECIPE))
 
@@ -78,43 +74,8 @@ def paper_recipe_path() -> Path:
 def load_rl_config(
     path: str | os.PathLike | None = None, overrides: list[str] | tuple[str, ...] = ()
 ) -> RLConfig:
-    """The config in ``path`` (default: the paper recipe) with ``key=value`` overrides applied (values are
-    YAML: ``trainer.learning_rate=1e-6``, ``reward=pass_rate``, ``reward_weights=[1, 0.5]``)."""
+    """The config in ``path`` (default: the paper recipe) with ``key=value`` overrides applied (the one ``--set``
+    grammar, :func:`acecoder.data.settings.apply_override`: ``trainer.learning_rate=1e-6``, ``reward=pass_rate``,
+    ``reward_weights=[1, 0.5]``); unknown keys and wrong types are named with the file or override."""
     path = Path(path) if path is not None else paper_recipe_path()
-    data = parse_settings(read_text(path, "RL config"), path) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping with keys {sorted(_FIELDS)}")
-    data = copy.deepcopy(data)
-    for override in overrides:
-        _apply(data, override)
-    unknown = sorted(set(data) - _FIELDS)
-    if unknown:
-        raise ValueError(f"{path}: unknown key(s) {unknown}; expected some of {sorted(_FIELDS)}")
-    try:
-        return RLConfig(**data)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{path}: {e}") from None
-
-
-def _apply(data: dict[str, Any], override: str) -> None:
-    import yaml
-
-    key, sep, raw = override.partition("=")
-    if not sep or not key.strip():
-        raise ValueError(f"override {override!r}: expected key=value (e.g. trainer.learning_rate=1e-6)")
-    try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
-        value = raw
-    if isinstance(value, str):  # YAML 1.1 reads 1e-6 as a string
-        try:
-            value = float(value)
-        except ValueError:
-            pass
-    parts = key.strip().split(".")
-    target = data
-    for part in parts[:-1]:
-        target = target.setdefault(part, {})
-        if not isinstance(target, dict):
-            raise ValueError(f"override {override!r}: {part} is not a mapping")
-    target[parts[-1]] = value
+    return config_from(RLConfig, path, sets=overrides, what="RL config")
