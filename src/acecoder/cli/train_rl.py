@@ -51,15 +51,14 @@ def train_rl_command(
     from acecoder.data import DataError
     from acecoder.execution import SandboxError
 
-    overrides = list(set_ or [])
-    if reward is not None:
-        overrides.append(f"reward={reward.replace('pass-rate', 'pass_rate')}")
-    if reward_model is not None:
-        overrides.append(f"reward_model={reward_model}")
+    chosen = {
+        "reward": reward.replace("pass-rate", "pass_rate") if reward else None,
+        "reward_model": reward_model,
+    }
     if not dataset.is_file():
         raise fail(f"{dataset}: no such file")
     try:
-        settings = load_rl_config(config, overrides)
+        settings = load_rl_config(config, list(set_ or []), options=chosen)
         result = train_rl(
             settings,
             model,

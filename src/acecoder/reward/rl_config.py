@@ -72,10 +72,14 @@ def paper_recipe_path() -> Path:
 
 
 def load_rl_config(
-    path: str | os.PathLike | None = None, overrides: list[str] | tuple[str, ...] = ()
+    path: str | os.PathLike | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    *,
+    options: dict[str, Any] | None = None,
 ) -> RLConfig:
-    """The config in ``path`` (default: the paper recipe) with ``key=value`` overrides applied (the one ``--set``
-    grammar, :func:`acecoder.data.settings.apply_override`: ``trainer.learning_rate=1e-6``, ``reward=pass_rate``,
-    ``reward_weights=[1, 0.5]``); unknown keys and wrong types are named with the file or override."""
+    """The config in ``path`` (default: the paper recipe), then command-line ``options`` (None: not given), then
+    ``key=value`` overrides (the one ``--set`` grammar, :func:`acecoder.data.settings.apply_override`:
+    ``trainer.learning_rate=1e-6``, ``reward=pass_rate``, ``reward_weights=[1, 0.5]``), as train-rm reads its
+    config; unknown keys and wrong types are named with the file or override."""
     path = Path(path) if path is not None else paper_recipe_path()
-    return config_from(RLConfig, path, sets=overrides, what="RL config")
+    return config_from(RLConfig, path, options, overrides, what="RL config")
