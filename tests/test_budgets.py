@@ -50,7 +50,7 @@ def test_the_table_is_every_default():
     assert RLConfig(program_timeout=0).program_timeout is None
 
 
-def test_augmentation_reads_its_row_of_the_table():
+def test_augmentation_and_the_evaluate_stage_read_their_rows_of_the_table():
     from acecoder.augmentation.augment import REFERENCE_LIMITS
     from acecoder.cli import app
     from acecoder.pipeline.runconfig import RunConfig
@@ -62,6 +62,11 @@ def test_augmentation_reads_its_row_of_the_table():
     command = next(c for c in typer.main.get_command(app).commands.values() if c.name == "augment-tests")
     assert next(p.default for p in command.params if p.name == "timeout") == AUGMENT.test
     assert (mutant(0.0).test, mutant(1.0).test, mutant(0.1).program) == (0.2, 2.0, pytest.approx(1.8))
+
+    from acecoder.pipeline.stages.evaluate import Evaluate
+
+    evaluate = Evaluate().defaults(RunConfig(run_dir=Path(".")))
+    assert (evaluate["min_time"], evaluate["time_factor"]) == (BENCHMARK.min_time, BENCHMARK.time_factor)
 
 
 def test_the_engine_measures_the_slow_program_between_the_budgets():

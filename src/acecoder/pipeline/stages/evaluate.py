@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from acecoder.data.io import write_json
+from acecoder.execution.limits import BENCHMARK
 from acecoder.pipeline.stage import Stage, StageContext, StageSkipped
 
 
@@ -34,8 +35,8 @@ class Evaluate(Stage):
             "rank_by": ["rm_score", "pass_rate"],
             "k": [1],
             "group_by": None,
-            "min_time": 1.0,
-            "time_factor": 4.0,
+            "min_time": BENCHMARK.min_time,
+            "time_factor": BENCHMARK.time_factor,
             "seed": 0,
             "questions": "all",
         }
