@@ -10,6 +10,7 @@ import typer
 from acecoder.cli import executor_options, llm_options, options
 from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, retry_hint, warn
 from acecoder.execution.limits import AUGMENT
+from acecoder.synthesis.filter_tests import ORACLE_N, ORACLE_TEMPERATURE, PAPER_ORACLE_MAX_TOKENS
 
 
 @app.command("augment-tests", short_help="Add tests whose outputs a reference program gives.")
@@ -114,9 +115,11 @@ def augment_tests_command(
     base_url: options.BaseUrl = None,
     backend: options.Backend = "openai",
     api_key_env: options.ApiKeyEnv = "OPENAI_API_KEY",
-    n: Annotated[int, typer.Option(min=1, help="Oracle samples per question; all must agree.")] = 1,
-    temperature: Annotated[float, typer.Option(help="Oracle sampling temperature (0: greedy).")] = 0.0,
-    max_tokens: Annotated[int, typer.Option(help="Oracle answer length limit.")] = 1024,
+    n: Annotated[int, typer.Option(min=1, help="Oracle samples per question; all must agree.")] = ORACLE_N,
+    temperature: Annotated[
+        float, typer.Option(help="Oracle sampling temperature (0: greedy).")
+    ] = ORACLE_TEMPERATURE,
+    max_tokens: Annotated[int, typer.Option(help="Oracle answer length limit.")] = PAPER_ORACLE_MAX_TOKENS,
     prompt: Annotated[
         str | None,
         typer.Option(

@@ -19,6 +19,12 @@ from acecoder.cli.base import (
     retry_hint,
 )
 from acecoder.execution.limits import ORACLE
+from acecoder.synthesis.filter_tests import (
+    ORACLE_N,
+    ORACLE_TEMPERATURE,
+    ORACLE_TOP_P,
+    PAPER_ORACLE_MAX_TOKENS,
+)
 
 
 @app.command("filter-tests", short_help="Keep the tests an oracle program passes.")
@@ -59,10 +65,12 @@ def filter_tests_command(
     api_key_env: options.ApiKeyEnv = "OPENAI_API_KEY",
     n: Annotated[
         int, typer.Option(min=1, help="Oracle samples per question; a test survives if any passes it.")
-    ] = 1,
-    temperature: Annotated[float, typer.Option(help="Oracle sampling temperature (0: greedy).")] = 0.0,
-    top_p: options.TopP = 1.0,
-    max_tokens: Annotated[int, typer.Option(help="Oracle answer length limit.")] = 1024,
+    ] = ORACLE_N,
+    temperature: Annotated[
+        float, typer.Option(help="Oracle sampling temperature (0: greedy).")
+    ] = ORACLE_TEMPERATURE,
+    top_p: options.TopP = ORACLE_TOP_P,
+    max_tokens: Annotated[int, typer.Option(help="Oracle answer length limit.")] = PAPER_ORACLE_MAX_TOKENS,
     seed: options.Seed = None,
     prompt: Annotated[
         str | None,

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 # The paper's oracle settings.
 PAPER_ORACLE_MODEL = "Qwen/Qwen2.5-Coder-32B-Instruct"
 PAPER_ORACLE_MAX_TOKENS = 1024
+ORACLE_N = 1
+"""Oracle answers per question (filter-tests: a test survives when any passes it; augment-tests: all agree)."""
+ORACLE_TEMPERATURE = 0.0
+ORACLE_TOP_P = 1.0
 PAPER_MIN_TESTS = 5
 ROW_DROP_REASONS = ("no_tests", "no_oracle", "infra_error", "too_few_tests", "weak_tests")
 
@@ -131,9 +135,9 @@ class ModelOracle:
         self,
         client: LLMClient,
         *,
-        n: int = 1,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
+        n: int = ORACLE_N,
+        temperature: float = ORACLE_TEMPERATURE,
+        top_p: float = ORACLE_TOP_P,
         max_tokens: int = PAPER_ORACLE_MAX_TOKENS,
         seed: int | None = None,
         template: PromptTemplate | None = None,

@@ -42,8 +42,10 @@ class Augment(Stage):
 
     def defaults(self, config: RunConfig) -> dict[str, Any]:
         from acecoder.augmentation import ConsensusSource
+        from acecoder.synthesis import ModelOracle
 
         consensus = signature_defaults(ConsensusSource)
+        oracle = signature_defaults(ModelOracle, skip=("client", "template"))
         return {
             **_options(),
             "reference_field": None,
@@ -56,11 +58,8 @@ class Augment(Stage):
             "llm_inputs": 0,
             "inputs_model": None,
             "prompt": None,
-            "n": 1,
-            "temperature": 0.0,
-            "top_p": 1.0,
-            "max_tokens": 1024,
-            "oracle_seed": None,
+            **{k: oracle[k] for k in ("n", "temperature", "top_p", "max_tokens")},
+            "oracle_seed": oracle["seed"],
             "timeout": AUGMENT.test,
             "memory_mb": Limits.memory_mb,
             **endpoints.llm_defaults(config),
