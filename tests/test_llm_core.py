@@ -207,7 +207,7 @@ def test_openai_backend_needs_a_key_for_the_official_api(monkeypatch):
 def test_base_urls_read_the_same_everywhere():
     from acecoder.llm.backends.openai_backend import OpenAIBackend
     from acecoder.llm.endpoints import has_endpoint, split_base_urls
-    from acecoder.sampling.sample import policy_models
+    from acecoder.sampling import policy_models
 
     both = ("http://a:8000/v1", "http://b:8000/v1")
     for given in ("http://a:8000/v1, http://b:8000/v1,", [" http://a:8000/v1", "http://b:8000/v1", ""]):

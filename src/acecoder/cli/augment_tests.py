@@ -10,6 +10,7 @@ import typer
 from acecoder.cli import executor_options, llm_options, options
 from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, retry_hint, warn
 from acecoder.execution.limits import AUGMENT
+from acecoder.llm import endpoints
 from acecoder.synthesis.filter_tests import ORACLE_N, ORACLE_TEMPERATURE, PAPER_ORACLE_MAX_TOKENS
 
 
@@ -113,8 +114,8 @@ def augment_tests_command(
     ] = None,
     seed: Annotated[int, typer.Option(help="Varies the generated inputs (same seed, same tests).")] = 0,
     base_url: options.BaseUrl = None,
-    backend: options.Backend = "openai",
-    api_key_env: options.ApiKeyEnv = "OPENAI_API_KEY",
+    backend: options.Backend = endpoints.BACKEND,
+    api_key_env: options.ApiKeyEnv = endpoints.API_KEY_ENV,
     n: Annotated[int, typer.Option(min=1, help="Oracle samples per question; all must agree.")] = ORACLE_N,
     temperature: Annotated[
         float, typer.Option(help="Oracle sampling temperature (0: greedy).")
@@ -131,10 +132,10 @@ def augment_tests_command(
     memory_mb: options.MemoryMb = 4096,
     isolation: options.IsolationOption = options.Isolation.auto,
     cache: options.Cache = None,
-    concurrency: options.Concurrency = 64,
+    concurrency: options.Concurrency = endpoints.CONCURRENCY,
     rpm: options.Rpm = None,
     tpm: options.Tpm = None,
-    max_attempts: options.MaxAttempts = 6,
+    max_attempts: options.MaxAttempts = endpoints.MAX_ATTEMPTS,
     batch_size: Annotated[int, typer.Option(min=1, help="Rows per engine batch.")] = 64,
     in_place: options.InPlace = False,
     dedupe_ids: options.DedupeIds = False,

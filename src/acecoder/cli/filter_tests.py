@@ -19,6 +19,7 @@ from acecoder.cli.base import (
     retry_hint,
 )
 from acecoder.execution.limits import ORACLE
+from acecoder.llm import endpoints
 from acecoder.synthesis.filter_tests import (
     ORACLE_N,
     ORACLE_TEMPERATURE,
@@ -61,8 +62,8 @@ def filter_tests_command(
         ),
     ] = None,
     base_url: options.BaseUrl = None,
-    backend: options.Backend = "openai",
-    api_key_env: options.ApiKeyEnv = "OPENAI_API_KEY",
+    backend: options.Backend = endpoints.BACKEND,
+    api_key_env: options.ApiKeyEnv = endpoints.API_KEY_ENV,
     n: Annotated[
         int, typer.Option(min=1, help="Oracle samples per question; a test survives if any passes it.")
     ] = ORACLE_N,
@@ -97,10 +98,10 @@ def filter_tests_command(
     memory_mb: options.MemoryMb = 4096,
     isolation: options.IsolationOption = options.Isolation.auto,
     cache: options.Cache = None,
-    concurrency: options.Concurrency = 64,
+    concurrency: options.Concurrency = endpoints.CONCURRENCY,
     rpm: options.Rpm = None,
     tpm: options.Tpm = None,
-    max_attempts: options.MaxAttempts = 6,
+    max_attempts: options.MaxAttempts = endpoints.MAX_ATTEMPTS,
     batch_size: Annotated[int, typer.Option(min=1, help="Rows per oracle/execution batch.")] = 256,
     in_place: options.InPlace = False,
     dedupe_ids: options.DedupeIds = False,

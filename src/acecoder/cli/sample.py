@@ -18,6 +18,7 @@ from acecoder.cli.base import (
     resume_hint,
     retry_hint,
 )
+from acecoder.llm import endpoints
 
 
 @app.command("sample", short_help="Sample N programs per question from policy models.")
@@ -67,8 +68,8 @@ def sample_command(
             help="YAML/JSON list of models: each a name or {model, name, base_url, backend, api_key_env}.",
         ),
     ] = None,
-    backend: options.Backend = "openai",
-    api_key_env: llm_options.ApiKeyEnv = "OPENAI_API_KEY",
+    backend: options.Backend = endpoints.BACKEND,
+    api_key_env: llm_options.ApiKeyEnv = endpoints.API_KEY_ENV,
     n: Annotated[
         int,
         typer.Option(
@@ -99,10 +100,12 @@ def sample_command(
     prices: Annotated[
         Path | None, typer.Option(help="Price table {model: {input, output}} in $/1M tokens (YAML or JSON).")
     ] = None,
-    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight per model.")] = 64,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Requests in flight per model.")
+    ] = endpoints.CONCURRENCY,
     rpm: Annotated[float | None, typer.Option(help="Requests per minute limit per model.")] = None,
     tpm: Annotated[float | None, typer.Option(help="Tokens per minute limit per model.")] = None,
-    max_attempts: options.MaxAttempts = 6,
+    max_attempts: options.MaxAttempts = endpoints.MAX_ATTEMPTS,
     batch_size: options.BatchSize = 256,
     in_place: options.InPlace = False,
     dedupe_ids: options.DedupeIds = False,

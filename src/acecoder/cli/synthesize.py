@@ -10,6 +10,7 @@ import typer
 
 from acecoder.cli import llm_options, options
 from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, locks_output, resume_hint, retry_hint
+from acecoder.llm import endpoints
 
 
 class SeedFormat(str, Enum):
@@ -40,8 +41,8 @@ def synthesize_command(
     ],
     model: Annotated[str, typer.Option(help="Model name (the paper: gpt-4o-mini).")],
     base_url: options.BaseUrl = None,
-    backend: options.Backend = "openai",
-    api_key_env: options.ApiKeyEnv = "OPENAI_API_KEY",
+    backend: options.Backend = endpoints.BACKEND,
+    api_key_env: options.ApiKeyEnv = endpoints.API_KEY_ENV,
     seed_format: Annotated[
         SeedFormat,
         typer.Option(
@@ -102,10 +103,10 @@ def synthesize_command(
         list[Path] | None, typer.Option(help="More benchmark problems to decontaminate against (repeatable).")
     ] = None,
     cache: options.Cache = None,
-    concurrency: options.Concurrency = 64,
+    concurrency: options.Concurrency = endpoints.CONCURRENCY,
     rpm: options.Rpm = None,
     tpm: options.Tpm = None,
-    max_attempts: options.MaxAttempts = 6,
+    max_attempts: options.MaxAttempts = endpoints.MAX_ATTEMPTS,
     batch_size: Annotated[int, typer.Option(min=1, help="Seeds per generation batch.")] = 256,
     dedupe_ids: options.DedupeIds = False,
     resume: options.Resume = True,

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from acecoder.llm import endpoints
 from acecoder.llm.backends.base import Backend, LocalBackend, RemoteBackend
 from acecoder.llm.cache import RequestCache
 from acecoder.llm.costs import PriceTable
@@ -70,10 +71,10 @@ class LLMClient:
         backend: Backend,
         cache_path: str | os.PathLike | None = None,
         *,
-        max_concurrency: int = 64,
+        max_concurrency: int = endpoints.CONCURRENCY,
         requests_per_minute: float | None = None,
         tokens_per_minute: float | None = None,
-        max_attempts: int = 6,
+        max_attempts: int = endpoints.MAX_ATTEMPTS,
         backoff_base: float = 1.0,
         backoff_max: float = 60.0,
         max_retry_after: float = 300.0,

@@ -14,6 +14,14 @@ if TYPE_CHECKING:
 LOCAL_BACKENDS = ("transformers", "hf", "vllm")
 """Backends that run in process: they take no server and no API key."""
 
+# The defaults of every LLM verb, stage and client (``llm:`` in a run config, the verbs' options).
+BACKEND = "openai"
+API_KEY_ENV = "OPENAI_API_KEY"
+CONCURRENCY = 64
+"""Requests in flight."""
+MAX_ATTEMPTS = 6
+"""Tries per request before it is recorded as failed."""
+
 
 def split_base_urls(value: Any, where: str = "base_url") -> tuple[str, ...]:
     """The servers of a ``base_url`` setting: a URL, comma-separated URLs or a list of URLs (blanks dropped;

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from acecoder.data.settings import apply_override, parse_settings, read_text, take_fields
+from acecoder.llm import endpoints
 
 BUNDLED_CONFIGS = ("quickstart",)
 
@@ -49,12 +50,12 @@ class LLMSettings:
     An LLM stage runs only when it has an endpoint: a ``base_url`` or an in-process backend."""
 
     base_url: str | list[str] | None = None
-    backend: str = "openai"
-    api_key_env: str = "OPENAI_API_KEY"
-    concurrency: int = 64
+    backend: str = endpoints.BACKEND
+    api_key_env: str = endpoints.API_KEY_ENV
+    concurrency: int = endpoints.CONCURRENCY
     rpm: float | None = None
     tpm: float | None = None
-    max_attempts: int = 6
+    max_attempts: int = endpoints.MAX_ATTEMPTS
     prices: str | None = None
     """Price table {model: {input, output}} in $/1M tokens (YAML or JSON), for the cost figures."""
 

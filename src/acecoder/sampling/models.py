@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from acecoder.data.settings import parse_settings, read_text
+from acecoder.llm import endpoints
 from acecoder.llm.endpoints import split_base_urls
 
 
@@ -23,8 +24,8 @@ class PolicyModel:
     model: str
     name: str | None = None
     base_urls: tuple[str, ...] = ()
-    backend: str = "openai"
-    api_key_env: str = "OPENAI_API_KEY"
+    backend: str = endpoints.BACKEND
+    api_key_env: str = endpoints.API_KEY_ENV
 
     @property
     def label(self) -> str:
@@ -84,8 +85,8 @@ def policy_models(
     names: Sequence[str] = (),
     base_urls: Sequence[str] = (),
     models_file: str | os.PathLike | None = None,
-    backend: str = "openai",
-    api_key_env: str = "OPENAI_API_KEY",
+    backend: str = endpoints.BACKEND,
+    api_key_env: str = endpoints.API_KEY_ENV,
 ) -> list[PolicyModel]:
     """The models of a command line: ``--model`` (repeatable), ``--model-name`` (none, or one per model),
     ``--base-url`` (none, one for every model, or one per model; each may list several servers, comma-separated)

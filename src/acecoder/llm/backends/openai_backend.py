@@ -65,7 +65,7 @@ class OpenAIBackend(RemoteBackend):
         model: str,
         base_urls: str | Sequence[str] | None = None,
         *,
-        api_key_env: str = "OPENAI_API_KEY",
+        api_key_env: str = endpoints.API_KEY_ENV,
         timeout: float = 600.0,
         max_n: int = 128,
         per_sample_seed: bool = True,
