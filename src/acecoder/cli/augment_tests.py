@@ -9,7 +9,7 @@ import typer
 
 from acecoder.cli import executor_options, llm_options, options
 from acecoder.cli.base import EXIT_FAILED, app, check_paths, fail, resume_hint, retry_hint, warn
-from acecoder.execution.limits import AUGMENT
+from acecoder.execution.limits import AUGMENT, Limits
 from acecoder.llm import endpoints
 from acecoder.synthesis.filter_tests import ORACLE_N, ORACLE_TEMPERATURE, PAPER_ORACLE_MAX_TOKENS
 
@@ -129,7 +129,7 @@ def augment_tests_command(
     ] = None,
     workers: options.Workers = None,
     timeout: Annotated[float, typer.Option(help="CPU seconds per input for a reference.")] = AUGMENT.test,
-    memory_mb: options.MemoryMb = 4096,
+    memory_mb: options.MemoryMb = Limits.memory_mb,
     isolation: options.IsolationOption = options.Isolation.auto,
     cache: options.Cache = None,
     concurrency: options.Concurrency = endpoints.CONCURRENCY,

@@ -18,7 +18,7 @@ from acecoder.cli.base import (
     resume_hint,
     retry_hint,
 )
-from acecoder.execution.limits import ORACLE
+from acecoder.execution.limits import ORACLE, Limits
 from acecoder.llm import endpoints
 from acecoder.synthesis.filter_tests import (
     ORACLE_N,
@@ -95,7 +95,7 @@ def filter_tests_command(
     workers: options.Workers = None,
     timeout: options.Timeout = ORACLE.test,
     program_timeout: options.ProgramTimeout = ORACLE.program or 0,
-    memory_mb: options.MemoryMb = 4096,
+    memory_mb: options.MemoryMb = Limits.memory_mb,
     isolation: options.IsolationOption = options.Isolation.auto,
     cache: options.Cache = None,
     concurrency: options.Concurrency = endpoints.CONCURRENCY,
