@@ -343,13 +343,11 @@ def evaluate_livecodebench_file(
     checkpoint = Checkpoint(out_path, run_id, resume=resume)
     if checkpoint.done and on_resume is not None:
         on_resume(checkpoint.done)
-    try:
+    with checkpoint:
         for row in evaluate_rows(
             samples_path, bench, options, executor, limits=job_limits, skip=checkpoint.done, on_row=on_row
         ):
             checkpoint.append(row)
-    finally:
-        checkpoint.close()
     summary = summarize(checkpoint.rows(), bench, options, str(samples_path))
     with RowWriter(out_path) as writer:
         for row in checkpoint.rows():

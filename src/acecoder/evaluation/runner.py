@@ -390,13 +390,11 @@ def evaluate_file(
     checkpoint = Checkpoint(out_path, run_id, resume=resume)
     if checkpoint.done and on_resume is not None:
         on_resume(checkpoint.done)
-    try:
+    with checkpoint:
         for row in evaluate_rows(
             evaluation, samples_path, executor, skip=checkpoint.done, stats=stats, on_row=on_row
         ):
             checkpoint.append(row)
-    finally:
-        checkpoint.close()
     summary = summarize(checkpoint.rows(), evaluation, samples_file=str(samples_path))
     with RowWriter(out_path) as writer:
         for row in checkpoint.rows():

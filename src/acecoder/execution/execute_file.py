@@ -69,7 +69,7 @@ def execute_file(
     done = ExecutedFile(_summary_so_far(checkpoint), checkpoint, checkpoint.done)
     if on_start is not None:
         on_start(done)
-    try:
+    with checkpoint:
         rows = _validated_rows(Path(input_path), skip=done.resumed, dedupe_ids=dedupe_ids)
         for row in execute_rows(
             rows,
@@ -82,8 +82,6 @@ def execute_file(
             checkpoint.append({"summary": done.summary.to_dict(), "row": row})
             if on_row is not None:
                 on_row(done.summary)
-    finally:
-        checkpoint.close()
     return done
 
 
