@@ -88,7 +88,8 @@ def test_a_test_that_crashes_the_program_fails_alone_and_the_rest_run_in_a_fresh
 
 def test_a_timeout_fails_one_test_only(engine):
     program = ADD + "def spin():\n    while True:\n        pass\n"
-    result = engine.run_one(program, ["assert add(1, 1) == 2", "spin()", "assert add(2, 2) == 4"])
+    tests = ["assert add(1, 1) == 2", "spin()", "assert add(2, 2) == 4"]
+    result = engine.run_one(program, tests, Limits(timeout=0.5, wall_extra=0.5, program_timeout=0))
     assert result.test_results == [1, 0, 1]
     assert result.errors[1] == "timeout"
 

@@ -257,4 +257,4 @@ def test_quickstart_as_written(tmp_path):
     again = subprocess.run(
         command, shell=True, cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=600
     )
-    assert again.returncode == 0 and again.stderr.count("nothing to redo") == 8, again.stderr
+    assert again.returncode == 0 and again.stderr.count("nothing to redo") == 9, again.stderr

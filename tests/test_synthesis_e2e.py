@@ -360,7 +360,9 @@ def test_reference_oracle_on_real_codet_rows(shared_data, tmp_path):
     ]
     src = tmp_path / "codet.jsonl"
     write_rows(src, slim)
-    with ExecutionEngine(workers=2) as engine:
+    from acecoder.execution.limits import ORACLE
+
+    with ExecutionEngine(workers=2, limits=ORACLE.limits()) as engine:  # the oracle's budget, as filter-tests
         s = filter_tests_file(
             src, tmp_path / "out.jsonl", FieldOracle("question+canonical_solution"), engine, min_tests=1
         )

@@ -57,7 +57,7 @@ def run_command(
 
     \b
     Stages, in the order they run (whatever order the config lists them in):
-      synthesize, filter-tests, sample, execute, pairs, hard, stats,
+      synthesize, filter-tests, augment, sample, execute, pairs, hard, stats,
       train-rm, score, evaluate, rewards, report
     Each stage's settings and defaults: acecoder run --keys STAGE, and the
     README section "Stage settings"."""
