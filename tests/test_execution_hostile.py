@@ -14,7 +14,9 @@ import pytest
 from acecoder.execution import ExecutionEngine, Limits
 
 REPO = Path(__file__).resolve().parents[1]
-FAST = Limits(timeout=0.5, setup_timeout=1.0, wall_factor=2.0, wall_extra=0.5, max_processes=16, program_timeout=0)
+FAST = Limits(
+    timeout=0.5, setup_timeout=1.0, wall_factor=2.0, wall_extra=0.5, max_processes=16, program_timeout=0
+)
 pytestmark = pytest.mark.skipif(os.getuid() != 0, reason="the full isolation suite runs as root (CI does)")
 
 
