@@ -34,6 +34,10 @@ IDIOMS = {
     "global-at-top-level": "total = 0\ndef add(x):\n    global total\n    total += x\nfor v in input().split():\n"
     "    add(int(v))\nprint(total)\n",
     "quit-after-print": "print(sum(map(int, input().split())))\nquit()\n",
+    # competitive programmers run main in a thread for a bigger stack; it prints after the top level ends
+    "main-in-a-thread": "import sys, threading\ndef main():\n    import time\n    time.sleep(0.05)\n"
+    "    print(sum(map(int, sys.stdin.read().split())))\nthreading.stack_size(1 << 26)\n"
+    "threading.Thread(target=main).start()\n",
 }
 
 
@@ -51,6 +55,10 @@ FAILING = {
     "loops": ("while True:\n    pass\n", "timeout"),
     "sleeps": ("import time\ntime.sleep(60)\n", "timeout"),
     "never-reads": ("print('3')\n", "wrong-output"),
+    "thread-never-ends": (
+        "import threading, time\nprint(42)\nthreading.Thread(target=time.sleep, args=(60,)).start()\n",
+        "timeout",
+    ),
 }
 
 

@@ -231,12 +231,26 @@ def run(program, tests, start, limits, board, arena, drop, arm, budget, setup_fd
 
             traceback.print_exc()
             os._exit(70)
+    _join_threads()
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except BaseException:
         pass
     os._exit(0)
+
+
+def _join_threads():
+    """Wait for the program's non-daemon threads, as the interpreter does at exit: a stdin program that runs
+    ``main`` in a thread (``threading.Thread(target=main).start()``, for a larger stack) prints from it after its
+    top level ends. The child's CPU and idle limits still apply while it waits."""
+    threading = sys.modules.get("threading")
+    if threading is None:
+        return
+    try:
+        threading._shutdown()
+    except BaseException:
+        pass
 
 
 SERVING = 1 << 30  # the board's stage while the child answers the judge's calls

@@ -192,7 +192,8 @@ class Runs:
             self._run_child(program, [], 0, limits, result, output, budget, stdio=stage)
         finally:
             os.close(stdin_fd)
-        status = result["setup"] or "ok"
+        # a kill after the top level ended (its threads still running, see child._join_threads) is the test's too
+        status = result["setup"] or result.get("ended") or "ok"
         return {
             # one test, one budget: running out of it is this test's timeout
             "status": "timeout" if status == "timeout:budget" else status,
