@@ -87,9 +87,9 @@ def test_extra_columns_are_ignored_json_tests_accepted_and_metrics_logged(binary
         log_metric=logged.__setitem__,
     )
     assert rewards == [1.0, 0.0, 0.0]
-    assert logged["tests_binary/all_pass_rate"] == pytest.approx(1 / 3)
-    assert logged["tests_binary/timeout_rate"] == pytest.approx(1 / 3)  # the endless top level
-    assert logged["tests_binary/infra_errors"] == 0.0
+    assert logged[binary.metric_prefix + "all_pass_rate"] == pytest.approx(1 / 3)
+    assert logged[binary.metric_prefix + "timeout_rate"] == pytest.approx(1 / 3)  # the endless top level
+    assert logged[binary.metric_prefix + "infra_errors"] == 0.0
 
 
 def test_bad_inputs_fail_clearly(binary):

@@ -23,6 +23,10 @@ class Timeout(BaseException):
     """Raised in the child when a stage used up its CPU time (never an Exception, so `except Exception` misses it)."""
 
 
+class BudgetSpent(Timeout):
+    """Raised at the start of a stage once the program's CPU budget is spent."""
+
+
 class SandboxRestriction(ValueError):
     """What an operation the sandbox forbids raises. A ValueError, because the standard library already copes
     with ValueError from ``sys._getframe`` (namedtuple, typing, enum, logging)."""
@@ -37,6 +41,8 @@ def classify(exc):
     kind = type(exc)
     if kind is Timeout:
         return "timeout"
+    if kind is BudgetSpent:
+        return "timeout:budget"
     if kind is SandboxRestriction:
         return "error:SandboxRestriction"
     if isinstance(exc, SystemExit):
@@ -262,12 +268,21 @@ def execute(program, tests, start, limits, board, arena, budget, namespace):
     code happens once there, not again in every forked child)."""
     clock, setitimer, prof = time.process_time, signal.setitimer, signal.ITIMER_PROF
     began = clock()
+    # Once a stage runs out of time on the program's budget (its timer was the budget's rest, not its own
+    # limit), the budget is spent: the few milliseconds a timer tick may leave over must not let later tests
+    # run on some machines' timing and not on others' (a verdict must not depend on the tick it fell on).
+    state = {"bound": False, "spent": False}
 
     def stage_timer(limit):
         left = budget - (clock() - began)
-        if left <= 0:
-            raise Timeout()
+        if left <= 0 or state["spent"]:
+            raise BudgetSpent()
+        state["bound"] = left < limit
         setitimer(prof, min(limit, left), 0.05)
+
+    def spent(verdict):
+        if verdict == "timeout" and state["bound"]:
+            state["spent"] = True
 
     verdict = "pass"
     board.begin(-1, clock())
@@ -279,6 +294,7 @@ def execute(program, tests, start, limits, board, arena, budget, namespace):
             setitimer(prof, 0)
     except BaseException as e:
         verdict = classify(e)
+        spent(verdict)
         if verdict == "exit" and limits.get("whole_program") and getattr(e, "code", 1) in (None, 0):
             verdict = "pass"  # a whole program may end with exit() after printing, as in a terminal
     board.finish(-1, verdict)
@@ -315,6 +331,7 @@ def execute(program, tests, start, limits, board, arena, budget, namespace):
         except BaseException as e:
             if verdict is None:
                 verdict = classify(e)
+                spent(verdict)
         board.finish(index, verdict)
         if stop_on_failure and verdict not in ("pass", "values"):
             break

@@ -585,7 +585,7 @@ class Runs:
 
 
 _VERDICT_WORDS = frozenset(
-    ["pass", "values", "raised", "timeout", "exit", "memory", "assertion", "recursion"]
+    ["pass", "values", "raised", "timeout", "timeout:budget", "exit", "memory", "assertion", "recursion"]
 )
 
 
