@@ -168,10 +168,10 @@ def mbpp_dataset() -> Dataset:
 
 def execute(rows: list[dict[str, Any]], template: str | None, workers: int) -> list[dict[str, Any]]:
     """Pass rates as ``acecoder execute`` computes them by default."""
-    from acecoder.execution import ExecutionEngine, Limits, execute_rows
-    from acecoder.execution.limits import SAMPLE_PROGRAM_TIMEOUT
+    from acecoder.execution import ExecutionEngine, execute_rows
+    from acecoder.execution.limits import SAMPLED
 
-    limits = Limits(program_timeout=SAMPLE_PROGRAM_TIMEOUT)
+    limits = SAMPLED.limits()
     fresh = [json.loads(json.dumps(r)) for r in rows]
     with ExecutionEngine(workers=workers, limits=limits) as engine:
         return list(execute_rows(fresh, engine, program_template=template))
