@@ -426,9 +426,15 @@ def test_a_test_that_spends_the_program_budget_fails_every_later_test_alike(engi
     time, not only when the timer's tick happened to leave a few milliseconds over (a verdict must not depend on
     the machine's timing)."""
     program = "def gcd(a, b):\n    while a != b:\n        if a < b:\n            a, b = b, a\n        a = a - b\n    return a\n"
-    tests = ["assert gcd(1, 0) == 1", "assert gcd(9, 6) == 3", "assert gcd(1, 1) == 1"]
+    # the last test is judge-driven (two statements): a later request, which must find the budget spent too
+    tests = [
+        "assert gcd(1, 0) == 1",
+        "assert gcd(9, 6) == 3",
+        "assert gcd(1, 1) == 1",
+        "x = gcd(4, 2)\nassert x == 2",
+    ]
     limits = Limits(timeout=1.0, program_timeout=0.25, wall_extra=0.5)
     for copy in range(4):
         result = engine.run_one(program + f"# {copy}\n", tests, limits)
-        assert result.test_results == [0, 0, 0]
-        assert result.errors == ["timeout", "timeout:budget", "timeout:budget"], result.errors
+        assert result.test_results == [0, 0, 0, 0]
+        assert result.errors == ["timeout"] + ["timeout:budget"] * 3, result.errors

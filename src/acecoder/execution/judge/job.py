@@ -178,6 +178,9 @@ class JobRun:
         self.timeouts = [float(t) for t in (job.get("timeouts") or [self.limits["timeout"]] * n)]
         self.limits["timeouts"] = self.timeouts
         self.budget = float(self.limits.get("program_timeout") or 0) or float("inf")
+        self.spent = False  # the sandbox said the program's budget ran out: later requests get none of it
+        self.batched_bound = False  # the batched request's budget was the program's rest, not the tests' own
+        self.batched_left = float("inf")
         self.stop = bool(job.get("stop_on_failure"))
         self.capture = bool(job.get("capture"))
         self.outcome = Outcome(n)
@@ -235,6 +238,8 @@ class JobRun:
             # an expanded check's asserts share its time, as its one test would
             "budget": min(self._left(), sum(self.timeouts[i] for i in the_plan.batched)),
         }
+        self.batched_bound = self._left() <= sum(self.timeouts[i] for i in the_plan.batched)
+        self.batched_left = self._left()
         try:
             wire.send(self.link.fileno(), request)
         except OSError as e:
@@ -283,7 +288,19 @@ class JobRun:
             self.outcome.infra
         )
 
+    def _budget_ran_out(self, errors) -> bool:
+        """Whether a test of the batched request stopped on the program's budget (its own limit was larger than
+        what the budget had left), or a later one found it spent."""
+        for position, error in enumerate(errors):
+            if error == "timeout:budget":
+                return True
+            if error == "timeout" and self.timeouts[self.parts[position][0]] >= self.batched_left:
+                return True
+        return False
+
     def _left(self) -> float:
+        if self.spent:
+            return 0.0
         return self.budget - self.outcome.cpu
 
     def _finish_skips(self) -> None:
@@ -317,6 +334,9 @@ class JobRun:
         if reply.get("retire"):
             outcome.retire = str(reply["retire"])
         outcome.setup = reply.get("setup")
+        if self.batched_bound and self._budget_ran_out(reply.get("errors", ())):
+            # spent to the last timer tick or not, the budget is gone for every later request alike
+            self.spent = True
         records = {int(t): blob[o : o + s] for t, o, s in reply.get("values", [])}
         value_bytes = int(self.limits.get("value_bytes", 1 << 24))
         verdicts: dict[int, tuple[str | None, Any]] = {}
@@ -386,6 +406,8 @@ class JobRun:
             if reply.get("retire"):
                 outcome.retire = str(reply["retire"])
             status = reply.get("status", "ok")
+            if status == "timeout" and self.timeouts[index] >= request["budget"]:
+                self.spent = True  # it ran out of the program's budget, not of its own limit
             if status != "ok":
                 outcome.set(index, str(status))
             elif reply.get("truncated"):
