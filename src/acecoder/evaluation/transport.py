@@ -24,6 +24,34 @@ REDUCE, TEXT, OUTPUT = "__acecoder_reduce__", "__acecoder_text__", "__acecoder_o
 DIGEST_MARK, TEXT_MARK = "__acecoder_digest__", "__acecoder_text__"
 DIGEST_ABOVE = 1 << 14  # JSON characters
 
+# Whether a value is built only of exact builtin types: sent with the helpers, and the same source decides on the
+# caller's side (plain_text), so both sides agree by construction.
+PLAIN = """
+def __acecoder_plain__(value, depth=0):
+    kind = type(value)
+    if kind is str or kind is bool or kind is bytes or value is None:
+        return True
+    if kind is int:
+        return value.bit_length() < 13000
+    if kind is float:
+        return value - value == 0.0
+    if kind is complex:
+        return value.real - value.real == 0.0 and value.imag - value.imag == 0.0
+    if depth > 64:
+        return False
+    if kind is list or kind is tuple or kind is set:
+        for item in value:
+            if not __acecoder_plain__(item, depth + 1):
+                return False
+        return True
+    if kind is dict:
+        for key, item in dict.items(value):
+            if not (__acecoder_plain__(key, depth + 1) and __acecoder_plain__(item, depth + 1)):
+                return False
+        return True
+    return False
+"""
+
 HELPERS = f"""
 
 def {REDUCE}(value):
@@ -69,30 +97,7 @@ def {REDUCE}(value):
     return ("{DIGEST_MARK}", kind.__name__, tuple(inner), size, digest.hexdigest())
 
 
-def __acecoder_plain__(value, depth=0):
-    kind = type(value)
-    if kind is str or kind is bool or kind is bytes or value is None:
-        return True
-    if kind is int:
-        return value.bit_length() < 13000
-    if kind is float:
-        return value - value == 0.0
-    if kind is complex:
-        return value.real - value.real == 0.0 and value.imag - value.imag == 0.0
-    if depth > 64:
-        return False
-    if kind is list or kind is tuple or kind is set:
-        for item in value:
-            if not __acecoder_plain__(item, depth + 1):
-                return False
-        return True
-    if kind is dict:
-        for key, item in dict.items(value):
-            if not (__acecoder_plain__(key, depth + 1) and __acecoder_plain__(item, depth + 1)):
-                return False
-        return True
-    return False
-
+{PLAIN}
 
 def {TEXT}(value):
     return ("{TEXT_MARK}", repr(value)) if __acecoder_plain__(value) else value
@@ -121,26 +126,12 @@ def plain_text(value: Any, depth: int = 0) -> str | None:
     """The text ``__acecoder_text__`` sends for ``value`` when it is built only of exact builtin types (as
     ``__acecoder_plain__`` decides), else None. Two plain values with the same text are equal, so an output
     whose text is the expected output's text matches it without being rebuilt."""
-    return repr(value) if _plain(value, 0) else None
+    return repr(value) if _plain(value) else None
 
 
-def _plain(value: Any, depth: int) -> bool:
-    kind = type(value)
-    if kind is str or kind is bool or kind is bytes or value is None:
-        return True
-    if kind is int:
-        return value.bit_length() < 13000
-    if kind is float:
-        return value - value == 0.0
-    if kind is complex:
-        return value.real - value.real == 0.0 and value.imag - value.imag == 0.0
-    if depth > 64:
-        return False
-    if kind is list or kind is tuple or kind is set:
-        return all(_plain(item, depth + 1) for item in value)
-    if kind is dict:
-        return all(_plain(k, depth + 1) and _plain(v, depth + 1) for k, v in value.items())
-    return False
+_namespace: dict[str, Any] = {}
+exec(PLAIN, _namespace)  # the module's own constant source
+_plain = _namespace["__acecoder_plain__"]
 
 
 def has_text(captured: Any, text: str) -> bool:
