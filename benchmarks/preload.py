@@ -36,6 +36,8 @@ import sys
 import time
 from pathlib import Path
 
+from acecoder.execution.limits import DEFAULT_PRELOAD
+
 sys.path.insert(0, str(Path(__file__).parent))
 from rewards import build_workload
 
@@ -103,7 +105,7 @@ def survey() -> None:
 
 
 def preload_set(spec: str) -> tuple[str, ...]:
-    """``base`` (the stdlib modules preloaded before this measurement) or ``+m1,m2``: base plus those."""
+    """``base`` (the engine's default preload, stdlib modules) or ``+m1,m2``: base plus those."""
     if spec == "base":
         return STDLIB_PRELOAD
     if not spec.startswith("+"):
@@ -111,19 +113,7 @@ def preload_set(spec: str) -> tuple[str, ...]:
     return STDLIB_PRELOAD + tuple(m for m in spec[1:].split(",") if m)
 
 
-STDLIB_PRELOAD = (
-    "typing",
-    "collections",
-    "dataclasses",
-    "math",
-    "re",
-    "itertools",
-    "functools",
-    "heapq",
-    "bisect",
-    "string",
-    "copy",
-)
+STDLIB_PRELOAD = DEFAULT_PRELOAD  # the engine's preload: every set is measured against it
 
 
 def engine(preload: tuple[str, ...], workers: int, interpreter: str | None, **limits):
