@@ -229,17 +229,17 @@ class JobRun:
             else {"source": t.source}
             for _, t in self.parts
         ]
+        # an expanded check's asserts share its time, as its one test would
+        tests_time, self.batched_left = sum(self.timeouts[i] for i in the_plan.batched), self._left()
+        self.batched_bound = self.batched_left <= tests_time
         request = {
             "op": "run",
             "program": self.job["program"],
             "tests": wire_tests,
             "limits": dict(self.limits, timeouts=[self.timeouts[i] for i, _ in self.parts]),
             "stop_on_failure": self.stop,
-            # an expanded check's asserts share its time, as its one test would
-            "budget": min(self._left(), sum(self.timeouts[i] for i in the_plan.batched)),
+            "budget": min(self.batched_left, tests_time),
         }
-        self.batched_bound = self._left() <= sum(self.timeouts[i] for i in the_plan.batched)
-        self.batched_left = self._left()
         try:
             wire.send(self.link.fileno(), request)
         except OSError as e:
