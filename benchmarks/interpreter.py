@@ -10,9 +10,11 @@ Workloads (all from ../shared/data/codet):
 * the reward batch of ``benchmarks/rewards.py``: 1,024 samples x 16 tests through ``TestCaseReward`` (binary),
   the second call timed.
 
-For each: median wall seconds over ``--rounds`` rounds, and the verdicts' agreement with the first interpreter.
-An interpreter needs the libraries the samples import to judge them alike (``scripts/setup_sandbox_env.sh``
-builds such a runtime); without them, programs that import them fail on it and the agreement says how many.
+For each: median wall seconds over ``--rounds`` rounds, the median CPU seconds of the sandbox servers and their
+programs (what the interpreter changes; the machine's load moves it far less than wall time), and the verdicts'
+agreement with the first interpreter.
+An interpreter needs the libraries the samples import to judge them alike (a venv on it with numpy, pandas,
+matplotlib...); without them, programs that import them fail on it, fast, and the agreement says how many.
 
 Run: ``.venv/bin/python benchmarks/interpreter.py --interpreters .venv/bin/python,/path/to/python3.12 [--rounds 3]``
 """
@@ -54,10 +56,29 @@ def run_jobs(interpreter: str, items, workers: int, binary: bool) -> tuple[float
         jobs = reward.jobs([p for p, _ in items], [t for _, t in items])
         if not binary:  # every test, as `execute` runs them (pass rates)
             jobs = [lambda build=build: _all_tests(build()) for build in jobs]
-        started = time.perf_counter()
+        cpu, started = sandbox_cpu(), time.perf_counter()
         results = reward.dispatcher.run(jobs)
         elapsed = time.perf_counter() - started
-    return elapsed, [tuple(r.test_results) for r in results]
+        cpu = sandbox_cpu() - cpu
+    return elapsed, cpu, [tuple(r.test_results) for r in results]
+
+
+def sandbox_cpu() -> float:
+    """CPU seconds of this process's sandbox servers and the programs they ran and reaped (``/proc``): what the
+    interpreter changes, and a figure the machine's load moves far less than wall time."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == os.getpid() and b"acecoder_sandbox" in cmdline:
+            total += sum(int(f) for f in fields[11:15]) / tick  # its own and its reaped children's CPU
+    return total
 
 
 def _all_tests(job):
@@ -89,22 +110,26 @@ def main() -> None:
     for name in args.workloads.split(","):
         items, binary = workloads[name]
         times: dict[str, list[float]] = {i: [] for i in interpreters}
+        cpus: dict[str, list[float]] = {i: [] for i in interpreters}
         verdicts: dict[str, list] = {}
         for r in range(args.rounds):
             for interpreter in interpreters if r % 2 == 0 else reversed(interpreters):
-                seconds, verdicts[interpreter] = run_jobs(interpreter, items, args.workers, binary)
+                seconds, cpu, verdicts[interpreter] = run_jobs(interpreter, items, args.workers, binary)
                 times[interpreter].append(seconds)
+                cpus[interpreter].append(cpu)
         base = statistics.median(times[interpreters[0]])
+        base_cpu = statistics.median(cpus[interpreters[0]])
         print(
             f"{name}: {len(items):,} programs, {args.rounds} alternating rounds, load {os.getloadavg()[0]:.1f}"
         )
         for interpreter in interpreters:
-            median = statistics.median(times[interpreter])
+            median, cpu = statistics.median(times[interpreter]), statistics.median(cpus[interpreter])
             same = sum(a == b for a, b in zip(verdicts[interpreter], verdicts[interpreters[0]], strict=True))
             print(
                 f"  {version(interpreter):8s} {interpreter:50s} median {median:6.2f} s "
                 f"({base / median:4.2f}x the first; runs {', '.join(f'{t:.2f}' for t in times[interpreter])}); "
-                f"verdicts = the first's on {same:,}/{len(items):,}"
+                f"sandbox CPU median {cpu:6.2f} s ({base_cpu / cpu:4.2f}x the first; runs "
+                f"{', '.join(f'{c:.2f}' for c in cpus[interpreter])}); verdicts = the first's on {same:,}/{len(items):,}"
             )
             differ = [
                 k
