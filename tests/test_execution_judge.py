@@ -302,6 +302,60 @@ HONEST = [
 ]
 
 
+# Program objects met by program objects: operators between two handles run in the program, with its semantics.
+TREE = (
+    "class TreeNode:\n    def __init__(self, x):\n        self.val, self.left, self.right = x, None, None\n"
+    "def mirror(root):\n    if root is not None:\n        root.left, root.right = mirror(root.right), mirror(root.left)\n"
+    "    return root\n"
+)
+POINT = (
+    "class P:\n    def __init__(self, x, y):\n        self.x, self.y = x, y\n"
+    "    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n"
+    "    def __lt__(self, o):\n        return (self.x, self.y) < (o.x, o.y)\n"
+    "    def __add__(self, o):\n        return P(self.x + o.x, self.y + o.y)\n"
+    "    def __int__(self):\n        return self.x\n"
+    "    def __enter__(self):\n        return self\n    def __exit__(self, *exc):\n        return False\n"
+)
+HONEST += [
+    (
+        TREE,
+        "def test_single():\n    root = TreeNode(1)\n    assert mirror(root) == root and mirror(root) is root\ntest_single()",
+    ),
+    (
+        TREE,
+        "root = TreeNode(1)\nroot.left = TreeNode(2)\nm = mirror(root)\nassert m.right.val == 2 and m.left is None",
+    ),
+    (POINT, "assert P(1, 2) == P(1, 2) and P(1, 2) != P(2, 1) and P(1, 2) < P(2, 0)"),
+    (POINT, "assert P(1, 2) + P(3, 4) == P(4, 6) and int(P(7, 0)) == 7"),
+    (POINT, "with P(1, 2) as p:\n    assert p.y == 2"),
+]
+# What the program prints while the test calls it reaches the test's own streams, as in one process.
+SHOW = "import sys\ndef show(n):\n    for i in range(1, n + 1):\n        print(i)\n    print('done', file=sys.stderr)\n"
+HONEST += [
+    (
+        SHOW,
+        "import io, contextlib\nbuf = io.StringIO()\nwith contextlib.redirect_stdout(buf):\n    show(3)\n"
+        "assert buf.getvalue().split() == ['1', '2', '3']",
+    ),
+    (
+        SHOW,
+        "def test_show():\n    import io, contextlib\n    out, err = io.StringIO(), io.StringIO()\n"
+        "    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n        show(2)\n"
+        "    assert out.getvalue() == '1\\n2\\n' and err.getvalue() == 'done\\n'\ntest_show()",
+    ),
+    (
+        SHOW,
+        "import sys\nsaved = sys.stdout\nwith open('output.txt', 'w') as f:\n    sys.stdout = f\n    show(2)\n"
+        "sys.stdout = saved\nwith open('output.txt') as f:\n    assert f.read().split() == ['1', '2']",
+    ),
+    (
+        "def save(path, text):\n    return len(text)\n",
+        "import os, tempfile\nd = tempfile.mkdtemp()\npath = os.path.join(d, 'x.txt')\n"
+        "with open(path, 'w') as f:\n    f.write('abc')\nassert save(path, open(path).read()) == 3",
+    ),
+]
+
+
 @pytest.mark.parametrize(("program", "test"), HONEST, ids=[str(i) for i in range(len(HONEST))])
 def test_honest_programs_in_every_style_are_judged_right(engine, program, test):
     result = _run(engine, program, [test])
@@ -321,3 +375,33 @@ def test_functional_call_tests_judge_solution_methods_and_plain_functions(engine
     tests = [CallTest("add", (1, 2), [3, 1]), CallTest("add", (1, 2), [4, 1])]
     assert _run(engine, solution, tests).test_results == [1, 0]
     assert _run(engine, plain, tests).test_results == [1, 0]
+
+
+def test_a_wrong_print_fails_and_a_tests_files_do_not_outlive_its_job(engine):
+    """Forwarded prints are the program's real prints (a wrong one fails); files a test writes in its working
+    directory are gone before the next job's tests run."""
+    test = (
+        "import io, contextlib\nbuf = io.StringIO()\nwith contextlib.redirect_stdout(buf):\n    show(3)\n"
+        "assert buf.getvalue().split() == ['1', '2', '3']"
+    )
+    assert _run(engine, "def show(n):\n    print(n)\n", [test]).test_results == [0]
+    writes = "open('left.txt', 'w').write('x')\nassert answer() == 42"
+    reads = "import os\nassert not os.path.exists('left.txt') and answer() == 42"
+    for k in range(4):  # both workers' runners
+        program = f"def answer():\n    return 42\n# {k}\n"
+        assert _run(engine, program, [writes]).test_results == [1]
+        assert _run(engine, program + "# again\n", [reads]).test_results == [1]
+
+
+def test_capsys_in_an_imported_pytest_file_reads_the_programs_prints(engine):
+    """KodCode-style pytest files check printing functions with ``capsys``; the importer's stand-in swaps the
+    judge's streams, where the program's prints arrive."""
+    from acecoder.importers.pytest_tests import convert_pytest
+
+    tests = convert_pytest(
+        "from solution import show\n\n"
+        "def test_show(capsys):\n    show(2)\n    captured = capsys.readouterr()\n"
+        "    assert captured.out == '1\\n2\\n'\n    assert 'done' in captured.err\n"
+    ).tests
+    assert _run(engine, SHOW, tests).test_results == [1]
+    assert _run(engine, SHOW.replace("print(i)", "print(i + 1)"), tests).test_results == [0]

@@ -255,9 +255,12 @@ def _case_id(values: dict[str, ast.expr], index: int) -> str:
 class _Rewriter(ast.NodeTransformer):
     """Program references written as program names; ``pytest.raises``/``pytest.fail`` in plain Python."""
 
-    def __init__(self, renames: dict[str, str], modules: set[str]):
+    def __init__(self, renames: dict[str, str], modules: set[str], pytest_imported: bool = True):
         self.renames, self.modules = renames, modules
         self.uses_raises_info = False
+        # A file that never imports pytest fails under pytest where it uses ``pytest.raises`` (a NameError):
+        # such calls are left as they are, so they fail here too.
+        self.pytest_imported = pytest_imported
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
         if node.id in self.renames:
@@ -272,6 +275,9 @@ class _Rewriter(ast.NodeTransformer):
 
     def visit_Expr(self, node: ast.Expr) -> ast.AST:
         call = node.value
+        if not self.pytest_imported:
+            self.generic_visit(node)
+            return node
         if isinstance(call, ast.Call) and _decorator_name(call) == "pytest.fail":
             raise_node = ast.Raise(ast.Call(ast.Name("AssertionError", ast.Load()), call.args, []), None)
             return ast.copy_location(self.generic_visit(raise_node), node)
@@ -283,6 +289,9 @@ class _Rewriter(ast.NodeTransformer):
         return node
 
     def visit_With(self, node: ast.With) -> ast.AST:
+        if not self.pytest_imported:
+            self.generic_visit(node)
+            return node
         if len(node.items) == 1:
             item = node.items[0]
             expr = item.context_expr
@@ -387,7 +396,12 @@ class _Module:
             if _runs_pytest(node):
                 continue
             self.prelude.append(node)
-        self.rewriter = _Rewriter(self.renames, modules)
+        imports_pytest = any(
+            isinstance(n, ast.Import)
+            and any(a.name == "pytest" and a.asname in (None, "pytest") for a in n.names)
+            for n in ast.walk(tree)
+        )
+        self.rewriter = _Rewriter(self.renames, modules, imports_pytest)
         self.prelude_names = _bound(self.prelude) | set(self.fixtures) | set(self.setup)
         for fixture in self.fixtures.values():
             self.prelude_names.add(fixture.name)
@@ -552,14 +566,15 @@ def _script(
 
     driver: list[str] = []
     teardown: list[str] = []
-    if "setup_module" in module.setup:
-        driver.append("setup_module(None)")
-    if "teardown_module" in module.setup:
-        teardown.append("teardown_module(None)")
-    if "setup_function" in module.setup and cls is None:
-        driver.append(f"setup_function({fn.name})")
-    if "teardown_function" in module.setup and cls is None:
-        teardown.append(f"teardown_function({fn.name})")
+    hooks = module.setup
+    if "setup_module" in hooks:
+        driver.append(_hook_call("setup_module", hooks["setup_module"], "None"))
+    if "teardown_module" in hooks:
+        teardown.append(_hook_call("teardown_module", hooks["teardown_module"], "None"))
+    if "setup_function" in hooks and cls is None:
+        driver.append(_hook_call("setup_function", hooks["setup_function"], fn.name))
+    if "teardown_function" in hooks and cls is None:
+        teardown.append(_hook_call("teardown_function", hooks["teardown_function"], fn.name))
     for name in fixtures:
         var = f"__acecoder_value_{name}"
         if name in _PROVIDED_FIXTURES:
@@ -580,11 +595,20 @@ def _script(
     requested = _params(fn, method=cls is not None)
     arguments += [f"{p}=__acecoder_value_{p}" for p in requested if p not in values]
     if cls is not None:
+        methods = {m.name: m for m in cls.body if isinstance(m, ast.FunctionDef)}
+        if "setup_class" in methods:
+            driver.append(_hook_call(f"{cls.name}.setup_class", methods["setup_class"], cls.name))
+        if "teardown_class" in methods:
+            hook = methods["teardown_class"]
+            teardown.append(_hook_call(f"{cls.name}.teardown_class", hook, cls.name))
         driver.append(f"__acecoder_instance = {cls.name}()")
-        if any(isinstance(m, ast.FunctionDef) and m.name == "setup_method" for m in cls.body):
-            driver.append(f"__acecoder_instance.setup_method(__acecoder_instance.{fn.name})")
-        if any(isinstance(m, ast.FunctionDef) and m.name == "teardown_method" for m in cls.body):
-            teardown.insert(0, f"__acecoder_instance.teardown_method(__acecoder_instance.{fn.name})")
+        method = f"__acecoder_instance.{fn.name}"
+        if "setup_method" in methods:
+            hook = methods["setup_method"]
+            driver.append(_hook_call("__acecoder_instance.setup_method", hook, method, bound=True))
+        if "teardown_method" in methods:
+            hook = methods["teardown_method"]
+            teardown.insert(0, _hook_call("__acecoder_instance.teardown_method", hook, method, bound=True))
         call = f"__acecoder_instance.{fn.name}({', '.join(arguments)})"
     else:
         call = f"{fn.name}({', '.join(arguments)})"
@@ -596,6 +620,21 @@ def _script(
         driver.append(call)
     parts.append("\n".join(driver))
     return "\n".join(p.rstrip("\n") for p in parts) + "\n"
+
+
+def _hook_call(name: str, hook: ast.FunctionDef, argument: str, bound: bool = False) -> str:
+    """A setup/teardown hook called as pytest calls it: with its argument (the module, function, class or
+    method) only when its signature takes one (``setup_method(self)`` and ``setup_method(self, method)`` both
+    exist in the wild). ``bound``: reached through an instance (its first parameter is the instance); a
+    classmethod's first parameter is always bound, a staticmethod has none."""
+    decorators = {_dotted(d) for d in hook.decorator_list}
+    if "staticmethod" in decorators:
+        bound = False
+    elif "classmethod" in decorators:
+        bound = True
+    positional = len(hook.args.posonlyargs) + len(hook.args.args) - (1 if bound else 0)
+    takes = positional >= 1 or hook.args.vararg is not None
+    return f"{name}({argument})" if takes else f"{name}()"
 
 
 def convert_pytest(source: str, *, module_name: str = "solution") -> PytestConversion:

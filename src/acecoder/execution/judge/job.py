@@ -21,8 +21,10 @@ import ast
 import gc
 import os
 import select
+import shutil
 import signal
 import socket
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -571,6 +573,33 @@ class Runner:
         return wire.recv(self.replies)
 
 
+def _working_directory() -> str | None:
+    """The runner's working directory, where a test's relative files go (``open('out.txt', 'w')``): a fresh one
+    in the temporary directory (the judge's private scratch when it is confined), emptied before every job."""
+    try:
+        work = tempfile.mkdtemp(prefix="acecoder-tests-")
+        os.chdir(work)
+        return work
+    except OSError:
+        return None
+
+
+def _empty(work: str | None) -> None:
+    """Empty the working directory (and go back to it: a test may have changed directory)."""
+    if work is None:
+        return
+    try:
+        os.chdir(work)
+        for name in os.listdir(work):
+            path = os.path.join(work, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+    except OSError:
+        pass
+
+
 def _serve_runner(requests: int, replies: int, link: socket.socket) -> None:
     """The runner's loop: a job's driven phase per request, until the judge closes the pipe."""
     import random
@@ -584,6 +613,7 @@ def _serve_runner(requests: int, replies: int, link: socket.socket) -> None:
         import cProfile
 
         profile = cProfile.Profile(time.process_time)
+    work = _working_directory()
     while True:
         try:
             request = wire.recv(requests)
@@ -593,6 +623,7 @@ def _serve_runner(requests: int, replies: int, link: socket.socket) -> None:
         job = JobRun(request["job"], link)
         job.budget = float(request["budget"]) + job.outcome.cpu
         driven = Driven(job, plan(job.job["tests"], job.limits).tests, request["indexes"])
+        _empty(work)
         part = profile.runcall(driven.run) if profile is not None else driven.run()
         wire.send(replies, part)
         if profile is not None:

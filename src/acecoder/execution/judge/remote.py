@@ -287,13 +287,26 @@ class Channel:
             if head_ref == ref and head_args == self._key(args, kwargs):
                 self.replay.popleft()
                 if outcome[0] == "er":
+                    forward_printed(outcome[2] if len(outcome) > 2 else None)
                     raise self._exception(outcome[1])
+                forward_printed(outcome[3] if len(outcome) > 3 else None)
                 if len(outcome) > 2 and outcome[2]:
                     _restore((args, kwargs), outcome[2])  # what the call changed in its arguments
                 return outcome[1]
             self.replay.clear()  # the test went another way: live calls from here on
         message = {"ref": ref, "args": list(args), "kw": dict(kwargs)}
         return self.request("call", message, restore=(args, kwargs))
+
+    def call_method(self, remote: Remote, name: str, *args: Any) -> Any:
+        """``remote.name(*args)``, the program's own method (``__int__``, ``__enter__``...)."""
+        method = remote._ask("attr", name=name)
+        if not isinstance(method, Remote):
+            raise TypeError(f"{name} of a program object is not a method")
+        return method(*args)
+
+    def binop(self, name: str, left: Remote, right: Remote) -> Any:
+        """An operator between two program objects, run in the program with its semantics."""
+        return self.request("binop", {"name": name, "left": left._acecoder_ref, "right": right._acecoder_ref})
 
     def _key(self, args: Any, kwargs: dict) -> str:
         """Arguments as exact text (``1``, ``1.0`` and ``True`` differ), to match a call with one made ahead."""
@@ -325,7 +338,7 @@ class Channel:
         if not isinstance(outcomes, list):
             raise ValueRefused("a malformed batch of calls")
         for (ref, args, kwargs), outcome in zip(refs, outcomes, strict=False):  # it stops at a raise
-            if not (isinstance(outcome, list) and len(outcome) in (2, 3) and outcome[0] in ("re", "er")):
+            if not (isinstance(outcome, list) and 2 <= len(outcome) <= 4 and outcome[0] in ("re", "er")):
                 raise ValueRefused("a malformed call outcome")
             if ref[2:] not in program_calls:
                 break
@@ -367,7 +380,9 @@ class Channel:
                 if reply[1] != ident:
                     raise ValueRefused("a reply to another request")
                 if kind == "er":
+                    forward_printed(reply[4] if len(reply) > 4 else None)
                     raise self._exception(reply[3] if len(reply) > 3 else None)
+                forward_printed(reply[5] if len(reply) > 5 else None)
                 if restore is not None and len(reply) > 4 and reply[4]:
                     _restore(restore, reply[4])
                 return reply[3] if len(reply) > 3 else None
@@ -528,6 +543,24 @@ class Channel:
         except Exception as e:
             reply = ["er", ident, 0.0, codec.raised(e)]
         wire.write_all(self.fd, wire.frame(reply))
+
+
+_PRINTED_CHARS = 1 << 20
+
+
+def forward_printed(printed: Any) -> None:
+    """What the program printed while it answered, written where the test's streams point now: a test that
+    redirected ``sys.stdout`` or ``sys.stderr`` (``contextlib.redirect_stdout``, a ``capsys`` stand-in, a file)
+    reads the program's prints as it would in one process; otherwise they are dropped (the judge's own streams
+    are not the program's)."""
+    if not (isinstance(printed, list) and len(printed) == 2):
+        return
+    for text, stream, original in (
+        (printed[0], sys.stdout, sys.__stdout__),
+        (printed[1], sys.stderr, sys.__stderr__),
+    ):
+        if isinstance(text, str) and text and stream is not original and stream is not None:
+            stream.write(text[:_PRINTED_CHARS])
 
 
 def _restore(sent: tuple, changes: list) -> None:

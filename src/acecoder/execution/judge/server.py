@@ -17,6 +17,7 @@ import select
 import signal
 import socket
 import sys
+import tempfile
 from collections import deque
 from typing import Any
 
@@ -43,6 +44,7 @@ def confine(config: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
                     except OSError:
                         pass
                 info["filesystem"] = "host, read-only"
+                info["scratch"] = _private_scratch(warnings)
             except OSError as e:
                 warnings.append(f"judge: file system stays writable: {e}")
         else:
@@ -57,6 +59,28 @@ def confine(config: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
     isolation.libc.prctl(isolation.PR_SET_DUMPABLE, 0, 0, 0, 0)
     isolation.libc.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     return info
+
+
+SCRATCH = "/dev/shm"  # a private tmpfs is mounted over it, in the judge's own mount namespace only
+SCRATCH_MB = 64
+
+
+def _private_scratch(warnings: list[str]) -> str | None:
+    """A small private tmpfs over /dev/shm (in this namespace only) for the files a test writes (its working
+    directory and ``tempfile``'s): the rest of the file system is read-only."""
+    try:
+        isolation.mount(
+            "tmpfs",
+            SCRATCH,
+            "tmpfs",
+            isolation.MS_NOSUID | isolation.MS_NODEV,
+            f"size={SCRATCH_MB}m,mode=1777",
+        )
+    except OSError as e:
+        warnings.append(f"judge: no writable scratch for tests' files: {e}")
+        return None
+    tempfile.tempdir = SCRATCH
+    return SCRATCH
 
 
 def _mount_points() -> list[str]:

@@ -8,14 +8,19 @@ key function, an instance of a class the test defines) arrive as handles into th
 request back, so the conversation nests (each side serves the other's requests while it waits for a reply).
 
 Messages are JSON arrays (so that no envelope is mistaken for a value's tag): a request ``[op, id, cpu limit,
-fields]`` (``fields`` a dict, encoded like any value), a reply ``["re", id, cpu used, value, changes]`` or
-``["er", id, cpu used, exception]``, and first of all ``["ready", names]``. Everything here is the program's
-process: the judge trusts none of it.
+fields]`` (``fields`` a dict, encoded like any value), a reply ``["re", id, cpu used, value, changes, printed]``
+or ``["er", id, cpu used, exception, printed]``, and first of all ``["ready", names]``. ``printed`` is what the
+program wrote to ``sys.stdout`` and ``sys.stderr`` while it answered (``[out, err]``, bounded; None when
+nothing): the judge writes it where the test's own streams point, so a test that captures output
+(``contextlib.redirect_stdout``, ``capsys``, ``sys.stdout = file``) sees the program's prints as in one process.
+Everything here is the program's process: the judge trusts none of it.
 """
 
+import io
 import operator
 import os
 import signal
+import sys
 import time
 
 from . import codec, wire
@@ -28,6 +33,56 @@ _BINARY = {
 _BINARY.update(
     pow=pow, contains=operator.contains, matmul=operator.matmul, and_=operator.and_, or_=operator.or_
 )
+
+
+PRINTED_CHARS = 1 << 20  # what one request's prints may send back, per stream
+
+
+class _Bounded(io.StringIO):
+    """A stream that keeps the first :data:`PRINTED_CHARS` characters written to it and passes everything on
+    to the stream it stands in for (the program's output, as without it)."""
+
+    def __init__(self, through):
+        super().__init__()
+        self.through = through
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
+        room = PRINTED_CHARS - self.tell()
+        if room > 0:
+            super().write(text[:room])
+        try:
+            self.through.write(text)
+        except Exception:
+            pass
+        return len(text)
+
+    def flush(self):
+        try:
+            self.through.flush()
+        except Exception:
+            pass
+
+
+class Printed:
+    """``sys.stdout`` and ``sys.stderr`` swapped for bounded buffers while the program answers one request."""
+
+    __slots__ = ("err", "out", "saved")
+
+    def __enter__(self):
+        self.saved = (sys.stdout, sys.stderr)
+        self.out, self.err = _Bounded(self.saved[0]), _Bounded(self.saved[1])
+        sys.stdout, sys.stderr = self.out, self.err
+        return self
+
+    def __exit__(self, *exc):
+        sys.stdout, sys.stderr = self.saved
+        return False
+
+    def value(self):
+        out, err = self.out.getvalue(), self.err.getvalue()
+        return [out, err] if out or err else None
 
 
 class Closed(Exception):
@@ -163,22 +218,24 @@ class Connection:
     def handle(self, request):
         op, ident, limit, fields = request
         started = self.clock()
+        printed = Printed()
         try:
             if limit is not None:
                 self._arm(limit)
             try:
-                value, extra = self._perform(op, fields)
+                with printed:
+                    value, extra = self._perform(op, fields)
             finally:
                 if limit is not None:
                     signal.setitimer(signal.ITIMER_PROF, 0)
-            reply = ["re", ident, 0.0, self.out(value), extra]
+            reply = ["re", ident, 0.0, self.out(value), extra, printed.value()]
         except Closed:
             raise
         except BaseException as e:  # the program's exception (or its timeout): the test's outcome, not ours
             try:
-                reply = ["er", ident, 0.0, codec.raised(e, self.timeout_class, self.export)]
+                reply = ["er", ident, 0.0, codec.raised(e, self.timeout_class, self.export), _value(printed)]
             except BaseException:
-                reply = ["er", ident, 0.0, {"E": ["Exception", "?", ""]}]
+                reply = ["er", ident, 0.0, {"E": ["Exception", "?", ""]}, None]
         reply[2] = self.clock() - started
         self.send(reply)
 
@@ -306,6 +363,10 @@ def _rebuild(spec):
     return kind(message)
 
 
+def _value(printed):
+    return printed.value() if hasattr(printed, "out") else None
+
+
 def install(conn, child):
     """Give the encoder the two special values of this module (a forced handle, a probe record)."""
     encode = conn.encoder.encode
@@ -316,16 +377,19 @@ def install(conn, child):
             return conn.export(value.value)
         if kind is _Calls:
             out = []
-            for ref, args, kwargs in value.calls:
+            for ref, args, kwargs in value.calls:  # each call's prints go with its outcome (replayed with it)
+                printed = Printed()
                 try:
                     before = _snapshots(conn.encoder, args, kwargs)
-                    result = value.conn.target(ref)(*args, **kwargs)
+                    with printed:
+                        result = value.conn.target(ref)(*args, **kwargs)
                 except child.Timeout:
                     raise
                 except BaseException as e:
-                    out.append(["er", codec.raised(e, child.Timeout, conn.export)])
+                    out.append(["er", codec.raised(e, child.Timeout, conn.export), _value(printed)])
                     break
-                out.append(["re", encode(result, depth + 1), _changes(conn.encoder, before, args, kwargs)])
+                changes = _changes(conn.encoder, before, args, kwargs)
+                out.append(["re", encode(result, depth + 1), changes, printed.value()])
             return out
         if kind is _ProbeRecord:
             values, raised = child.probe_values(value.probes, value.scope, conn.encoder)
