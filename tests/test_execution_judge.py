@@ -405,3 +405,22 @@ def test_capsys_in_an_imported_pytest_file_reads_the_programs_prints(engine):
     ).tests
     assert _run(engine, SHOW, tests).test_results == [1]
     assert _run(engine, SHOW.replace("print(i)", "print(i + 1)"), tests).test_results == [0]
+
+
+def test_a_programs_prints_cannot_grow_the_judge_without_bound(engine):
+    """A program printing a megabyte per call to a test that captures it: the judge keeps at most its print
+    budget per program run and the test runs to its verdict."""
+    from acecoder.execution.judge.remote import PRINTED_CHARS
+
+    program = "def flood():\n    print('x' * 1_000_000)\n    return 1\n"
+    test = (
+        "import io, contextlib\nbuf = io.StringIO()\nwith contextlib.redirect_stdout(buf):\n"
+        f"    for _ in range({PRINTED_CHARS // 1_000_000 + 2}):\n        flood()\n"
+        f"assert {PRINTED_CHARS // 2} < len(buf.getvalue()) <= {PRINTED_CHARS} and flood() == 1"
+    )
+    import dataclasses
+
+    result = _run(
+        engine, program, [test], limits=dataclasses.replace(FAST, timeout=10.0, program_timeout=20.0)
+    )
+    assert result.test_results == [1], result.errors

@@ -206,6 +206,9 @@ def _iterate(iterator: Remote):
             return
 
 
+PRINTED_CHARS = 16 << 20
+
+
 class Channel:
     """One conversation with one run of the program (a child of the sandbox server)."""
 
@@ -226,6 +229,9 @@ class Channel:
         self.replay: deque = deque()  # (ref, arguments, outcome) of calls made in advance, in order
         self.names: dict[str, str | None] | None = None  # the program's top-level names and bindings
         self.prefetching: tuple[int, list] | None = None
+        self.printed_left = (
+            PRINTED_CHARS  # the program's prints this run may still write to the test's streams
+        )
 
     # ------------------------------------------------------------------------------------------ handles
     def _export(self, value: Any) -> dict:
@@ -287,9 +293,9 @@ class Channel:
             if head_ref == ref and head_args == self._key(args, kwargs):
                 self.replay.popleft()
                 if outcome[0] == "er":
-                    forward_printed(outcome[2] if len(outcome) > 2 else None)
+                    self.forward_printed(outcome[2] if len(outcome) > 2 else None)
                     raise self._exception(outcome[1])
-                forward_printed(outcome[3] if len(outcome) > 3 else None)
+                self.forward_printed(outcome[3] if len(outcome) > 3 else None)
                 if len(outcome) > 2 and outcome[2]:
                     _restore((args, kwargs), outcome[2])  # what the call changed in its arguments
                 return outcome[1]
@@ -307,6 +313,22 @@ class Channel:
     def binop(self, name: str, left: Remote, right: Remote) -> Any:
         """An operator between two program objects, run in the program with its semantics."""
         return self.request("binop", {"name": name, "left": left._acecoder_ref, "right": right._acecoder_ref})
+
+    def forward_printed(self, printed: Any) -> None:
+        """What the program printed while it answered, written where the test's streams point now: a test that
+        redirected ``sys.stdout`` or ``sys.stderr`` (``contextlib.redirect_stdout``, a ``capsys`` stand-in, a
+        file) reads the program's prints as it would in one process; otherwise they are dropped (the judge's
+        own streams are not the program's). At most :data:`PRINTED_CHARS` per program run: prints cannot grow
+        the judge's memory without bound."""
+        if not (isinstance(printed, list) and len(printed) == 2):
+            return
+        streams = ((printed[0], sys.stdout, sys.__stdout__), (printed[1], sys.stderr, sys.__stderr__))
+        for text, stream, original in streams:
+            if isinstance(text, str) and text and stream is not original and stream is not None:
+                text = text[: max(self.printed_left, 0)]
+                self.printed_left -= len(text)
+                if text:
+                    stream.write(text)
 
     def _key(self, args: Any, kwargs: dict) -> str:
         """Arguments as exact text (``1``, ``1.0`` and ``True`` differ), to match a call with one made ahead."""
@@ -380,9 +402,9 @@ class Channel:
                 if reply[1] != ident:
                     raise ValueRefused("a reply to another request")
                 if kind == "er":
-                    forward_printed(reply[4] if len(reply) > 4 else None)
+                    self.forward_printed(reply[4] if len(reply) > 4 else None)
                     raise self._exception(reply[3] if len(reply) > 3 else None)
-                forward_printed(reply[5] if len(reply) > 5 else None)
+                self.forward_printed(reply[5] if len(reply) > 5 else None)
                 if restore is not None and len(reply) > 4 and reply[4]:
                     _restore(restore, reply[4])
                 return reply[3] if len(reply) > 3 else None
@@ -543,24 +565,6 @@ class Channel:
         except Exception as e:
             reply = ["er", ident, 0.0, codec.raised(e)]
         wire.write_all(self.fd, wire.frame(reply))
-
-
-_PRINTED_CHARS = 1 << 20
-
-
-def forward_printed(printed: Any) -> None:
-    """What the program printed while it answered, written where the test's streams point now: a test that
-    redirected ``sys.stdout`` or ``sys.stderr`` (``contextlib.redirect_stdout``, a ``capsys`` stand-in, a file)
-    reads the program's prints as it would in one process; otherwise they are dropped (the judge's own streams
-    are not the program's)."""
-    if not (isinstance(printed, list) and len(printed) == 2):
-        return
-    for text, stream, original in (
-        (printed[0], sys.stdout, sys.__stdout__),
-        (printed[1], sys.stderr, sys.__stderr__),
-    ):
-        if isinstance(text, str) and text and stream is not original and stream is not None:
-            stream.write(text[:_PRINTED_CHARS])
 
 
 def _restore(sent: tuple, changes: list) -> None:
