@@ -315,6 +315,21 @@ def test_bad_rows_are_reported_with_row_and_field_and_left_unchanged(engine, tmp
     }
 
 
+def test_tests_the_reference_fails_are_removed_and_the_row_augmented_from_the_rest(engine):
+    program = "def half(n):\n    assert n % 2 == 0, 'odd input'\n    return n // 2\n"
+    tests = ["assert half(4) == 2", "assert half(3) == 1", "assert half(10) == 5", "assert half(8) == 5"]
+    row = _row("r", program, ["x = 1", *tests], inferences=[{"completion": "c", "pass_rate": 1.0}])
+    (out,) = _augment(engine, [row], max_new_tests=10)
+    assert out.problem is None and out.n_new > 3
+    kept = out.row["test_cases"]
+    assert kept[:3] == ["x = 1", "assert half(4) == 2", "assert half(10) == 5"]  # the failing ones removed
+    assert out.row["augmentation"]["removed_tests"] == ["assert half(3) == 1", "assert half(8) == 5"]
+    assert out.row["test_provenance"][:3] == ["original"] * 3 and len(out.row["test_provenance"]) == len(kept)
+    assert out.row["inferences"][0]["pass_rate"] is None  # its verdicts covered other tests
+    (skipped,) = _augment(engine, [row], max_new_tests=10, failing_tests="skip")
+    assert skipped.problem["reason"] == "reference_fails_tests" and skipped.row == row
+
+
 # -- mutation score --------------------------------------------------------------------------------------------
 
 
