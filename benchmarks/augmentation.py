@@ -378,10 +378,10 @@ def measure(data: Dataset, args: argparse.Namespace, results: dict[str, Any]) ->
                 {"max_new_tests": n},
             )
         )
-    if args.ablate:
+    if args.ablate is not None:
         from acecoder.augmentation import ALL_RULES
 
-        for rule in ALL_RULES:
+        for rule in args.ablate or ALL_RULES:
             rules = tuple(r for r in ALL_RULES if r != rule)
             variants.append(
                 (f"without {rule}", {"reference": data.reference, "consensus": False}, {"rules": rules})
@@ -477,7 +477,9 @@ def main() -> None:
     )
     parser.add_argument("--max-new-tests", type=int, default=50)
     parser.add_argument("--sweep", type=int, nargs="*", default=[], help="also these --max-new-tests values")
-    parser.add_argument("--ablate", action="store_true", help="each domain rule turned off in turn")
+    parser.add_argument(
+        "--ablate", nargs="*", default=None, metavar="RULE", help="each domain rule (or these) turned off in turn"
+    )
     parser.add_argument("--operators", action="store_true")
     parser.add_argument("--no-consensus", action="store_true", help="skip the consensus reference (slow)")
     parser.add_argument("--codet", action="store_true", help="acecoder evaluate with the codet ranker (slow)")

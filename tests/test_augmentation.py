@@ -126,8 +126,12 @@ def test_domain_rules_strings_sorted_distinct_brackets_relations():
     assert admits(lists, [5, 1, 7], ALL - {"sorted"}) is None and admits(lists, [5, 1], ALL) == "size"
     mixed = profile([Call("f", ([1, "a", 2],)), Call("f", (["b"],))])[0]
     assert admits(mixed, [1, None, "a", 2.5], ALL) is None  # items of several kinds: other plain kinds
-    assert admits(mixed, [1, True], ALL) == "types"  # (not bools: they are ints)
-    assert admits(lists, [1, None, 3], ALL) == "types"
+    assert admits(mixed, [1, True, [], {}], ALL) is None  # bools and empty containers too (evalplus's mixes)
+    assert admits(lists, [1, None, 3], ALL) == "types" and admits(lists, [1, True, 4], ALL) == "types"
+    one = profile([Call("f", ([[1, 2, 3], [4, 5, 6]],))])[0]  # one matrix is one example: no rule from it
+    assert admits(one, [[2, 1, 1], [1, 1, 1, 3]], ALL) is None
+    two = profile([Call("f", ([[1, 2, 3], [4, 5, 6]],)), Call("f", ([[0, 7], [8, 9]],))])[0]
+    assert admits(two, [[2, 1, 3], [4, 5, 6]], ALL) == "sorted" and admits(two, [[1, 2], [3, 4, 5]], ALL) == "shape"
     records = profile([Call("f", ([{"a": 1, "b": "x"}, {"a": 2, "b": "y"}],))])[0]
     ok, other = [{"a": 3, "b": "x"}, {"a": 4, "b": "y"}], [{"a": 3, "c": "x"}, {"a": 4, "b": "y"}]
     assert (

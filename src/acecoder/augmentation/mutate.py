@@ -159,7 +159,9 @@ def _mut_text(v: Any, kind: Kind, rng: random.Random, slot: Slot) -> Op | None:
     return (f"{kind_name}.{op}", value) if value != v else None
 
 
-_OTHER_KINDS = (None, 0, -7, 3.5, "x", "")  # hashable and comparable to little: no bools (they are ints)
+# Items of other kinds for containers whose items mix kinds: scalars, booleans (ints to isinstance, not to
+# type()), and empty containers (unhashable: a set or a dict key never takes them).
+_OTHER_KINDS = (None, 0, -7, 3.5, "x", "", True, False, [], {})
 
 
 def _new_item(kind: Kind, rng: random.Random, items: list, depth: int) -> tuple[str, Any] | None:
