@@ -478,7 +478,11 @@ def main() -> None:
     parser.add_argument("--max-new-tests", type=int, default=50)
     parser.add_argument("--sweep", type=int, nargs="*", default=[], help="also these --max-new-tests values")
     parser.add_argument(
-        "--ablate", nargs="*", default=None, metavar="RULE", help="each domain rule (or these) turned off in turn"
+        "--ablate",
+        nargs="*",
+        default=None,
+        metavar="RULE",
+        help="each domain rule (or these) turned off in turn",
     )
     parser.add_argument("--operators", action="store_true")
     parser.add_argument("--no-consensus", action="store_true", help="skip the consensus reference (slow)")

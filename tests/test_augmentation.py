@@ -131,7 +131,10 @@ def test_domain_rules_strings_sorted_distinct_brackets_relations():
     one = profile([Call("f", ([[1, 2, 3], [4, 5, 6]],))])[0]  # one matrix is one example: no rule from it
     assert admits(one, [[2, 1, 1], [1, 1, 1, 3]], ALL) is None
     two = profile([Call("f", ([[1, 2, 3], [4, 5, 6]],)), Call("f", ([[0, 7], [8, 9]],))])[0]
-    assert admits(two, [[2, 1, 3], [4, 5, 6]], ALL) == "sorted" and admits(two, [[1, 2], [3, 4, 5]], ALL) == "shape"
+    assert (
+        admits(two, [[2, 1, 3], [4, 5, 6]], ALL) == "sorted"
+        and admits(two, [[1, 2], [3, 4, 5]], ALL) == "shape"
+    )
     records = profile([Call("f", ([{"a": 1, "b": "x"}, {"a": 2, "b": "y"}],))])[0]
     ok, other = [{"a": 3, "b": "x"}, {"a": 4, "b": "y"}], [{"a": 3, "c": "x"}, {"a": 4, "b": "y"}]
     assert (
@@ -143,6 +146,18 @@ def test_domain_rules_strings_sorted_distinct_brackets_relations():
     assert any(r.kind == "index<" for r in rel)
     same = relations([Call("f", ("10", "01")), Call("f", ("1", "0"))])
     assert any(r.kind == "same_len" for r in same)
+
+
+def test_an_arguments_value_is_planted_into_another_arguments_lists():
+    from acecoder.augmentation.calls import Target
+
+    seen = [Call("f", ([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]], 12))]
+    made = generate(Target("f", seen), 200, rng=random.Random(3), rules=ALL)
+    planted = [c for c, how in made if "plant" in how]
+    assert planted
+    assert any(
+        sum(row.count(c.args[1]) for row in c.args[0]) >= 2 for c in planted
+    )  # x twice, as get_row needs
 
 
 def test_generation_is_seeded_by_inputs_not_names():

@@ -4,8 +4,9 @@ Each candidate starts from a seen call; one argument (sometimes two, or all) get
 kind: numbers step, double, halve, flip sign, go to zero or to a seen bound; strings lose, gain, swap, repeat or
 replace characters (from those seen) or words; lists, tuples, sets and dicts lose, repeat, add, mutate, shuffle,
 sort or reverse items, grow, shrink, empty or join another seen value; any argument may take another seen value
-(recombination). :mod:`acecoder.augmentation.domain` then decides whether the candidate stays in the domain.
-The random stream is seeded from the seen inputs only (never from names), so results are reproducible and do
+(recombination); and some candidates get one argument's value planted into another's list, once or twice
+(:func:`_plant`: the item searched for appearing several times). :mod:`acecoder.augmentation.domain` then
+decides whether the candidate stays in the domain. The random stream is seeded from the seen inputs only (never from names), so results are reproducible and do
 not change when the function is renamed. Values are never changed in place (each mutation builds new
 containers), so mutated inputs may share unchanged parts with the seen ones.
 """
@@ -355,6 +356,44 @@ def mutate_value(value: Any, slot: Slot, rng: random.Random, depth: int = 0) -> 
     return out
 
 
+PLANT_SHARE = 0.15
+"""Share of candidates that also get one argument's value planted into another's list (see :func:`_plant`)."""
+
+
+def _plant(args: dict[int | str, Any], rng: random.Random) -> tuple[int | str, Any] | None:
+    """One scalar argument's value put once or twice into a list (or tuple) argument whose items, at some depth,
+    are of its kind: ``f([[1, 2], [3]], 1)`` -> ``f([[1, 1, 2], [3]], 1)``. The value searched for, counted or
+    removed appearing more than once (or in more than one row) is the edge that random item changes rarely
+    reach. Returns (place, new container), or None when no argument pair fits."""
+    scalars = [p for p, v in args.items() if kind_of(v) in ("int", "float", "str")]
+    containers = [p for p, v in args.items() if kind_of(v) in ("list", "tuple")]
+    if not scalars or not containers:
+        return None
+    value = args[rng.choice(scalars)]
+    place = rng.choice(containers)
+    name = kind_of(value)
+
+    def plant(container: Any, depth: int) -> Any:
+        items = list(container)
+        same = any(kind_of(x) == name for x in items)
+        nested = [i for i, x in enumerate(items) if kind_of(x) in ("list", "tuple")]
+        if nested and depth < 2 and (not same or rng.random() < 0.5):
+            i = rng.choice(nested)
+            inner = plant(items[i], depth + 1)
+            if inner is None:
+                return None
+            items[i] = inner
+        elif same:
+            for _ in range(rng.randint(1, 2)):
+                items.insert(rng.randrange(len(items) + 1), value)
+        else:
+            return None
+        return type(container)(items)
+
+    planted = plant(args[place], 0)
+    return (place, planted) if planted is not None else None
+
+
 class Rejections(dict):
     """Candidates turned away, by the rule they broke."""
 
@@ -409,6 +448,12 @@ def generate(
                 ops.append(step[0])
                 value = step[1]
             new[place] = value
+        if len(new) >= 2 and rng.random() < PLANT_SHARE:
+            planted = _plant(new, rng)
+            if planted is not None:
+                new[planted[0]] = planted[1]
+                ops.append("plant")
+                chosen = [*chosen, planted[0]] if planted[0] not in chosen else chosen
         if not ops:
             continue
         broken = next((r for p in chosen if (r := admits(slots[p], new[p], rules))), None)
