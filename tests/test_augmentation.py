@@ -108,7 +108,11 @@ def test_each_value_type_mutates_within_its_domain(value, seen, check):
 
 def test_edge_values_appear_and_leave_the_domain_only_when_not_seen():
     ops = {op.split(".")[1] for (op, _), _ in _mutations([4, 2, 7], [[4, 2, 7], []], n=500) if "." in op}
-    assert {"empty", "dup", "shuffle", "sort", "drop"} <= ops
+    assert {"empty", "dup", "shuffle", "sort", "drop", "mirror"} <= ops
+    texts = {v for (op, v), _ in _mutations("abC", ["abC", "xyz"], n=500) if op in ("str.mirror", "str.case")}
+    assert {"abCCba", "abCba"} <= texts and texts & {"AbC", "aBC", "abc"}  # palindromes, one letter's case
+    floats = [v for (op, v), _ in _mutations(2.5, [2.5, 0.75], n=300) if op == "float.whole"]
+    assert floats and all(type(v) is float and v.is_integer() for v in floats)
     made = _mutations(3, [3, 8], n=400)
     negatives = [v for (_, v), broken in made if v < 0]
     assert negatives and all(broken == "sign" for (_, v), broken in made if v < 0)

@@ -1,9 +1,10 @@
 """New inputs by type-aware mutation of the seen ones, kept inside the domain the tests show.
 
 Each candidate starts from a seen call; one argument (sometimes two, or all) gets one to three mutations of its
-kind: numbers step, double, halve, flip sign, go to zero or to a seen bound; strings lose, gain, swap, repeat or
-replace characters (from those seen) or words; lists, tuples, sets and dicts lose, repeat, add, mutate, shuffle,
-sort or reverse items, grow, shrink, empty or join another seen value; any argument may take another seen value
+kind: numbers step, double, halve, flip sign, go to zero or to a seen bound (floats also to a whole value, 2.0);
+strings lose, gain, swap, repeat or replace characters (from those seen) or words, change one letter's case or
+become a palindrome (mirrored); lists, tuples, sets and dicts lose, repeat, add, mutate, shuffle, sort, reverse or
+mirror items, grow, shrink, empty or join another seen value; any argument may take another seen value
 (recombination); and some candidates get one argument's value planted into another's list, once or twice
 (:func:`_plant`: the item searched for appearing several times). :mod:`acecoder.augmentation.domain` then
 decides whether the candidate stays in the domain. The random stream is seeded from the seen inputs only (never from names), so results are reproducible and do
@@ -79,7 +80,9 @@ def _mut_float(v: float, kind: Kind, rng: random.Random) -> Op | None:
     lo, hi = min(kind.lo, v), max(kind.hi, v)
     span = max(1.0, hi - lo)
     reach = 2 * max(abs(lo), abs(hi)) + 10
-    op = rng.choice(("step", "step", "range", "wide", "neg", "zero", "double", "half", "nudge", "bound"))
+    op = rng.choice(
+        ("step", "step", "range", "wide", "neg", "zero", "double", "half", "nudge", "bound", "whole")
+    )
     decimals = min(max(kind.decimals, 1), 6)
     value = {
         "step": lambda: v + rng.uniform(-span, span),
@@ -91,6 +94,7 @@ def _mut_float(v: float, kind: Kind, rng: random.Random) -> Op | None:
         "half": lambda: v / 2,
         "nudge": lambda: v + rng.choice((-1, 1)) * 10.0**-decimals,
         "bound": lambda: rng.choice((lo, hi)),
+        "whole": lambda: float(round(v)) or 1.0,  # a whole float: int-or-float checks differ on it
     }[op]()
     value = float(round(value)) if kind.whole else round(value, decimals)
     return (f"float.{op}", value + 0.0) if value != v else None
@@ -106,7 +110,9 @@ def _mut_text(v: Any, kind: Kind, rng: random.Random, slot: Slot) -> Op | None:
     if n:
         ops += ["delete", "delete", "replace", "replace", "dup", "prefix", "suffix"]
     if n >= 2:
-        ops += ["swap", "reverse", "shuffle"]
+        ops += ["swap", "reverse", "shuffle", "mirror"]
+    if is_str and any(c.isalpha() for c in v):
+        ops += ["case"]
     if is_str and " " in v.strip():
         ops += ["words", "words"]
     op = rng.choice(ops)
@@ -126,6 +132,12 @@ def _mut_text(v: Any, kind: Kind, rng: random.Random, slot: Slot) -> Op | None:
         items.reverse()
     elif op == "shuffle":
         rng.shuffle(items)
+    elif op == "mirror":  # a palindrome (odd or even length)
+        items = items + items[::-1][rng.randrange(2) :]
+    elif op == "case":  # one letter in the other case
+        letters = [j for j, c in enumerate(items) if c.isalpha()]
+        j = rng.choice(letters)
+        items[j] = items[j].swapcase()
     elif op == "prefix":
         items = items[: rng.randrange(n)]
     elif op == "suffix":
@@ -187,7 +199,7 @@ def _mut_list(v: list, kind: Kind, rng: random.Random, slot: Slot, depth: int) -
     if n:
         ops += ["drop", "drop", "dup", "item", "item", "item", "prefix"]
     if n >= 2:
-        ops += ["shuffle", "sort", "reverse", "swap", "half"]
+        ops += ["shuffle", "sort", "reverse", "swap", "half", "mirror"]
     op = rng.choice(ops)
     tag = op
     if op == "add":
@@ -224,6 +236,8 @@ def _mut_list(v: list, kind: Kind, rng: random.Random, slot: Slot, depth: int) -
             return None
     elif op == "reverse":
         items.reverse()
+    elif op == "mirror":
+        items = items + items[::-1][rng.randrange(2) :]
     elif op == "swap":
         i, j = rng.sample(range(n), 2)
         items[i], items[j] = items[j], items[i]
