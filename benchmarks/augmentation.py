@@ -324,7 +324,8 @@ def best_of(
             correct = [labels[(row["id"], int(inf["completion_id"]))] for inf in row["inferences"]]
             if n <= len(scores):
                 values.append(best_of_n(scores, correct, n))
-        out[n] = 100 * sum(values) / len(values)
+        if values:  # (MBPP's rows have six samples)
+            out[n] = 100 * sum(values) / len(values)
     return out
 
 
