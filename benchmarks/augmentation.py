@@ -19,8 +19,9 @@ tests per row, mutation scores, time; with ``--ablate`` the same with each domai
 before and after; best-of-N by pass rate before/after against the ``codet`` ranking of ``acecoder evaluate``
 (``--codet``); and the time to augment 400 rows with up to 100 new tests each.
 
-Run: ``.venv/bin/python benchmarks/augmentation.py [--workers 2] [--ablate] [--codet] [--out runs/augmentation]``
-"""
+Run: ``.venv/bin/python benchmarks/augmentation.py [--workers 2] [--ablate [RULE ...]] [--codet] [--no-consensus]
+[--only humaneval|mbpp|timing] [--out runs/augmentation]``; the reference variant's executed rows (per-sample test
+results) are kept in ``OUT/<dataset>/reference_executed.jsonl`` for a look at what the tests still miss."""
 
 from __future__ import annotations
 
