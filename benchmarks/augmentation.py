@@ -19,8 +19,9 @@ tests per row, mutation scores, time; with ``--ablate`` the same with each domai
 before and after; best-of-N by pass rate before/after against the ``codet`` ranking of ``acecoder evaluate``
 (``--codet``); and the time to augment 400 rows with up to 100 new tests each.
 
-Run: ``.venv/bin/python benchmarks/augmentation.py [--workers 2] [--ablate] [--codet] [--out runs/augmentation]``
-"""
+Run: ``.venv/bin/python benchmarks/augmentation.py [--workers 2] [--ablate [RULE ...]] [--codet] [--no-consensus]
+[--only humaneval|mbpp|timing] [--out runs/augmentation]``; the reference variant's executed rows (per-sample test
+results) are kept in ``OUT/<dataset>/reference_executed.jsonl`` for a look at what the tests still miss."""
 
 from __future__ import annotations
 
@@ -324,7 +325,8 @@ def best_of(
             correct = [labels[(row["id"], int(inf["completion_id"]))] for inf in row["inferences"]]
             if n <= len(scores):
                 values.append(best_of_n(scores, correct, n))
-        out[n] = 100 * sum(values) / len(values)
+        if values:  # (MBPP's rows have six samples)
+            out[n] = 100 * sum(values) / len(values)
     return out
 
 
@@ -368,7 +370,8 @@ def measure(data: Dataset, args: argparse.Namespace, results: dict[str, Any]) ->
     print(f"  vs plus labels: {fmt(plus_b)}\n  vs base labels: {fmt(base_b)}")
     entry: dict[str, Any] = {"rows": len(data.rows), "before": {"plus": plus_b, "base": base_b}}
     variants = [("reference", {"reference": data.reference, "consensus": False}, {})]
-    variants.append(("consensus", {"reference": None, "consensus": True}, {}))
+    if not args.no_consensus:
+        variants.append(("consensus", {"reference": None, "consensus": True}, {}))
     for n in args.sweep:
         variants.append(
             (
@@ -377,10 +380,10 @@ def measure(data: Dataset, args: argparse.Namespace, results: dict[str, Any]) ->
                 {"max_new_tests": n},
             )
         )
-    if args.ablate:
+    if args.ablate is not None:
         from acecoder.augmentation import ALL_RULES
 
-        for rule in ALL_RULES:
+        for rule in args.ablate or ALL_RULES:
             rules = tuple(r for r in ALL_RULES if r != rule)
             variants.append(
                 (f"without {rule}", {"reference": data.reference, "consensus": False}, {"rules": rules})
@@ -396,6 +399,8 @@ def measure(data: Dataset, args: argparse.Namespace, results: dict[str, Any]) ->
         t = time.monotonic()
         after = execute(augmented, data.template, args.workers)
         exec_seconds = time.monotonic() - t
+        if name == "reference":  # the verdicts, for a look at the programs the tests still miss
+            write(out / "reference_executed.jsonl", after)
         plus_a, base_a = confusion(after, data.plus), confusion(after, data.base)
         print(
             f"{name}: {tests_per_row(after):.1f} tests/row, mutation {mutation(after)}; augmented in {seconds:.0f} s, "
@@ -474,8 +479,15 @@ def main() -> None:
     )
     parser.add_argument("--max-new-tests", type=int, default=50)
     parser.add_argument("--sweep", type=int, nargs="*", default=[], help="also these --max-new-tests values")
-    parser.add_argument("--ablate", action="store_true", help="each domain rule turned off in turn")
+    parser.add_argument(
+        "--ablate",
+        nargs="*",
+        default=None,
+        metavar="RULE",
+        help="each domain rule (or these) turned off in turn",
+    )
     parser.add_argument("--operators", action="store_true")
+    parser.add_argument("--no-consensus", action="store_true", help="skip the consensus reference (slow)")
     parser.add_argument("--codet", action="store_true", help="acecoder evaluate with the codet ranker (slow)")
     parser.add_argument("--only", choices=["humaneval", "mbpp", "timing"], action="append")
     args = parser.parse_args()

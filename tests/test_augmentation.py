@@ -108,7 +108,11 @@ def test_each_value_type_mutates_within_its_domain(value, seen, check):
 
 def test_edge_values_appear_and_leave_the_domain_only_when_not_seen():
     ops = {op.split(".")[1] for (op, _), _ in _mutations([4, 2, 7], [[4, 2, 7], []], n=500) if "." in op}
-    assert {"empty", "dup", "shuffle", "sort", "drop"} <= ops
+    assert {"empty", "dup", "shuffle", "sort", "drop", "mirror"} <= ops
+    texts = {v for (op, v), _ in _mutations("abC", ["abC", "xyz"], n=500) if op in ("str.mirror", "str.case")}
+    assert {"abCCba", "abCba"} <= texts and texts & {"AbC", "aBC", "abc"}  # palindromes, one letter's case
+    floats = [v for (op, v), _ in _mutations(2.5, [2.5, 0.75], n=300) if op == "float.whole"]
+    assert floats and all(type(v) is float and v.is_integer() for v in floats)
     made = _mutations(3, [3, 8], n=400)
     negatives = [v for (_, v), broken in made if v < 0]
     assert negatives and all(broken == "sign" for (_, v), broken in made if v < 0)
@@ -126,8 +130,15 @@ def test_domain_rules_strings_sorted_distinct_brackets_relations():
     assert admits(lists, [5, 1, 7], ALL - {"sorted"}) is None and admits(lists, [5, 1], ALL) == "size"
     mixed = profile([Call("f", ([1, "a", 2],)), Call("f", (["b"],))])[0]
     assert admits(mixed, [1, None, "a", 2.5], ALL) is None  # items of several kinds: other plain kinds
-    assert admits(mixed, [1, True], ALL) == "types"  # (not bools: they are ints)
-    assert admits(lists, [1, None, 3], ALL) == "types"
+    assert admits(mixed, [1, True, [], {}], ALL) is None  # bools and empty containers too (evalplus's mixes)
+    assert admits(lists, [1, None, 3], ALL) == "types" and admits(lists, [1, True, 4], ALL) == "types"
+    one = profile([Call("f", ([[1, 2, 3], [4, 5, 6]],))])[0]  # one matrix is one example: no rule from it
+    assert admits(one, [[2, 1, 1], [1, 1, 1, 3]], ALL) is None
+    two = profile([Call("f", ([[1, 2, 3], [4, 5, 6]],)), Call("f", ([[0, 7], [8, 9]],))])[0]
+    assert (
+        admits(two, [[2, 1, 3], [4, 5, 6]], ALL) == "sorted"
+        and admits(two, [[1, 2], [3, 4, 5]], ALL) == "shape"
+    )
     records = profile([Call("f", ([{"a": 1, "b": "x"}, {"a": 2, "b": "y"}],))])[0]
     ok, other = [{"a": 3, "b": "x"}, {"a": 4, "b": "y"}], [{"a": 3, "c": "x"}, {"a": 4, "b": "y"}]
     assert (
@@ -139,6 +150,18 @@ def test_domain_rules_strings_sorted_distinct_brackets_relations():
     assert any(r.kind == "index<" for r in rel)
     same = relations([Call("f", ("10", "01")), Call("f", ("1", "0"))])
     assert any(r.kind == "same_len" for r in same)
+
+
+def test_an_arguments_value_is_planted_into_another_arguments_lists():
+    from acecoder.augmentation.calls import Target
+
+    seen = [Call("f", ([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]], 12))]
+    made = generate(Target("f", seen), 200, rng=random.Random(3), rules=ALL)
+    planted = [c for c, how in made if "plant" in how]
+    assert planted
+    assert any(
+        sum(row.count(c.args[1]) for row in c.args[0]) >= 2 for c in planted
+    )  # x twice, as get_row needs
 
 
 def test_generation_is_seeded_by_inputs_not_names():
@@ -313,6 +336,21 @@ def test_bad_rows_are_reported_with_row_and_field_and_left_unchanged(engine, tmp
         "reference_fails_tests": 1,
         "no_tests": 1,
     }
+
+
+def test_tests_the_reference_fails_are_removed_and_the_row_augmented_from_the_rest(engine):
+    program = "def half(n):\n    assert n % 2 == 0, 'odd input'\n    return n // 2\n"
+    tests = ["assert half(4) == 2", "assert half(3) == 1", "assert half(10) == 5", "assert half(8) == 5"]
+    row = _row("r", program, ["x = 1", *tests], inferences=[{"completion": "c", "pass_rate": 1.0}])
+    (out,) = _augment(engine, [row], max_new_tests=10)
+    assert out.problem is None and out.n_new > 3
+    kept = out.row["test_cases"]
+    assert kept[:3] == ["x = 1", "assert half(4) == 2", "assert half(10) == 5"]  # the failing ones removed
+    assert out.row["augmentation"]["removed_tests"] == ["assert half(3) == 1", "assert half(8) == 5"]
+    assert out.row["test_provenance"][:3] == ["original"] * 3 and len(out.row["test_provenance"]) == len(kept)
+    assert out.row["inferences"][0]["pass_rate"] is None  # its verdicts covered other tests
+    (skipped,) = _augment(engine, [row], max_new_tests=10, failing_tests="skip")
+    assert skipped.problem["reason"] == "reference_fails_tests" and skipped.row == row
 
 
 # -- mutation score --------------------------------------------------------------------------------------------

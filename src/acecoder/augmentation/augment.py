@@ -141,6 +141,7 @@ def augment_tests_file(
     max_mutants: int = Settings.max_mutants,
     min_mutation_score: float | None = None,
     seed: int = 0,
+    failing_tests: str = Settings.failing_tests,
     proposer: InputProposer | None = None,
     limits: Limits | None = None,
     batch_size: int = 64,
@@ -160,6 +161,7 @@ def augment_tests_file(
         max_mutants=max_mutants,
         min_mutation_score=min_mutation_score,
         seed=seed,
+        failing_tests=failing_tests,
     )
     limits = limits or REFERENCE_LIMITS
     output = Path(output)

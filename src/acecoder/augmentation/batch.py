@@ -7,7 +7,8 @@ Per row: read the calls the asserts make (:mod:`~acecoder.augmentation.calls`), 
 inputs (:mod:`~acecoder.augmentation.reference`), pick and write the new asserts
 (:mod:`~acecoder.augmentation.select`), then score the tests with the reference's mutants
 (:mod:`~acecoder.augmentation.mutation_score`). A row that cannot be augmented (no test, no reference, no readable
-call, a reference failing the row's own tests) is left unchanged and reported.
+call, a reference failing every one of the row's own tests) is left unchanged and reported; the tests a reference
+fails are removed from a row otherwise (:mod:`~acecoder.augmentation.select`, ``failing_tests``).
 """
 
 from __future__ import annotations

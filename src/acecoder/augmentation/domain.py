@@ -15,15 +15,17 @@ only when every rule holds. Each rule can be turned off (:data:`RULES`) to measu
 * ``size``: lengths from the smallest seen to twice the largest (empty only when empty was seen);
 * ``spacing``: no leading, trailing or doubled spaces unless seen;
 * ``brackets``: strings stay balanced in ``()[]{}`` when every seen one with brackets is;
-* ``sorted``, ``distinct``: lists stay sorted / free of repeats when every seen one is (with enough evidence);
-* ``shape``: nested lists stay rectangular when every seen one is; dicts keep their keys when the tests show
-  several dicts at that place, all with the same keys (records);
+* ``sorted``, ``distinct``: lists stay sorted / free of repeats when every seen one is (with enough evidence:
+  enough items, from at least two seen calls: one value is one example however many items it has);
+* ``shape``: nested lists stay rectangular when every seen one is (seen in at least two calls); dicts keep their
+  keys when the tests show several dicts at that place, all with the same keys (records);
 * ``relations``: relations every seen call keeps between its arguments (a length, an index within a length, an
   item of a list, ``lo <= hi``, two lists or numbers of equal length).
 """
 
 from __future__ import annotations
 
+import itertools
 import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +53,10 @@ MAGNITUDE = 1000
 """How many times the largest seen number a new one may be (measured: twice cost precision on both benchmarks)."""
 _ORDER_EVIDENCE = 4  # sum over seen lists of (length - 1) before "always sorted" counts as a rule
 _DISTINCT_EVIDENCE = 6  # items seen in lists of two or more before "never repeats" counts as a rule
+_CALLS_EVIDENCE = 2
+"""Seen calls whose values show a property (sorted, without repeats, rectangular) before it counts as a rule: the
+items of one value are one example (a single 3x4 matrix of 1..12 does not show that rows never repeat items)."""
+_ORIGINS = itertools.count(1 << 40)  # origins of values added without one (each its own example)
 
 
 def kind_of(value: Any) -> str:
@@ -91,16 +97,22 @@ class Kind:
     sorted_asc: bool = True
     sorted_desc: bool = True
     order_evidence: int = 0
+    order_origins: set[int] = field(default_factory=set)
+    """The seen calls whose values gave order evidence (one call's value is one example, however long)."""
     distinct: bool = True
     distinct_evidence: int = 0
+    distinct_origins: set[int] = field(default_factory=set)
     rectangular: bool = True
     nested: int = 0
+    nested_origins: set[int] = field(default_factory=set)
     keysets: set[str] = field(default_factory=set)
     """The key sets of the dicts seen (canonical text): one, over several dicts, makes them records."""
 
 
-MIXED_KINDS = ("none", "int", "float", "str")
-"""Kinds any item may take in a container whose items the tests show of several kinds (e.g. "keep the ints")."""
+MIXED_KINDS = ("none", "bool", "int", "float", "str", "list", "dict")
+"""Kinds any item may take in a container whose items the tests show of several kinds (e.g. "keep the ints"):
+the plain scalars, booleans (Python's ints that are not meant as numbers) and empty lists and dicts, as
+evalplus's mixed inputs hold."""
 
 
 @dataclass
@@ -120,7 +132,10 @@ class Slot:
             self.item and len(set(self.kinds) - {"bool"} - ({"float"} if "int" in self.kinds else set())) > 1
         )
 
-    def add(self, value: Any, depth: int = 0) -> None:
+    def add(self, value: Any, depth: int = 0, origin: int | None = None) -> None:
+        """``origin``: the seen call the value comes from (items share their container's; default: a new one)."""
+        if origin is None:
+            origin = next(_ORIGINS)
         key = canonical(value)
         if key not in self._keys and len(self.values) < 200:
             self._keys.add(key)
@@ -154,26 +169,27 @@ class Slot:
         if name in ("list", "tuple", "set", "frozenset"):
             kind.item = kind.item or Slot(item=True)
             for item in value:
-                kind.item.add(item, depth + 1)
+                kind.item.add(item, depth + 1, origin)
         if name == "tuple":
             if kind.positions is None and kind.count == 1:
                 kind.positions = [Slot() for _ in value]
             if kind.positions is not None and len(kind.positions) == len(value):
                 for slot, item in zip(kind.positions, value, strict=True):
-                    slot.add(item, depth + 1)
+                    slot.add(item, depth + 1, origin)
             else:
                 kind.positions = None
         if name == "dict":
             kind.keysets.add(canonical(sorted(map(canonical, value))))
             kind.key, kind.item = kind.key or Slot(item=True), kind.item or Slot(item=True)
             for k, v in value.items():
-                kind.key.add(k, depth + 1)
-                kind.item.add(v, depth + 1)
+                kind.key.add(k, depth + 1, origin)
+                kind.item.add(v, depth + 1, origin)
         if name == "list":
-            _order(kind, value)
+            _order(kind, value, origin)
             inner = [len(v) for v in value if isinstance(v, (list, tuple, str))]
             if len(inner) == len(value) and len(value) >= 2:
                 kind.nested += 1
+                kind.nested_origins.add(origin)
                 kind.rectangular &= len(set(inner)) == 1
         if name in ("list", "tuple") and len(value) >= 2:
             try:
@@ -182,6 +198,7 @@ class Slot:
                 distinct = False
             kind.distinct &= distinct
             kind.distinct_evidence += len(value)
+            kind.distinct_origins.add(origin)
 
 
 _BRACKETS = {"(": ")", "[": "]", "{": "}"}
@@ -199,9 +216,10 @@ def balanced(text: str) -> bool:
     return not stack
 
 
-def _order(kind: Kind, value: list) -> None:
+def _order(kind: Kind, value: list, origin: int = -1) -> None:
     if len(value) < 2:
         return
+    kind.order_origins.add(origin)
     try:
         asc = all(a <= b for a, b in pairwise(value))
         desc = all(a >= b for a, b in pairwise(value))
@@ -316,14 +334,19 @@ def _text(kind: Kind, value: Any, rules: frozenset[str]) -> str | None:
 
 
 def _list_rules(kind: Kind, value: list, rules: frozenset[str]) -> str | None:
-    if "sorted" in rules and len(value) >= 2 and kind.order_evidence >= _ORDER_EVIDENCE:
+    evidence = len(kind.order_origins) >= _CALLS_EVIDENCE and kind.order_evidence >= _ORDER_EVIDENCE
+    if "sorted" in rules and len(value) >= 2 and evidence:
         k = Kind("list")
         _order(k, value)
         if kind.sorted_asc and not k.sorted_asc:
             return "sorted"
         if kind.sorted_desc and not kind.sorted_asc and not k.sorted_desc:
             return "sorted"
-    distinct = kind.distinct and kind.distinct_evidence >= _DISTINCT_EVIDENCE
+    distinct = (
+        kind.distinct
+        and kind.distinct_evidence >= _DISTINCT_EVIDENCE
+        and len(kind.distinct_origins) >= _CALLS_EVIDENCE
+    )
     if (
         "distinct" in rules
         and distinct
@@ -331,7 +354,8 @@ def _list_rules(kind: Kind, value: list, rules: frozenset[str]) -> str | None:
         and len({canonical(v) for v in value}) != len(value)
     ):
         return "distinct"
-    if "shape" in rules and kind.nested and kind.rectangular and len(value) >= 2:
+    rectangular = kind.rectangular and len(kind.nested_origins) >= _CALLS_EVIDENCE
+    if "shape" in rules and kind.nested and rectangular and len(value) >= 2:
         inner = [len(v) for v in value if isinstance(v, (list, tuple, str))]
         if len(inner) == len(value) and len(set(inner)) != 1:
             return "shape"
@@ -447,7 +471,7 @@ _FAMILIES = (("len", "index<", "index"), ("member",), ("lt", "le"), ("same_len",
 def profile(calls: Iterable[Call], params: Sequence[str] = ()) -> dict[int | str, Slot]:
     """One slot per argument place over the seen calls."""
     slots: dict[int | str, Slot] = {}
-    for call in calls:
+    for n, call in enumerate(calls):
         for place, value in places(call, params).items():
-            slots.setdefault(place, Slot()).add(value)
+            slots.setdefault(place, Slot()).add(value, origin=n)
     return slots

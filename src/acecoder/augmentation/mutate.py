@@ -1,11 +1,13 @@
 """New inputs by type-aware mutation of the seen ones, kept inside the domain the tests show.
 
 Each candidate starts from a seen call; one argument (sometimes two, or all) gets one to three mutations of its
-kind: numbers step, double, halve, flip sign, go to zero or to a seen bound; strings lose, gain, swap, repeat or
-replace characters (from those seen) or words; lists, tuples, sets and dicts lose, repeat, add, mutate, shuffle,
-sort or reverse items, grow, shrink, empty or join another seen value; any argument may take another seen value
-(recombination). :mod:`acecoder.augmentation.domain` then decides whether the candidate stays in the domain.
-The random stream is seeded from the seen inputs only (never from names), so results are reproducible and do
+kind: numbers step, double, halve, flip sign, go to zero or to a seen bound (floats also to a whole value, 2.0);
+strings lose, gain, swap, repeat or replace characters (from those seen) or words, change one letter's case or
+become a palindrome (mirrored); lists, tuples, sets and dicts lose, repeat, add, mutate, shuffle, sort, reverse or
+mirror items, grow, shrink, empty or join another seen value; any argument may take another seen value
+(recombination); and some candidates get one argument's value planted into another's list, once or twice
+(:func:`_plant`: the item searched for appearing several times). :mod:`acecoder.augmentation.domain` then
+decides whether the candidate stays in the domain. The random stream is seeded from the seen inputs only (never from names), so results are reproducible and do
 not change when the function is renamed. Values are never changed in place (each mutation builds new
 containers), so mutated inputs may share unchanged parts with the seen ones.
 """
@@ -78,7 +80,9 @@ def _mut_float(v: float, kind: Kind, rng: random.Random) -> Op | None:
     lo, hi = min(kind.lo, v), max(kind.hi, v)
     span = max(1.0, hi - lo)
     reach = 2 * max(abs(lo), abs(hi)) + 10
-    op = rng.choice(("step", "step", "range", "wide", "neg", "zero", "double", "half", "nudge", "bound"))
+    op = rng.choice(
+        ("step", "step", "range", "wide", "neg", "zero", "double", "half", "nudge", "bound", "whole")
+    )
     decimals = min(max(kind.decimals, 1), 6)
     value = {
         "step": lambda: v + rng.uniform(-span, span),
@@ -90,6 +94,7 @@ def _mut_float(v: float, kind: Kind, rng: random.Random) -> Op | None:
         "half": lambda: v / 2,
         "nudge": lambda: v + rng.choice((-1, 1)) * 10.0**-decimals,
         "bound": lambda: rng.choice((lo, hi)),
+        "whole": lambda: float(round(v)) or 1.0,  # a whole float: int-or-float checks differ on it
     }[op]()
     value = float(round(value)) if kind.whole else round(value, decimals)
     return (f"float.{op}", value + 0.0) if value != v else None
@@ -105,7 +110,9 @@ def _mut_text(v: Any, kind: Kind, rng: random.Random, slot: Slot) -> Op | None:
     if n:
         ops += ["delete", "delete", "replace", "replace", "dup", "prefix", "suffix"]
     if n >= 2:
-        ops += ["swap", "reverse", "shuffle"]
+        ops += ["swap", "reverse", "shuffle", "mirror"]
+    if is_str and any(c.isalpha() for c in v):
+        ops += ["case"]
     if is_str and " " in v.strip():
         ops += ["words", "words"]
     op = rng.choice(ops)
@@ -125,6 +132,12 @@ def _mut_text(v: Any, kind: Kind, rng: random.Random, slot: Slot) -> Op | None:
         items.reverse()
     elif op == "shuffle":
         rng.shuffle(items)
+    elif op == "mirror":  # a palindrome (odd or even length)
+        items = items + items[::-1][rng.randrange(2) :]
+    elif op == "case":  # one letter in the other case
+        letters = [j for j, c in enumerate(items) if c.isalpha()]
+        j = rng.choice(letters)
+        items[j] = items[j].swapcase()
     elif op == "prefix":
         items = items[: rng.randrange(n)]
     elif op == "suffix":
@@ -159,7 +172,9 @@ def _mut_text(v: Any, kind: Kind, rng: random.Random, slot: Slot) -> Op | None:
     return (f"{kind_name}.{op}", value) if value != v else None
 
 
-_OTHER_KINDS = (None, 0, -7, 3.5, "x", "")  # hashable and comparable to little: no bools (they are ints)
+# Items of other kinds for containers whose items mix kinds: scalars, booleans (ints to isinstance, not to
+# type()), and empty containers (unhashable: a set or a dict key never takes them).
+_OTHER_KINDS = (None, 0, -7, 3.5, "x", "", True, False, [], {})
 
 
 def _new_item(kind: Kind, rng: random.Random, items: list, depth: int) -> tuple[str, Any] | None:
@@ -184,7 +199,7 @@ def _mut_list(v: list, kind: Kind, rng: random.Random, slot: Slot, depth: int) -
     if n:
         ops += ["drop", "drop", "dup", "item", "item", "item", "prefix"]
     if n >= 2:
-        ops += ["shuffle", "sort", "reverse", "swap", "half"]
+        ops += ["shuffle", "sort", "reverse", "swap", "half", "mirror"]
     op = rng.choice(ops)
     tag = op
     if op == "add":
@@ -221,6 +236,8 @@ def _mut_list(v: list, kind: Kind, rng: random.Random, slot: Slot, depth: int) -
             return None
     elif op == "reverse":
         items.reverse()
+    elif op == "mirror":
+        items = items + items[::-1][rng.randrange(2) :]
     elif op == "swap":
         i, j = rng.sample(range(n), 2)
         items[i], items[j] = items[j], items[i]
@@ -353,6 +370,44 @@ def mutate_value(value: Any, slot: Slot, rng: random.Random, depth: int = 0) -> 
     return out
 
 
+PLANT_SHARE = 0.15
+"""Share of candidates that also get one argument's value planted into another's list (see :func:`_plant`)."""
+
+
+def _plant(args: dict[int | str, Any], rng: random.Random) -> tuple[int | str, Any] | None:
+    """One scalar argument's value put once or twice into a list (or tuple) argument whose items, at some depth,
+    are of its kind: ``f([[1, 2], [3]], 1)`` -> ``f([[1, 1, 2], [3]], 1)``. The value searched for, counted or
+    removed appearing more than once (or in more than one row) is the edge that random item changes rarely
+    reach. Returns (place, new container), or None when no argument pair fits."""
+    scalars = [p for p, v in args.items() if kind_of(v) in ("int", "float", "str")]
+    containers = [p for p, v in args.items() if kind_of(v) in ("list", "tuple")]
+    if not scalars or not containers:
+        return None
+    value = args[rng.choice(scalars)]
+    place = rng.choice(containers)
+    name = kind_of(value)
+
+    def plant(container: Any, depth: int) -> Any:
+        items = list(container)
+        same = any(kind_of(x) == name for x in items)
+        nested = [i for i, x in enumerate(items) if kind_of(x) in ("list", "tuple")]
+        if nested and depth < 2 and (not same or rng.random() < 0.5):
+            i = rng.choice(nested)
+            inner = plant(items[i], depth + 1)
+            if inner is None:
+                return None
+            items[i] = inner
+        elif same:
+            for _ in range(rng.randint(1, 2)):
+                items.insert(rng.randrange(len(items) + 1), value)
+        else:
+            return None
+        return type(container)(items)
+
+    planted = plant(args[place], 0)
+    return (place, planted) if planted is not None else None
+
+
 class Rejections(dict):
     """Candidates turned away, by the rule they broke."""
 
@@ -407,6 +462,12 @@ def generate(
                 ops.append(step[0])
                 value = step[1]
             new[place] = value
+        if len(new) >= 2 and rng.random() < PLANT_SHARE:
+            planted = _plant(new, rng)
+            if planted is not None:
+                new[planted[0]] = planted[1]
+                ops.append("plant")
+                chosen = [*chosen, planted[0]] if planted[0] not in chosen else chosen
         if not ops:
             continue
         broken = next((r for p in chosen if (r := admits(slots[p], new[p], rules))), None)

@@ -22,6 +22,7 @@ DEFAULT_MAX_NEW_TESTS = 50
 MAX_INPUT_CHARS = 20_000
 """Longest input (as text) generated: every input of a row travels to the engine in one program."""
 REFERENCE_LIMITS = AUGMENT.limits()
+FAILING_TESTS = ("drop", "skip")
 EXTRA_POOL = 40  # generated inputs beyond the new tests that decide whether a mutant is equivalent
 
 
@@ -39,11 +40,16 @@ class Settings:
     max_mutants: int = 12
     min_mutation_score: float | None = None
     seed: int = 0
+    failing_tests: str = "drop"
+    """When no reference passes every one of the row's tests: ``drop`` the tests a reference fails (listed in the
+    row's ``augmentation.removed_tests``) and augment from the rest; ``skip``: leave the row unchanged."""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.rules) - set(ALL_RULES))
         if unknown:
             raise ValueError(f"unknown domain rule(s) {unknown}; known: {', '.join(ALL_RULES)}")
+        if self.failing_tests not in FAILING_TESTS:
+            raise ValueError(f"failing_tests must be one of {FAILING_TESTS}, got {self.failing_tests!r}")
         if self.max_new_tests < 0:
             raise ValueError(f"max_new_tests must not be negative, got {self.max_new_tests}")
         if self.min_mutation_score is not None and not 0 <= self.min_mutation_score <= 1:

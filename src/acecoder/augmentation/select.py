@@ -4,6 +4,13 @@ An input is kept when the references give one plain, deterministic result quickl
 .reference.decide`), not ``None`` where they never give ``None`` on the seen inputs, and an assert of the row's
 style can compare it (:mod:`~acecoder.augmentation.render`). At most ``max_new_tests`` are added, inputs with
 different results first; the original tests stay first, unchanged, and the inferences' stale verdicts are cleared.
+
+A reference that fails some of the row's own tests (a wrong expected value, or an input outside the domain the
+reference asserts, as HumanEval+'s contracts do) does not leave the row unchanged: with ``failing_tests="drop"``
+(the default) the tests every reference passes stay, the others are removed and listed in the row's
+``augmentation.removed_tests``, and the row is augmented as usual. The reference is what decides every new
+test's expected value; a test it contradicts would fail the programs that agree with it. (``skip``: the row is
+left unchanged and reported, as before.)
 """
 
 from __future__ import annotations
@@ -35,21 +42,34 @@ def decide_row(plan: Plan, out: RowOutcome, settings: Settings) -> Picked | None
     rules = frozenset(settings.rules)
     n_orig, n_calls = len(plan.tests), len(plan.calls)
     usable: list[tuple[str, int, list[Outcome], float]] = []
+    running: list[tuple[tuple[str, int, list[Outcome], float], list[int]]] = []  # no setup error
     failing: list[str] = []
     for (program, weight), result in zip(plan.ref.programs, plan.results, strict=True):
         if result.infra_error:
             problem(out, "infra_error", plan.ref.name, result.infra_error)
             return None
         verdicts, outs_ = outcomes(result, n_orig, n_calls)
+        if not result.setup_error:
+            running.append(((program, weight, outs_, result.cpu_time), verdicts))
         if all(verdicts) and not result.setup_error:
             usable.append((program, weight, outs_, result.cpu_time))
         else:
             bad = [str(i) for i, v in enumerate(verdicts) if not v]
             failing.append(result.setup_error or f"fails test_cases[{', '.join(bad[:5])}]")
+    removed: list[int] = []  # indices (in plan.tests) of the row's tests the references fail
+    if not usable and running and settings.failing_tests == "drop" and not plan.ref.consensus:
+        removed = [i for i in range(n_orig) if not all(v[i] for _, v in running)]
+        if len(removed) < n_orig:
+            usable = [u for u, _ in running]
+        else:
+            removed = []
     if not usable:
         field_name = "inferences" if plan.ref.consensus else (out.reference.split(":", 1)[-1].split("+")[0])
         problem(out, "reference_fails_tests", field_name, f"the reference {failing[0]}")
         return None
+    if removed:
+        gone = set(removed)
+        plan.tests = [t for i, t in enumerate(plan.tests) if i not in gone]
     styles = {t.callee: t.style() for t in plan.targets}
     weights = [w for _, w, _, _ in usable]
     share, votes = plan.ref.min_share, plan.ref.min_votes
@@ -111,6 +131,18 @@ def decide_row(plan: Plan, out: RowOutcome, settings: Settings) -> Picked | None
     provenance = plan.row.get("test_provenance")
     if not (isinstance(provenance, list) and len(provenance) == len(old)):
         provenance = ["original"] * len(old)
+    removed_tests: list[str] = []
+    if removed:  # the string tests are plan.tests in order: drop those the references fail
+        gone, n_str, keep = set(removed), 0, []
+        for test in old:
+            failed = isinstance(test, str) and n_str in gone
+            n_str += isinstance(test, str)
+            keep.append(not failed)
+            if failed:
+                removed_tests.append(test)
+        old = [t for t, k in zip(old, keep, strict=True) if k]
+        provenance = [p for p, k in zip(provenance, keep, strict=True) if k]
+        dropped["reference_fails_test"] = len(removed_tests)
     new_tests = [text for _, text, _ in chosen]
     row["test_cases"] = old + new_tests
     row["test_provenance"] = list(provenance) + [plan.provenance[i] for i, _, _ in chosen]
@@ -122,8 +154,9 @@ def decide_row(plan: Plan, out: RowOutcome, settings: Settings) -> Picked | None
         "added": len(new_tests),
         "dropped": dict(sorted(dropped.items())),
         **({"probed_inputs": plan.probed} if plan.probed else {}),
+        **({"removed_tests": removed_tests} if removed_tests else {}),
     }
-    if new_tests and isinstance(row.get("inferences"), list):
+    if (new_tests or removed_tests) and isinstance(row.get("inferences"), list):
         row["inferences"] = [_stale(inf) for inf in row["inferences"]]
     out.row, out.n_new = row, len(new_tests)
     chosen_idx = [i for i, _, _ in chosen]

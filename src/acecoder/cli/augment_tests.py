@@ -113,6 +113,13 @@ def augment_tests_command(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Varies the generated inputs (same seed, same tests).")] = 0,
+    failing_tests: Annotated[
+        str,
+        typer.Option(
+            help="When the reference fails some of a row's own tests: 'drop' them (listed in the row's "
+            "augmentation.removed_tests) and augment from the rest, or 'skip' the row (left unchanged).",
+        ),
+    ] = "drop",
     base_url: options.BaseUrl = None,
     backend: options.Backend = endpoints.BACKEND,
     api_key_env: options.ApiKeyEnv = endpoints.API_KEY_ENV,
@@ -147,9 +154,10 @@ def augment_tests_command(
     """Add tests to each row: the calls its asserts make, mutated inside the domain they show (and optionally
     proposed by a model), with expected results from the reference(s) run in the engine.
 
-    Rows that cannot be augmented (no test, no reference, no readable call, a reference failing the row's own
-    tests) are written unchanged and listed with file, row and field. Exit status 1 when the engine or model
-    requests failed for good (rerun to retry)."""
+    Rows that cannot be augmented (no test, no reference, no readable call, a reference failing every one of the
+    row's own tests, or any of them with --failing-tests skip) are written unchanged and listed with file, row
+    and field; the tests a reference fails are removed otherwise (--failing-tests drop). Exit status 1 when the
+    engine or model requests failed for good (rerun to retry)."""
     from acecoder.augmentation import ALL_RULES, ConsensusSource, OracleSource, augment_tests_file
     from acecoder.data import DataError
     from acecoder.execution import SandboxError
@@ -241,6 +249,7 @@ def augment_tests_command(
                 max_mutants=max_mutants,
                 min_mutation_score=min_mutation_score,
                 seed=seed,
+                failing_tests=failing_tests,
                 proposer=proposer,
                 limits=limits,
                 batch_size=batch_size,
