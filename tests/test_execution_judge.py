@@ -424,3 +424,24 @@ def test_a_programs_prints_cannot_grow_the_judge_without_bound(engine):
         engine, program, [test], limits=dataclasses.replace(FAST, timeout=10.0, program_timeout=20.0)
     )
     assert result.test_results == [1], result.errors
+
+
+def test_without_a_private_scratch_the_tests_working_directory_is_removed_with_the_judge(tmp_path):
+    """With isolation off the judge's test directory lies in the host's temporary directory: tests' files go
+    there (never into the caller's working directory), and it is gone once the engine closes."""
+    import glob
+    import tempfile
+
+    pattern = os.path.join(tempfile.gettempdir(), "acecoder-tests-*")
+    before = set(glob.glob(pattern))
+    test = "open('made.txt', 'w').write('x')\nimport os\nassert os.path.exists('made.txt') and answer() == 42"
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with ExecutionEngine(workers=1, limits=FAST, isolation="none") as engine:
+            assert engine.run_one("def answer():\n    return 42\n", [test]).test_results == [1]
+            assert set(glob.glob(pattern)) - before
+    finally:
+        os.chdir(cwd)
+    assert not (tmp_path / "made.txt").exists()
+    assert set(glob.glob(pattern)) - before == set()

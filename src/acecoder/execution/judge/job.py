@@ -573,15 +573,29 @@ class Runner:
         return wire.recv(self.replies)
 
 
-def _working_directory() -> str | None:
-    """The runner's working directory, where a test's relative files go (``open('out.txt', 'w')``): a fresh one
-    in the temporary directory (the judge's private scratch when it is confined), emptied before every job."""
+WORK_DIR: str | None = None  # made by the judge (which removes it when it ends), before it forks runners
+
+
+def make_working_directory() -> str | None:
+    """The runners' working directory, where a test's relative files go (``open('out.txt', 'w')``): a fresh one
+    in the temporary directory (the judge's private scratch when it is confined); the judge calls this once."""
+    global WORK_DIR
     try:
-        work = tempfile.mkdtemp(prefix="acecoder-tests-")
-        os.chdir(work)
-        return work
+        WORK_DIR = tempfile.mkdtemp(prefix="acecoder-tests-")
+    except OSError:
+        WORK_DIR = None
+    return WORK_DIR
+
+
+def _working_directory() -> str | None:
+    """The judge's working directory for tests, entered (emptied before every job by :func:`_empty`)."""
+    work = WORK_DIR if WORK_DIR is not None else make_working_directory()
+    try:
+        if work is not None:
+            os.chdir(work)
     except OSError:
         return None
+    return work
 
 
 def _empty(work: str | None) -> None:

@@ -14,6 +14,7 @@ import json
 import os
 import resource
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -21,7 +22,13 @@ import tempfile
 from collections import deque
 from typing import Any
 
-from acecoder.execution.judge.job import JobRun, ServerGone, _on_judge_timeout, recv_reply
+from acecoder.execution.judge.job import (
+    JobRun,
+    ServerGone,
+    _on_judge_timeout,
+    make_working_directory,
+    recv_reply,
+)
 from acecoder.execution.sandbox import isolation, wire
 
 
@@ -108,7 +115,12 @@ def main() -> None:
     wire.send(engine_out, ready)
     if not sandbox.get("ready"):
         return
-    serve(engine_in, engine_out, link)
+    work = make_working_directory()
+    try:
+        serve(engine_in, engine_out, link)
+    finally:
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 _IN_FLIGHT = 2  # batched requests queued at the sandbox server, so that it never waits for the judge
