@@ -349,6 +349,12 @@ HONEST += [
         "sys.stdout = saved\nwith open('output.txt') as f:\n    assert f.read().split() == ['1', '2']",
     ),
     (
+        "import sys\ndef fast(xs):\n    sys.stdout.buffer.write(' '.join(map(str, xs)).encode() + b'\\n')\n"
+        "    sys.stdout.flush()\n    return sys.stdout.encoding.lower().replace('-', '')\n",
+        "import io, contextlib\nbuf = io.StringIO()\nwith contextlib.redirect_stdout(buf):\n"
+        "    enc = fast([1, 2])\nassert buf.getvalue() == '1 2\\n' and enc == 'utf8'",
+    ),
+    (
         "def save(path, text):\n    return len(text)\n",
         "import os, tempfile\nd = tempfile.mkdtemp()\npath = os.path.join(d, 'x.txt')\n"
         "with open(path, 'w') as f:\n    f.write('abc')\nassert save(path, open(path).read()) == 3",

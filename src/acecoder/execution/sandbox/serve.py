@@ -64,6 +64,35 @@ class _Bounded(io.StringIO):
         except Exception:
             pass
 
+    # what programs use of sys.stdout besides write: its encoding, its bytes (``sys.stdout.buffer.write``), its
+    # descriptor (writes through it reach the output, not the test)
+    @property
+    def encoding(self):
+        return getattr(self.through, "encoding", None) or "utf-8"
+
+    @property
+    def buffer(self):
+        return _BytesInto(self)
+
+    def fileno(self):
+        return self.through.fileno()
+
+
+class _BytesInto:
+    """``sys.stdout.buffer`` of a :class:`_Bounded`: bytes written are decoded into it."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text
+
+    def write(self, data):
+        self.text.write(bytes(data).decode(self.text.encoding, "replace"))
+        return len(data)
+
+    def flush(self):
+        self.text.flush()
+
 
 class Printed:
     """``sys.stdout`` and ``sys.stderr`` swapped for bounded buffers while the program answers one request."""
