@@ -21,7 +21,6 @@ import ast
 import gc
 import os
 import select
-import shutil
 import signal
 import socket
 import tempfile
@@ -34,7 +33,7 @@ from acecoder.execution.judge import prefetch
 from acecoder.execution.judge.checks import Shadowed, judge, raised_kind
 from acecoder.execution.judge.expand import expand_check
 from acecoder.execution.judge.remote import Channel, ChildGone, JudgeTimeout, Remote, ValueRefused
-from acecoder.execution.sandbox import codec, wire
+from acecoder.execution.sandbox import cleanup, codec, wire
 from acecoder.execution.split import InProcessTest, SplitTest, split_cached
 from acecoder.execution.testkinds import CallTest, StdinTest, parse_test
 
@@ -604,12 +603,7 @@ def _empty(work: str | None) -> None:
         return
     try:
         os.chdir(work)
-        for name in os.listdir(work):
-            path = os.path.join(work, name)
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                os.unlink(path)
+        cleanup.empty_directory(work)
     except OSError:
         pass
 

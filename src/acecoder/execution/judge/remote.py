@@ -229,9 +229,8 @@ class Channel:
         self.replay: deque = deque()  # (ref, arguments, outcome) of calls made in advance, in order
         self.names: dict[str, str | None] | None = None  # the program's top-level names and bindings
         self.prefetching: tuple[int, list] | None = None
-        self.printed_left = (
-            PRINTED_CHARS  # the program's prints this run may still write to the test's streams
-        )
+        # what of the program's prints this run may still write to the test's streams
+        self.printed_left = PRINTED_CHARS
 
     # ------------------------------------------------------------------------------------------ handles
     def _export(self, value: Any) -> dict:

@@ -1,6 +1,7 @@
 """Removing a directory tree a program left, however deep, long-named or locked down it made it.
 
-Used only without namespaces (with them, each program's scratch space is a tmpfs that is simply unmounted).
+Used for a program's scratch space without namespaces (with them, it is a tmpfs that is simply unmounted), and
+for the judge's working directory for tests between jobs.
 Works on directory descriptors, so neither path length (PATH_MAX) nor nesting depth (no recursion) limits it,
 never follows symbolic links, and makes read-only directories writable before emptying them.
 """

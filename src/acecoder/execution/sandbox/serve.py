@@ -99,6 +99,9 @@ class Printed:
 
     __slots__ = ("err", "out", "saved")
 
+    def __init__(self):
+        self.out = self.err = None  # until entered
+
     def __enter__(self):
         self.saved = (sys.stdout, sys.stderr)
         self.out, self.err = _Bounded(self.saved[0]), _Bounded(self.saved[1])
@@ -110,6 +113,9 @@ class Printed:
         return False
 
     def value(self):
+        """``[out, err]``, or None when nothing was printed (or the request failed before the program ran)."""
+        if self.out is None:
+            return None
         out, err = self.out.getvalue(), self.err.getvalue()
         return [out, err] if out or err else None
 
@@ -262,7 +268,7 @@ class Connection:
             raise
         except BaseException as e:  # the program's exception (or its timeout): the test's outcome, not ours
             try:
-                reply = ["er", ident, 0.0, codec.raised(e, self.timeout_class, self.export), _value(printed)]
+                reply = ["er", ident, 0.0, codec.raised(e, self.timeout_class, self.export), printed.value()]
             except BaseException:
                 reply = ["er", ident, 0.0, {"E": ["Exception", "?", ""]}, None]
         reply[2] = self.clock() - started
@@ -392,10 +398,6 @@ def _rebuild(spec):
     return kind(message)
 
 
-def _value(printed):
-    return printed.value() if hasattr(printed, "out") else None
-
-
 def install(conn, child):
     """Give the encoder the two special values of this module (a forced handle, a probe record)."""
     encode = conn.encoder.encode
@@ -415,7 +417,7 @@ def install(conn, child):
                 except child.Timeout:
                     raise
                 except BaseException as e:
-                    out.append(["er", codec.raised(e, child.Timeout, conn.export), _value(printed)])
+                    out.append(["er", codec.raised(e, child.Timeout, conn.export), printed.value()])
                     break
                 changes = _changes(conn.encoder, before, args, kwargs)
                 out.append(["re", encode(result, depth + 1), changes, printed.value()])
